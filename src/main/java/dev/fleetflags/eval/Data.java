@@ -1,0 +1,211 @@
+package dev.fleetflags.eval;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** Reading data: {@code var}, {@code missing} and {@code missing_some}. */
+final class Data {
+
+  /** JSON Logic's "undefined": a path that leads nowhere (distinct from a present null). */
+  static final Object MISSING = new Object();
+
+  private Data() {}
+
+  /** The dotted path as {@code var} splits it; empty means the whole data. */
+  static String[] segments(String path) {
+    return path.isEmpty() ? new String[0] : path.split("\\.", -1);
+  }
+
+  /**
+   * The value at {@code segments} of the scope's current data, or {@link #MISSING}. At the top the
+   * data is the device context, with {@code targetingKey} and flagd's {@code $flagd} properties.
+   */
+  static @Nullable Object lookup(Scope s, String flagKey, String[] segments) {
+    Object data = s.data;
+    if (data != Scope.ROOT) {
+      return descend(data, segments, 0);
+    }
+    if (segments.length == 0) {
+      return s.device.asData(flagKey, s.timestamp);
+    }
+    String first = segments[0];
+    Object value;
+    if ("targetingKey".equals(first)) {
+      value = s.device.targetingKey();
+      if (value == null) {
+        return MISSING;
+      }
+    } else if ("$flagd".equals(first)) {
+      if (segments.length == 2 && "flagKey".equals(segments[1])) {
+        return flagKey;
+      }
+      if (segments.length == 2 && "timestamp".equals(segments[1])) {
+        return s.timestampValue();
+      }
+      value = DeviceContext.flagdProperties(flagKey, s.timestamp);
+    } else {
+      Map<String, Object> attributes = s.device.attributes();
+      value = attributes.get(first);
+      if (value == null && !attributes.containsKey(first)) {
+        return MISSING;
+      }
+    }
+    return segments.length == 1 ? value : descend(value, segments, 1);
+  }
+
+  /** JavaScript property access along {@code segments}, from {@code from}. */
+  static @Nullable Object descend(@Nullable Object data, String[] segments, int from) {
+    Object current = data;
+    for (int i = from; i < segments.length; i++) {
+      if (current == null) {
+        return MISSING;
+      }
+      String key = segments[i];
+      if (current instanceof Map<?, ?> map) {
+        Object next = map.get(key);
+        if (next == null && !map.containsKey(key)) {
+          return MISSING;
+        }
+        current = next;
+      } else if (current instanceof List<?> list) {
+        if ("length".equals(key)) {
+          current = (long) list.size();
+        } else {
+          int index = arrayIndex(key);
+          if (index < 0 || index >= list.size()) {
+            return MISSING;
+          }
+          current = list.get(index);
+        }
+      } else if (current instanceof String str) {
+        if ("length".equals(key)) {
+          current = (long) str.length();
+        } else {
+          int index = arrayIndex(key);
+          if (index < 0 || index >= str.length()) {
+            return MISSING;
+          }
+          current = String.valueOf(str.charAt(index));
+        }
+      } else {
+        return MISSING;
+      }
+    }
+    return current;
+  }
+
+  private static int arrayIndex(String key) {
+    if (key.isEmpty() || key.length() > 9 || (key.length() > 1 && key.charAt(0) == '0')) {
+      return -1;
+    }
+    int index = 0;
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      index = index * 10 + (c - '0');
+    }
+    return index;
+  }
+
+  /** {@code var} with a literal path. */
+  static final class Var extends Expr {
+    private final String flagKey;
+    private final String[] segments;
+    private final Expr fallback;
+
+    Var(String flagKey, String path, Expr fallback) {
+      this.flagKey = flagKey;
+      this.segments = segments(path);
+      this.fallback = fallback;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      Object value = lookup(s, flagKey, segments);
+      return value == MISSING ? fallback.eval(s) : value;
+    }
+
+    /** Whether the value read includes {@code $flagd.timestamp}. */
+    boolean readsTimestamp() {
+      return segments.length == 0
+          || ("$flagd".equals(segments[0]) && (segments.length == 1 || "timestamp".equals(segments[1])));
+    }
+  }
+
+  /** {@code var} whose path is computed. */
+  static final class DynamicVar extends Expr {
+    private final String flagKey;
+    private final Expr path;
+    private final Expr fallback;
+
+    DynamicVar(String flagKey, Expr path, Expr fallback) {
+      this.flagKey = flagKey;
+      this.path = path;
+      this.fallback = fallback;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      Object p = path.eval(s);
+      String[] segments = p == null ? new String[0] : segments(Js.toStr(p));
+      Object value = lookup(s, flagKey, segments);
+      return value == MISSING ? fallback.eval(s) : value;
+    }
+  }
+
+  /** {@code missing}: the keys whose values are null, empty or absent. */
+  static final class Missing extends Expr {
+    private final String flagKey;
+    private final Expr[] keys;
+
+    Missing(String flagKey, Expr[] keys) {
+      this.flagKey = flagKey;
+      this.keys = keys;
+    }
+
+    @Override
+    Object eval(Scope s) {
+      Object[] values = evalAll(keys, s);
+      List<?> names = values.length > 0 && values[0] instanceof List<?> l ? l : java.util.Arrays.asList(values);
+      return missing(s, flagKey, names);
+    }
+  }
+
+  static List<Object> missing(Scope s, String flagKey, List<?> names) {
+    List<Object> absent = new ArrayList<>();
+    for (Object name : names) {
+      Object value = lookup(s, flagKey, segments(name == null ? "" : Js.toStr(name)));
+      if (value == MISSING || value == null || "".equals(value)) {
+        absent.add(name);
+      }
+    }
+    return Collections.unmodifiableList(absent);
+  }
+
+  /** {@code missing_some}: nothing if at least {@code need} of the keys are present. */
+  static final class MissingSome extends Expr {
+    private final String flagKey;
+    private final Expr need;
+    private final Expr keys;
+
+    MissingSome(String flagKey, Expr need, Expr keys) {
+      this.flagKey = flagKey;
+      this.need = need;
+      this.keys = keys;
+    }
+
+    @Override
+    Object eval(Scope s) {
+      double needed = Js.toNumber(need.eval(s));
+      Object k = keys.eval(s);
+      List<?> names = k instanceof List<?> l ? l : List.of();
+      List<Object> absent = missing(s, flagKey, names);
+      return names.size() - absent.size() >= needed ? List.of() : absent;
+    }
+  }
+}

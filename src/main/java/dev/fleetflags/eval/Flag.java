@@ -1,0 +1,210 @@
+package dev.fleetflags.eval;
+
+import dev.fleetflags.rules.FlagDefinition;
+import dev.fleetflags.rules.FlagState;
+import dev.fleetflags.rules.FlagType;
+import dev.fleetflags.rules.Json;
+import java.util.HashMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One compiled flag: its variants as arrays (values typed: a FLOAT flag's values are all Double),
+ * its targeting as an {@link Expr} tree, and per variant the hash it adds to a device's state hash.
+ * Evaluating it for a device gives a packed code (see {@link Evaluation}) and allocates nothing on
+ * the common paths.
+ */
+public final class Flag {
+
+  private final String key;
+  private final FlagType type;
+  private final FlagState state;
+  private final String[] variantNames;
+  private final Object[] variantValues;
+  private final int[] entryHashes;
+  private final byte @Nullable [][] jsonValues;
+  private final int defaultIndex;
+  private final @Nullable Expr targeting;
+  private final Map<String, Object> metadata;
+  private final @Nullable String parseError;
+  private final boolean timeDependent;
+  private final @Nullable Map<String, Integer> variantPositions;
+  private final @Nullable FlagDefinition definition;
+
+  Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent) {
+    this.definition = definition;
+    this.key = definition.key();
+    this.type = definition.type();
+    this.state = definition.state();
+    int n = definition.variants().size();
+    this.variantNames = new String[n];
+    this.variantValues = new Object[n];
+    this.entryHashes = new int[n];
+    this.jsonValues = type == FlagType.OBJECT ? new byte[n][] : null;
+    int i = 0;
+    for (Map.Entry<String, Object> e : definition.variants().entrySet()) {
+      Object value = type == FlagType.FLOAT ? (Object) ((Number) e.getValue()).doubleValue() : e.getValue();
+      variantNames[i] = e.getKey();
+      variantValues[i] = value;
+      entryHashes[i] = StateHash.entryHash(key, type, value);
+      if (jsonValues != null) {
+        jsonValues[i] = Json.canonicalBytes(value);
+      }
+      i++;
+    }
+    String dv = definition.defaultVariant();
+    this.defaultIndex = dv == null ? -1 : indexOfName(dv);
+    this.targeting = targeting;
+    this.metadata = metadata;
+    this.parseError = null;
+    this.timeDependent = timeDependent;
+    this.variantPositions = n > 8 ? positions(variantNames) : null;
+  }
+
+  /** A flag that cannot be evaluated: every evaluation is an ERROR with PARSE_ERROR. */
+  Flag(String key, String parseError, Map<String, Object> metadata) {
+    this.definition = null;
+    this.key = key;
+    this.type = FlagType.OBJECT;
+    this.state = FlagState.ENABLED;
+    this.variantNames = new String[0];
+    this.variantValues = new Object[0];
+    this.entryHashes = new int[0];
+    this.jsonValues = null;
+    this.defaultIndex = -1;
+    this.targeting = null;
+    this.metadata = metadata;
+    this.parseError = parseError;
+    this.timeDependent = false;
+    this.variantPositions = null;
+  }
+
+  private static Map<String, Integer> positions(String[] names) {
+    Map<String, Integer> m = new HashMap<>(names.length * 2);
+    for (int i = 0; i < names.length; i++) {
+      m.put(names[i], i);
+    }
+    return m;
+  }
+
+  /** Evaluates this flag in scope {@code s}; see {@link Evaluation} for the packed code. */
+  short evaluate(Scope s) {
+    if (parseError != null) {
+      return Evaluation.code(Evaluation.PARSE_ERROR, Evaluation.NO_VARIANT);
+    }
+    if (state == FlagState.DISABLED) {
+      return Evaluation.code(Evaluation.DISABLED, Evaluation.NO_VARIANT);
+    }
+    int fallback = defaultIndex >= 0 ? defaultIndex : Evaluation.NO_VARIANT;
+    if (targeting == null) {
+      return Evaluation.code(defaultIndex >= 0 ? Evaluation.STATIC : Evaluation.DEFAULT, fallback);
+    }
+    Object result;
+    s.data = Scope.ROOT;
+    try {
+      result = targeting.eval(s);
+    } catch (RuntimeException | StackOverflowError e) {
+      // Operators do not throw; this keeps a defect in one flag from failing the whole set.
+      return Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
+    }
+    if (result == null) {
+      return Evaluation.code(Evaluation.DEFAULT, fallback);
+    }
+    int index = variantIndex(result);
+    return index >= 0
+        ? Evaluation.code(Evaluation.TARGETING_MATCH, index)
+        : Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
+  }
+
+  /** The variant a targeting result names: strings as they are, booleans and numbers as text. */
+  private int variantIndex(Object result) {
+    String name;
+    if (result instanceof String s) {
+      name = s;
+    } else if (result instanceof Boolean || result instanceof Number) {
+      name = Js.toStr(result);
+    } else {
+      return -1;
+    }
+    return indexOfName(name);
+  }
+
+  private int indexOfName(String name) {
+    if (variantPositions != null) {
+      Integer i = variantPositions.get(name);
+      return i == null ? -1 : i;
+    }
+    for (int i = 0; i < variantNames.length; i++) {
+      if (variantNames[i] == name) {
+        return i;
+      }
+    }
+    for (int i = 0; i < variantNames.length; i++) {
+      if (variantNames[i].equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public FlagType type() {
+    return type;
+  }
+
+  public FlagState state() {
+    return state;
+  }
+
+  public int variantCount() {
+    return variantNames.length;
+  }
+
+  public String variantName(int index) {
+    return variantNames[index];
+  }
+
+  /** The value of a variant: Boolean, String, Long (INTEGER), Double (FLOAT) or an unmodifiable Map. */
+  public Object variantValue(int index) {
+    return variantValues[index];
+  }
+
+  /** An OBJECT variant's value as the canonical JSON bytes devices receive. */
+  public byte[] variantJson(int index) {
+    byte[][] json = jsonValues;
+    return json != null ? json[index] : Json.canonicalBytes(variantValues[index]);
+  }
+
+  /** What this variant adds to a device's state hash. */
+  public int entryHash(int index) {
+    return entryHashes[index];
+  }
+
+  /** The flag's metadata with the document's merged under it. */
+  public Map<String, Object> metadata() {
+    return metadata;
+  }
+
+  /** Why the flag cannot be evaluated, or null if it can. */
+  public @Nullable String parseError() {
+    return parseError;
+  }
+
+  /** Whether targeting reads {@code $flagd.timestamp}, so the flag's value can change with time alone. */
+  public boolean timeDependent() {
+    return timeDependent;
+  }
+
+  /** The definition this flag was compiled from; null for a flag that could not be parsed. */
+  public @Nullable FlagDefinition definition() {
+    return definition;
+  }
+
+  @Override
+  public String toString() {
+    return "Flag{" + key + ", " + type + ", " + state + "}";
+  }
+}

@@ -1,0 +1,136 @@
+package dev.fleetflags.eval;
+
+import dev.fleetflags.rules.FlagDocument;
+import dev.fleetflags.rules.FlagType;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A compiled, immutable set of flags in key order, with the document it was compiled from.
+ * Evaluating the whole set for one device is one call ({@link #evaluate}); one flag can be
+ * resolved with OpenFeature's typed semantics ({@link #resolve}). Thread-safe.
+ */
+public final class FlagSet {
+
+  public static final FlagSet EMPTY = new FlagSet(FlagDocument.EMPTY, List.of());
+
+  private final FlagDocument document;
+  private final Flag[] flags;
+  private final Map<String, Integer> positions;
+
+  FlagSet(FlagDocument document, List<Flag> flags) {
+    this.document = document;
+    this.flags = flags.toArray(new Flag[0]);
+    Arrays.sort(this.flags, Comparator.comparing(Flag::key));
+    this.positions = new HashMap<>(this.flags.length * 2);
+    for (int i = 0; i < this.flags.length; i++) {
+      positions.put(this.flags[i].key(), i);
+    }
+  }
+
+  /** The document this set was compiled from. */
+  public FlagDocument document() {
+    return document;
+  }
+
+  public int size() {
+    return flags.length;
+  }
+
+  public Flag flag(int index) {
+    return flags[index];
+  }
+
+  /** The position of {@code key} in key order, or -1. */
+  public int indexOf(String key) {
+    Integer i = positions.get(key);
+    return i == null ? -1 : i;
+  }
+
+  public @Nullable Flag flag(String key) {
+    int i = indexOf(key);
+    return i < 0 ? null : flags[i];
+  }
+
+  /** Every flag for one device, at the current time. */
+  public Evaluation evaluate(DeviceContext device) {
+    return evaluate(device, nowSeconds());
+  }
+
+  /** Every flag for one device, with {@code $flagd.timestamp} = {@code epochSeconds}. */
+  public Evaluation evaluate(DeviceContext device, long epochSeconds) {
+    Scope scope = new Scope(device, epochSeconds);
+    short[] codes = new short[flags.length];
+    for (int i = 0; i < flags.length; i++) {
+      codes[i] = flags[i].evaluate(scope);
+    }
+    return new Evaluation(this, codes);
+  }
+
+  /**
+   * The variant index of one flag for one device (-1: none applies), for work that looks at a few
+   * flags of many devices.
+   */
+  public int variantIndex(int flagIndex, DeviceContext device, long epochSeconds) {
+    return Evaluation.variantOf(flags[flagIndex].evaluate(new Scope(device, epochSeconds)));
+  }
+
+  /** Resolution details of one flag, untyped; the caller's default is null. */
+  public Resolution resolve(String key, DeviceContext device) {
+    Flag flag = flag(key);
+    if (flag == null) {
+      return Resolution.error(null, ErrorCode.FLAG_NOT_FOUND, "flag \"" + key + "\" not found", Map.of());
+    }
+    return resolution(flag, flag.evaluate(new Scope(device, nowSeconds())), null);
+  }
+
+  /**
+   * Resolution details of one flag as OpenFeature's typed evaluation gives them: FLAG_NOT_FOUND,
+   * TYPE_MISMATCH (a FLOAT request accepts an INTEGER flag), or the result with {@code fallback}
+   * where the caller's default applies.
+   */
+  public Resolution resolve(
+      String key, FlagType expected, @Nullable Object fallback, DeviceContext device, long epochSeconds) {
+    Flag flag = flag(key);
+    if (flag == null) {
+      return Resolution.error(fallback, ErrorCode.FLAG_NOT_FOUND, "flag \"" + key + "\" not found", Map.of());
+    }
+    if (flag.parseError() == null && flag.type() != expected
+        && !(expected == FlagType.FLOAT && flag.type() == FlagType.INTEGER)) {
+      return Resolution.error(fallback, ErrorCode.TYPE_MISMATCH,
+          "flag \"" + key + "\" is " + flag.type().lowerCaseName() + ", not " + expected.lowerCaseName(),
+          flag.metadata());
+    }
+    Resolution r = resolution(flag, flag.evaluate(new Scope(device, epochSeconds)), fallback);
+    if (expected == FlagType.FLOAT && r.variant() != null && r.value() instanceof Long l) {
+      return new Resolution((double) l, r.variant(), r.reason(), r.errorCode(), r.errorMessage(), r.metadata());
+    }
+    return r;
+  }
+
+  Resolution resolution(Flag flag, short code, @Nullable Object fallback) {
+    int v = Evaluation.variantOf(code);
+    ErrorCode error = Evaluation.errorOf(code);
+    String message = null;
+    if (error == ErrorCode.PARSE_ERROR) {
+      message = flag.parseError();
+    } else if (error == ErrorCode.GENERAL) {
+      message = "targeting of flag \"" + flag.key() + "\" did not give one of its variants";
+    }
+    return new Resolution(
+        v < 0 ? fallback : flag.variantValue(v),
+        v < 0 ? null : flag.variantName(v),
+        Evaluation.reasonOf(code),
+        error,
+        message,
+        flag.metadata());
+  }
+
+  private static long nowSeconds() {
+    return System.currentTimeMillis() / 1000;
+  }
+}

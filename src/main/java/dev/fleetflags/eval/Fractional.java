@@ -1,0 +1,145 @@
+package dev.fleetflags.eval;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * flagd's {@code fractional}: a sticky weighted split. The bucketing value is the result of the
+ * bucketBy expression when it gives a string, else the flag key followed by the targeting key. It
+ * is hashed with MurmurHash3 (x86, 32 bit, seed 0) over its UTF-8 bytes and mapped to
+ * {@code (unsigned hash * totalWeight) >> 32}; the bucket whose cumulative weight first exceeds
+ * that point wins. Variants and weights may be computed (flagd's nested fractional). Weights are
+ * integers; a negative one counts as 0; no weight at all, or a total above 2^31-1, gives null.
+ */
+final class Fractional extends Expr {
+
+  private static final long MAX_TOTAL_WEIGHT = Integer.MAX_VALUE;
+
+  /** The bucketBy expression, or null for flag key + targeting key. */
+  private final @Nullable Expr bucketBy;
+  /** The murmur state after the flag key's bytes, for the default bucketing value. */
+  private final Murmur3.State flagKeyPrefix;
+  private final Expr[] variants;
+  private final Expr[] weights;
+  /** When every variant and weight is a literal: their values and cumulative weights. */
+  private final @Nullable Object @Nullable [] constantVariants;
+  private final long @Nullable [] cumulative;
+
+  Fractional(String flagKey, @Nullable Expr bucketBy, Expr[] variants, Expr[] weights) {
+    this.bucketBy = bucketBy;
+    this.flagKeyPrefix = Murmur3.absorb(Murmur3.EMPTY, flagKey);
+    this.variants = variants;
+    this.weights = weights;
+    boolean constant = true;
+    for (int i = 0; i < variants.length; i++) {
+      constant &= variants[i].isConstant() && weights[i].isConstant();
+    }
+    if (constant) {
+      Object[] values = new Object[variants.length];
+      long[] ends = new long[variants.length];
+      long total = 0;
+      boolean valid = true;
+      for (int i = 0; i < variants.length; i++) {
+        values[i] = variants[i].eval(Scope.forConstants());
+        long w = weight(weights[i].eval(Scope.forConstants()));
+        valid &= w >= 0 && isVariant(values[i]);
+        total += Math.max(w, 0);
+        ends[i] = total;
+      }
+      boolean usable = valid && total > 0 && total <= MAX_TOTAL_WEIGHT;
+      this.constantVariants = usable ? values : null;
+      this.cumulative = usable ? ends : null;
+      // An unusable literal split always gives null; keep the general path, which says so.
+    } else {
+      this.constantVariants = null;
+      this.cumulative = null;
+    }
+  }
+
+  @Override
+  @Nullable Object eval(Scope s) {
+    int hash;
+    if (bucketBy == null) {
+      String targetingKey = s.device.targetingKey();
+      if (targetingKey == null) {
+        return null;
+      }
+      hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+    } else {
+      Object by = bucketBy.eval(s);
+      if (by instanceof String str) {
+        hash = Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str);
+      } else if (by == null) {
+        String targetingKey = s.device.targetingKey();
+        if (targetingKey == null) {
+          return null;
+        }
+        hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+      } else {
+        return null;
+      }
+    }
+    long point;
+    if (cumulative != null) {
+      long total = cumulative[cumulative.length - 1];
+      point = ((hash & 0xFFFFFFFFL) * total) >>> 32;
+      for (int i = 0; i < cumulative.length; i++) {
+        if (point < cumulative[i]) {
+          return constantVariants[i];
+        }
+      }
+      return null;
+    }
+    return computed(s, hash);
+  }
+
+  private @Nullable Object computed(Scope s, int hash) {
+    int n = variants.length;
+    Object[] values = new Object[n];
+    long[] ends = new long[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      values[i] = variants[i].eval(s);
+      if (!isVariant(values[i])) {
+        return null;
+      }
+      long w = weight(weights[i].eval(s));
+      if (w == BAD_WEIGHT) {
+        return null;
+      }
+      total += Math.max(w, 0);
+      ends[i] = total;
+    }
+    if (total <= 0 || total > MAX_TOTAL_WEIGHT) {
+      return null;
+    }
+    long point = ((hash & 0xFFFFFFFFL) * total) >>> 32;
+    for (int i = 0; i < n; i++) {
+      if (point < ends[i]) {
+        return values[i];
+      }
+    }
+    return null;
+  }
+
+  private static final long BAD_WEIGHT = Long.MIN_VALUE;
+
+  /** A bucket's weight: an integral number (negative ones count as 0), 1 when absent, else BAD_WEIGHT. */
+  static long weight(@Nullable Object w) {
+    if (w == null) {
+      return 1;
+    }
+    if (w instanceof Number n) {
+      double d = n.doubleValue();
+      if (d != Math.rint(d) || d > MAX_TOTAL_WEIGHT) {
+        return BAD_WEIGHT;
+      }
+      return (long) Math.max(d, 0);
+    }
+    return BAD_WEIGHT;
+  }
+
+  /** Whether a bucket's variant value can name a variant: a string, boolean, number or null. */
+  static boolean isVariant(@Nullable Object v) {
+    return v == null || v instanceof String || v instanceof Boolean || v instanceof Number;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.fleetflags.eval;
+
+import org.jspecify.annotations.Nullable;
+
+/** Control flow and boolean logic: {@code if}, {@code and}, {@code or}, {@code !}, {@code !!}. */
+final class Logic {
+
+  private Logic() {}
+
+  /** {@code if} (and {@code ?:}): condition/value pairs, then an optional else. */
+  static final class If extends Expr {
+    private final Expr[] args;
+
+    If(Expr[] args) {
+      this.args = args;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      int i = 0;
+      for (; i < args.length - 1; i += 2) {
+        if (args[i].test(s)) {
+          return args[i + 1].eval(s);
+        }
+      }
+      return i == args.length - 1 ? args[i].eval(s) : null;
+    }
+  }
+
+  /** {@code and}: the first falsy value, else the last value. */
+  static final class And extends Expr {
+    private final Expr[] args;
+
+    And(Expr[] args) {
+      this.args = args;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      Object value = null;
+      for (Expr arg : args) {
+        value = arg.eval(s);
+        if (!Js.truthy(value)) {
+          return value;
+        }
+      }
+      return value;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      for (Expr arg : args) {
+        if (!arg.test(s)) {
+          return false;
+        }
+      }
+      return args.length > 0;
+    }
+  }
+
+  /** {@code or}: the first truthy value, else the last value. */
+  static final class Or extends Expr {
+    private final Expr[] args;
+
+    Or(Expr[] args) {
+      this.args = args;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      Object value = null;
+      for (Expr arg : args) {
+        value = arg.eval(s);
+        if (Js.truthy(value)) {
+          return value;
+        }
+      }
+      return value;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      for (Expr arg : args) {
+        if (arg.test(s)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** A node whose value is always a boolean; only {@link #test} needs writing. */
+  abstract static class Predicate extends Expr {
+    @Override
+    final Object eval(Scope s) {
+      return test(s);
+    }
+
+    @Override
+    abstract boolean test(Scope s);
+  }
+
+  /** {@code !} and {@code !!}. */
+  static final class Not extends Predicate {
+    private final Expr arg;
+    private final boolean negate;
+
+    Not(Expr arg, boolean negate) {
+      this.arg = arg;
+      this.negate = negate;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      return arg.test(s) != negate;
+    }
+  }
+}

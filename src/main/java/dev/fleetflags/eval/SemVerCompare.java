@@ -1,0 +1,98 @@
+package dev.fleetflags.eval;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * flagd's {@code sem_ver}: {@code [version, operator, target]} with operators {@code = != < <= >
+ * >=}, {@code ^} (same major) and {@code ~} (same major and minor). Numbers are read as their
+ * decimal text ({@code 1.2} as "1.2"). Anything unreadable gives null, so the default variant wins.
+ */
+final class SemVerCompare extends Expr {
+
+  enum Op {
+    EQ("="),
+    NE("!="),
+    LT("<"),
+    LE("<="),
+    GT(">"),
+    GE(">="),
+    SAME_MAJOR("^"),
+    SAME_MINOR("~");
+
+    final String symbol;
+
+    Op(String symbol) {
+      this.symbol = symbol;
+    }
+
+    static @Nullable Op of(@Nullable Object symbol) {
+      for (Op op : values()) {
+        if (op.symbol.equals(symbol)) {
+          return op;
+        }
+      }
+      return null;
+    }
+
+    boolean holds(SemVer a, SemVer b) {
+      return switch (this) {
+        case EQ -> a.compareTo(b) == 0;
+        case NE -> a.compareTo(b) != 0;
+        case LT -> a.compareTo(b) < 0;
+        case LE -> a.compareTo(b) <= 0;
+        case GT -> a.compareTo(b) > 0;
+        case GE -> a.compareTo(b) >= 0;
+        case SAME_MAJOR -> a.major == b.major;
+        case SAME_MINOR -> a.major == b.major && a.minor == b.minor;
+      };
+    }
+  }
+
+  private final Expr version;
+  private final Expr operator;
+  private final Expr target;
+  private final @Nullable Op constantOp;
+  private final @Nullable SemVer constantTarget;
+
+  SemVerCompare(Expr version, Expr operator, Expr target) {
+    this.version = version;
+    this.operator = operator;
+    this.target = target;
+    this.constantOp = operator.isConstant() ? Op.of(operator.eval(Scope.forConstants())) : null;
+    Object t = target.isConstant() ? text(target.eval(Scope.forConstants())) : null;
+    this.constantTarget = t == null ? null : SemVer.parse((String) t);
+  }
+
+  @Override
+  @Nullable Object eval(Scope s) {
+    Object v = text(version.eval(s));
+    if (v == null) {
+      return null;
+    }
+    SemVer actual = s.semVer((String) v);
+    if (actual == null) {
+      return null;
+    }
+    Op op = constantOp != null ? constantOp : Op.of(operator.eval(s));
+    SemVer wanted = constantTarget;
+    if (wanted == null) {
+      Object t = text(target.eval(s));
+      wanted = t == null ? null : s.semVer((String) t);
+    }
+    if (op == null || wanted == null) {
+      return null;
+    }
+    return op.holds(actual, wanted);
+  }
+
+  /** A version's text: strings as they are, numbers as JavaScript prints them, else null. */
+  static @Nullable Object text(@Nullable Object v) {
+    if (v instanceof String) {
+      return v;
+    }
+    if (v instanceof Number n) {
+      return Js.toStr(n);
+    }
+    return null;
+  }
+}

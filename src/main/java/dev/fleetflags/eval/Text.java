@@ -1,0 +1,194 @@
+package dev.fleetflags.eval;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/** Strings and membership: {@code cat}, {@code substr}, {@code in}, {@code starts_with}, {@code ends_with}. */
+final class Text {
+
+  private Text() {}
+
+  /** {@code cat}: the arguments joined, null as empty, arrays comma-joined. */
+  static final class Cat extends Expr {
+    private final Expr[] args;
+
+    Cat(Expr[] args) {
+      this.args = args;
+    }
+
+    @Override
+    Object eval(Scope s) {
+      StringBuilder sb = new StringBuilder();
+      for (Expr arg : args) {
+        Object v = arg.eval(s);
+        if (v instanceof List<?> list) {
+          Js.appendJoined(sb, list);
+        } else if (v != null) {
+          sb.append(Js.toStr(v));
+        }
+      }
+      return sb.toString();
+    }
+  }
+
+  /** {@code substr}: JavaScript's String.prototype.substr, with a negative length cutting from the end. */
+  static final class Substr extends Expr {
+    private final Expr source;
+    private final Expr start;
+    private final @Nullable Expr length;
+
+    Substr(Expr source, Expr start, @Nullable Expr length) {
+      this.source = source;
+      this.start = start;
+      this.length = length;
+    }
+
+    @Override
+    Object eval(Scope s) {
+      String str = Js.toStr(source.eval(s));
+      double from = Js.toNumber(start.eval(s));
+      Object lengthValue = length == null ? null : length.eval(s);
+      if (lengthValue != null && Js.toNumber(lengthValue) < 0) {
+        String tail = substr(str, from, Double.NaN, true);
+        return substr(tail, 0, tail.length() + Js.toNumber(lengthValue), false);
+      }
+      return substr(str, from, lengthValue == null ? Double.NaN : Js.toNumber(lengthValue), lengthValue == null);
+    }
+
+    private static String substr(String s, double start, double length, boolean toEnd) {
+      int size = s.length();
+      double from = Double.isNaN(start) ? 0 : trunc(start);
+      if (from < 0) {
+        from = Math.max(size + from, 0);
+      }
+      from = Math.min(from, size);
+      double count = toEnd ? size - from : Double.isNaN(length) ? 0 : trunc(length);
+      count = Math.min(Math.max(count, 0), size - from);
+      int begin = (int) from;
+      return s.substring(begin, begin + (int) count);
+    }
+
+    private static double trunc(double d) {
+      return d < 0 ? Math.ceil(d) : Math.floor(d);
+    }
+  }
+
+  /** {@code in} with a computed second argument: substring of a string or strict member of an array. */
+  static final class In extends Logic.Predicate {
+    private final Expr needle;
+    private final Expr haystack;
+
+    In(Expr needle, Expr haystack) {
+      this.needle = needle;
+      this.haystack = haystack;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      Object n = needle.eval(s);
+      Object h = haystack.eval(s);
+      if (h instanceof String str) {
+        return !str.isEmpty() && str.contains(Js.toStr(n));
+      }
+      if (h instanceof List<?> list) {
+        for (Object e : list) {
+          if (Js.strictEquals(n, e)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+  }
+
+  /** {@code in} over a literal string: a substring test. */
+  static final class InString extends Logic.Predicate {
+    private final Expr needle;
+    private final String haystack;
+
+    InString(Expr needle, String haystack) {
+      this.needle = needle;
+      this.haystack = haystack;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      return !haystack.isEmpty() && haystack.contains(Js.toStr(needle.eval(s)));
+    }
+  }
+
+  /**
+   * {@code in} over a literal array: a hash lookup, so a list of 100,000 device ids costs O(1) per
+   * evaluation. Keys keep {@code ===}: numbers are held as doubles (1 and 1.0 meet, "1" and 1 do
+   * not); arrays and objects in the literal can never be {@code ===} to a computed value.
+   */
+  static final class InSet extends Logic.Predicate {
+    private final Expr needle;
+    private final Set<Object> members;
+    private final boolean hasNull;
+
+    InSet(Expr needle, List<?> literal) {
+      this.needle = needle;
+      Set<Object> set = new HashSet<>(Math.max(16, literal.size() * 2));
+      boolean nul = false;
+      for (Object e : literal) {
+        if (e == null) {
+          nul = true;
+        } else if (e instanceof String || e instanceof Boolean) {
+          set.add(e);
+        } else if (e instanceof Number number) {
+          Double key = key(number);
+          if (key != null) {
+            set.add(key);
+          }
+        }
+      }
+      this.members = set;
+      this.hasNull = nul;
+    }
+
+    @Override
+    boolean test(Scope s) {
+      Object n = needle.eval(s);
+      if (n == null) {
+        return hasNull;
+      }
+      if (n instanceof Number number) {
+        Double key = key(number);
+        return key != null && members.contains(key);
+      }
+      return (n instanceof String || n instanceof Boolean) && members.contains(n);
+    }
+
+    private static @Nullable Double key(Number number) {
+      double d = number.doubleValue();
+      if (Double.isNaN(d)) {
+        return null;
+      }
+      return d == 0.0 ? 0.0 : d; // -0 === 0
+    }
+  }
+
+  /** {@code starts_with} and {@code ends_with}: null unless both arguments are strings. */
+  static final class Affix extends Expr {
+    private final Expr value;
+    private final Expr affix;
+    private final boolean prefix;
+
+    Affix(Expr value, Expr affix, boolean prefix) {
+      this.value = value;
+      this.affix = affix;
+      this.prefix = prefix;
+    }
+
+    @Override
+    @Nullable Object eval(Scope s) {
+      if (value.eval(s) instanceof String v && affix.eval(s) instanceof String a) {
+        return prefix ? v.startsWith(a) : v.endsWith(a);
+      }
+      return null;
+    }
+  }
+}
