@@ -1,8 +1,14 @@
 package dev.fleetflags.rules;
 
+import java.util.ArrayDeque;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A flagd flag-definition document: flags by key, shared {@code $evaluators} by name (raw JSON
@@ -31,6 +37,45 @@ public record FlagDocument(
     Map<String, Object> m = new LinkedHashMap<>(metadata);
     m.putAll(update.metadata);
     return new FlagDocument(f, e, m);
+  }
+
+  /**
+   * The names of the {@code $evaluators} the flag's targeting reads, directly or through other
+   * evaluators: a change to any of them may change the flag's results.
+   */
+  public Set<String> evaluatorsReadBy(FlagDefinition flag) {
+    Set<String> found = new LinkedHashSet<>();
+    Deque<Object> pending = new ArrayDeque<>();
+    if (flag.targeting() != null) {
+      pending.push(flag.targeting());
+    }
+    while (!pending.isEmpty()) {
+      Object json = pending.pop();
+      if (json instanceof Map<?, ?> map) {
+        Object ref = map.size() == 1 ? map.get("$ref") : null;
+        if (ref instanceof String name) {
+          Object body = evaluators.get(name);
+          if (found.add(name) && body != null) {
+            pending.push(body);
+          }
+        } else {
+          for (Object v : map.values()) {
+            push(pending, v);
+          }
+        }
+      } else if (json instanceof List<?> list) {
+        for (Object v : list) {
+          push(pending, v);
+        }
+      }
+    }
+    return found;
+  }
+
+  private static void push(Deque<Object> pending, @Nullable Object v) {
+    if (v instanceof Map || v instanceof List) {
+      pending.push(v);
+    }
   }
 
   /** The document as flagd JSON. */

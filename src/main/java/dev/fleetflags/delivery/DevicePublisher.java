@@ -1,0 +1,14 @@
+package dev.fleetflags.delivery;
+
+import java.util.concurrent.CompletableFuture;
+
+/** Hands a {@code FlagUpdate} to the broker for one device's flag topic, QoS 1. */
+@FunctionalInterface
+public interface DevicePublisher {
+
+  /**
+   * Publishes {@code payload} to the device's flag topic; completes with true once the broker has
+   * taken it for the device's session, false if the device has no subscription to the topic.
+   */
+  CompletableFuture<Boolean> publish(String clientId, byte[] payload);
+}

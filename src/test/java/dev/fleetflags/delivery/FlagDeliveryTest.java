@@ -1,0 +1,145 @@
+package dev.fleetflags.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fleetflags.eval.DeviceContext;
+import dev.fleetflags.eval.FlagSet;
+import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.proto.v1.FlagUpdate;
+import dev.fleetflags.rules.Limits;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class FlagDeliveryTest {
+
+  private static final String FLAGS = """
+      {"flags": {
+        "beta": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
+                 "targeting": {"if": [{"==": [{"var": "model"}, "th-100"]}, "on", "off"]}},
+        "mode": {"state": "ENABLED", "variants": {"a": "eco", "b": "boost"}, "defaultVariant": "a"},
+        "off-flag": {"state": "DISABLED", "variants": {"x": 1}, "defaultVariant": "x"}
+      }}""";
+
+  /** Stands in for the broker's PublishService: records what each device would receive. */
+  static final class RecordingPublisher implements DevicePublisher {
+    final List<String> devices = new CopyOnWriteArrayList<>();
+    final List<FlagUpdate> updates = new CopyOnWriteArrayList<>();
+    volatile boolean subscribed = true;
+
+    @Override
+    public CompletableFuture<Boolean> publish(String clientId, byte[] payload) {
+      if (!subscribed) {
+        return CompletableFuture.completedFuture(false);
+      }
+      try {
+        devices.add(clientId);
+        updates.add(FlagUpdate.parseFrom(payload));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      return CompletableFuture.completedFuture(true);
+    }
+  }
+
+  private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterEach
+  void stop() {
+    executor.shutdownNow();
+  }
+
+  private FlagDelivery delivery(RecordingPublisher publisher, Map<String, Map<String, Object>> registry) throws Exception {
+    FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
+    LiveFlags live = new LiveFlags(new FlagSetRevision(7, set, Map.of()));
+    DeviceContexts contexts = new DeviceContexts(id -> registry.getOrDefault(id, Map.of()), java.util.Set.of("model"));
+    return new FlagDelivery(live, contexts, new FlagUpdates(false), publisher, executor, executor, DeliveryMetrics.NONE);
+  }
+
+  private void drain() throws Exception {
+    executor.submit(() -> {}).get(5, TimeUnit.SECONDS);
+    executor.submit(() -> {}).get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void subscribedDeviceGetsSnapshotOfItsSet() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.connected("dev-1", new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.subscribed("dev-1");
+    drain();
+    assertEquals(List.of("dev-1"), publisher.devices);
+    FlagUpdate update = publisher.updates.get(0);
+    assertTrue(update.getSnapshot());
+    assertEquals(7, update.getRevision());
+    assertEquals(2, update.getFlagsCount(), "the disabled flag is not in the set");
+    assertEquals("beta", update.getFlags(0).getKey());
+    assertTrue(update.getFlags(0).getBool());
+    assertEquals("eco", update.getFlags(1).getString());
+    assertEquals("", update.getFlags(0).getVariant(), "variants are not sent unless configured");
+  }
+
+  @Test
+  void registryAttributesWinOverUserProperties() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of("dev-2", Map.of("model", "gw-10")));
+    delivery.connected("dev-2", new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.subscribed("dev-2");
+    drain();
+    assertFalse(publisher.updates.get(0).getFlags(0).getBool());
+  }
+
+  @Test
+  void deviceThatPresentsItsCurrentHashGetsAnEmptyUpdate() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.connected("dev-3", ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-3");
+    drain();
+    int hash = publisher.updates.get(0).getStateHash();
+
+    delivery.disconnected("dev-3");
+    delivery.connected("dev-3", ConnectionFacts.NONE, hash);
+    delivery.subscribed("dev-3");
+    drain();
+    FlagUpdate confirm = publisher.updates.get(1);
+    assertFalse(confirm.getSnapshot());
+    assertEquals(0, confirm.getFlagsCount());
+    assertEquals(hash, confirm.getStateHash());
+
+    delivery.resync("dev-3", hash + 1);
+    drain();
+    assertTrue(publisher.updates.get(2).getSnapshot(), "a wrong hash gets the whole set");
+  }
+
+  @Test
+  void stateHashMatchesTheEvaluator() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.connected("dev-4", ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-4");
+    drain();
+    FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
+    assertEquals(set.evaluate(DeviceContext.of("dev-4")).stateHash(), publisher.updates.get(0).getStateHash());
+  }
+
+  @Test
+  void unknownOrUnsubscribedDevicesGetNothing() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.subscribed("never-connected");
+    delivery.connected("dev-5", ConnectionFacts.NONE, null);
+    delivery.resync("dev-5", null);
+    drain();
+    assertTrue(publisher.devices.isEmpty());
+  }
+}
