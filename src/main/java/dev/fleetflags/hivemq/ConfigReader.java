@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -100,13 +101,29 @@ public final class ConfigReader {
    * @param file named in messages
    */
   public FleetFlagsConfig read(Path file, byte[] xml) throws InvalidConfigException {
-    Element root = parse(file, xml);
-    Settings settings = new Settings(root);
+    SchemaErrors schemaErrors = new SchemaErrors();
+    Element root = parse(file, xml, schemaErrors);
+    // The remaining checks run even after schema errors, so one pass shows every problem.
+    Settings settings = new Settings(root, schemaErrors.problems.isEmpty());
     FleetFlagsConfig config = settings.config();
-    if (!settings.problems.isEmpty()) {
-      throw new InvalidConfigException(file, settings.problems);
+    List<Problem> problems = new ArrayList<>(schemaErrors.problems);
+    Set<String> reported = new HashSet<>();
+    schemaErrors.problems.forEach(p -> reported.add(p.path()));
+    settings.problems.stream().filter(p -> !reported.contains(p.path())).forEach(problems::add);
+    if (!problems.isEmpty()) {
+      problems.sort(Comparator.comparingInt(Problem::line));
+      throw new InvalidConfigException(file, problems.stream().map(Problem::sentence).toList());
     }
     return Objects.requireNonNull(config);
+  }
+
+  /** One thing wrong with the configuration; {@code path} names the setting, e.g. limits/max-depth. */
+  private record Problem(String path, int line, String reason) {
+
+    String sentence() {
+      String at = line > 0 ? " (line " + line + ")" : "";
+      return path.isEmpty() ? "document" + at + ": " + reason : "setting " + path + at + ": " + reason;
+    }
   }
 
   // ---------------------------------------------------------------- parsing and schema errors
@@ -128,9 +145,10 @@ public final class ConfigReader {
     }
   }
 
-  private static Element parse(Path file, byte[] xml) throws InvalidConfigException {
+  private static Element parse(Path file, byte[] xml, SchemaErrors errors)
+      throws InvalidConfigException {
     TreeBuilder tree = new TreeBuilder();
-    SchemaErrors errors = new SchemaErrors(tree);
+    errors.tree = tree;
     try {
       ValidatorHandler validator = SCHEMA.newValidatorHandler();
       // The translations below match the parser's English wording, whatever the JVM's locale.
@@ -157,10 +175,7 @@ public final class ConfigReader {
       throw new InvalidConfigException(
           file, List.of("the file cannot be parsed as XML: " + describe(e)));
     }
-    if (!errors.problems.isEmpty()) {
-      throw new InvalidConfigException(file, errors.problems);
-    }
-    return Objects.requireNonNull(tree.root, "a valid document has a root element");
+    return Objects.requireNonNull(tree.root, "a well-formed document has a root element");
   }
 
   private static SAXParserFactory parserFactory()
@@ -308,14 +323,10 @@ public final class ConfigReader {
         Pattern.compile("cvc-elt\\.1\\.a: Cannot find the declaration of element '([^']*)'.*");
     private static final Pattern CODE = Pattern.compile("^[a-zA-Z0-9.-]+: ");
 
-    private final TreeBuilder tree;
-    final List<String> problems = new ArrayList<>();
+    @Nullable TreeBuilder tree;
+    final List<Problem> problems = new ArrayList<>();
     /** One problem per element: the parser often reports a bad value twice. */
     private final Set<String> reported = new HashSet<>();
-
-    SchemaErrors(TreeBuilder tree) {
-      this.tree = tree;
-    }
 
     @Override
     public void warning(SAXParseException e) {}
@@ -331,7 +342,7 @@ public final class ConfigReader {
     }
 
     private void translate(String message, int line) {
-      TreeBuilder.Open current = tree.current();
+      TreeBuilder.Open current = tree == null ? null : tree.current();
       String here = current == null ? "" : current.path;
       Matcher m;
       if ((m = UNEXPECTED.matcher(message)).matches()) {
@@ -376,7 +387,7 @@ public final class ConfigReader {
 
     private void add(String path, int line, String reason) {
       if (reported.add(path)) {
-        problems.add(where(path, line) + reason);
+        problems.add(new Problem(path, line, reason));
       }
     }
 
@@ -411,11 +422,6 @@ public final class ConfigReader {
     }
   }
 
-  private static String where(String path, int line) {
-    String at = line > 0 ? " (line " + line + ")" : "";
-    return path.isEmpty() ? "document" + at + ": " : "setting " + path + at + ": ";
-  }
-
   private static String abbreviate(String text) {
     return text.length() <= 40 ? text : text.substring(0, 37) + "...";
   }
@@ -433,11 +439,17 @@ public final class ConfigReader {
   /** The checks a schema cannot express, over a document the schema accepted. */
   private final class Settings {
 
-    final List<String> problems = new ArrayList<>();
+    final List<Problem> problems = new ArrayList<>();
     private final Element root;
+    private final boolean schemaValid;
 
-    Settings(Element root) {
+    /**
+     * @param schemaValid whether the schema accepted the document; otherwise only the checks are
+     *     made (numbers may be out of range) and no configuration is built
+     */
+    Settings(Element root, boolean schemaValid) {
       this.root = root;
+      this.schemaValid = schemaValid;
     }
 
     @Nullable FleetFlagsConfig config() {
@@ -460,6 +472,10 @@ public final class ConfigReader {
 
       Element limitsElement = root.child("limits");
       Limits defaults = Limits.DEFAULT;
+      Element deliveryElement = root.child("delivery");
+      if (!problems.isEmpty() || !schemaValid) {
+        return null;
+      }
       Limits limits =
           new Limits(
               integer(limitsElement, "max-document-bytes", defaults.maxDocumentBytes()),
@@ -471,18 +487,12 @@ public final class ConfigReader {
       int adminRate =
           integer(limitsElement, "admin-requests-per-second",
               FleetFlagsConfig.DEFAULT_ADMIN_REQUESTS_PER_SECOND);
-
-      Element deliveryElement = root.child("delivery");
       FleetFlagsConfig.Delivery delivery =
           new FleetFlagsConfig.Delivery(
               integer(deliveryElement, "max-in-flight",
                   FleetFlagsConfig.Delivery.DEFAULT.maxInFlight()),
               integer(deliveryElement, "publish-rate",
                   FleetFlagsConfig.Delivery.DEFAULT.publishRate()));
-
-      if (!problems.isEmpty()) {
-        return null;
-      }
       return new FleetFlagsConfig(
           deviceTopic,
           adminTopicPrefix,
@@ -632,7 +642,7 @@ public final class ConfigReader {
         return fallback;
       }
       String value = element.text().strip();
-      // The schema admits exactly these.
+      // The schema admits only true, false, 1 and 0 (and reported anything else).
       return value.equals("true") || value.equals("1");
     }
 
@@ -641,8 +651,12 @@ public final class ConfigReader {
       if (element == null) {
         return fallback;
       }
-      // The schema checked type and range.
-      return Integer.parseInt(element.text().strip());
+      try {
+        // Range checks are the schema's.
+        return Integer.parseInt(element.text().strip());
+      } catch (NumberFormatException e) {
+        return fallback; // the schema reported it
+      }
     }
 
     private List<String> attributes(String stateUserProperty) {
@@ -722,7 +736,7 @@ public final class ConfigReader {
     }
 
     private void problem(Element element, String reason) {
-      problems.add(where(element.path(), element.line()) + reason);
+      problems.add(new Problem(element.path(), element.line(), reason));
     }
   }
 

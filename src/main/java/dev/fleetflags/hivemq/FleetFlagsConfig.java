@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The extension's settings, read from {@code conf/config.xml} and checked by {@link
- * ConfigReader}: every instance is valid. Paths are absolute.
+ * ConfigReader}, which reports every problem with its setting; the constructor only guards the
+ * invariants the rest of the code relies on. Paths are absolute.
  *
  * @param deviceTopic topic template with {@link #CLIENT_ID} once, as a whole level
  * @param adminTopicPrefix admin topics are {@code <prefix>/flags/apply} and so on
@@ -65,14 +66,39 @@ public record FleetFlagsConfig(
 
     public static final Delivery DEFAULT = new Delivery(1000, 0);
 
+    public Delivery {
+      if (maxInFlight < 1 || publishRate < 0) {
+        throw new IllegalArgumentException(
+            "maxInFlight must be positive and publishRate not negative: " + maxInFlight + ", "
+                + publishRate);
+      }
+    }
+
     public boolean unlimitedRate() {
       return publishRate == 0;
     }
   }
 
   public FleetFlagsConfig {
+    if (!dataFolder.isAbsolute() || (seedFile != null && !seedFile.isAbsolute())) {
+      throw new IllegalArgumentException("paths must be absolute");
+    }
+    if (!deviceTopic.contains(CLIENT_ID)) {
+      throw new IllegalArgumentException("deviceTopic must contain " + CLIENT_ID);
+    }
+    positive("adminRequestsPerSecond", adminRequestsPerSecond);
+    positive("registryCacheSize", registryCacheSize);
+    positive("historyLimit", historyLimit);
+    positive("workerThreads", workerThreads);
+    positive("workerQueue", workerQueue);
     attributeUserProperties = List.copyOf(attributeUserProperties);
     operators = List.copyOf(operators);
+  }
+
+  private static void positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
   }
 
   /** All defaults, as when there is no {@code conf/config.xml}. */

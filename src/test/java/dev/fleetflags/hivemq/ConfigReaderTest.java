@@ -357,6 +357,23 @@ class ConfigReaderTest {
   }
 
   @Test
+  void schemaProblemsAndTheOthersAreReportedTogetherInLineOrder() {
+    InvalidConfigException e =
+        invalid(
+            """
+            <fleetflags>
+              <device-topic>flags/+/{clientId}</device-topic>
+              <limits><max-depth>0</max-depth></limits>
+              <admin-topic-prefix>admin/</admin-topic-prefix>
+            </fleetflags>""");
+    List<String> problems = e.problems();
+    assertEquals(3, problems.size(), e.getMessage());
+    assertTrue(problems.get(0).startsWith("setting device-topic (line 2)"), e.getMessage());
+    assertTrue(problems.get(1).startsWith("setting limits/max-depth (line 3)"), e.getMessage());
+    assertTrue(problems.get(2).startsWith("setting admin-topic-prefix (line 4)"), e.getMessage());
+  }
+
+  @Test
   void aBadValueIsReportedOnceThoughTheSchemaComplainsTwice() {
     InvalidConfigException e =
         invalid("<fleetflags><limits><max-depth>abc</max-depth></limits></fleetflags>");
