@@ -22,8 +22,8 @@ import org.jspecify.annotations.Nullable;
  * pbkdf2-sha256:<iterations>:<base64 salt>:<base64 hash>}, so the configuration never holds the
  * password itself. Plain JDK crypto: no dependency, and the same text can be produced elsewhere.
  *
- * <p>Run as a program it prints the hash of a password read from the terminal (asked twice,
- * without echo) or from the first line of standard input.
+ * <p>Run as a program it prints the hash of a password read from the terminal (asked twice, without
+ * echo) or from the first line of standard input.
  */
 public final class PasswordHash {
 
@@ -96,11 +96,19 @@ public final class PasswordHash {
     byte[] hash = base64(parts[3], "hash");
     if (salt.length < MIN_SALT_BYTES) {
       throw new IllegalArgumentException(
-          "has a salt of " + salt.length + " bytes, but at least " + MIN_SALT_BYTES + " are needed");
+          "has a salt of "
+              + salt.length
+              + " bytes, but at least "
+              + MIN_SALT_BYTES
+              + " are needed");
     }
     if (hash.length < MIN_HASH_BYTES) {
       throw new IllegalArgumentException(
-          "has a hash of " + hash.length + " bytes, but at least " + MIN_HASH_BYTES + " are needed");
+          "has a hash of "
+              + hash.length
+              + " bytes, but at least "
+              + MIN_HASH_BYTES
+              + " are needed");
     }
     return new PasswordHash(iterations, salt, hash);
   }

@@ -48,9 +48,9 @@ import org.xml.sax.helpers.DefaultHandler;
 
 /**
  * Reads {@code conf/config.xml} into a {@link FleetFlagsConfig}: first against {@code config.xsd}
- * (the copy inside the jar, so an edited or missing schema file changes nothing), then the checks
- * a schema cannot express. Every problem is reported as a sentence naming the setting, its line,
- * the value and the reason; schema errors are translated from the XML parser's wording.
+ * (the copy inside the jar, so an edited or missing schema file changes nothing), then the checks a
+ * schema cannot express. Every problem is reported as a sentence naming the setting, its line, the
+ * value and the reason; schema errors are translated from the XML parser's wording.
  */
 public final class ConfigReader {
 
@@ -117,12 +117,16 @@ public final class ConfigReader {
     return Objects.requireNonNull(config);
   }
 
-  /** One thing wrong with the configuration; {@code path} names the setting, e.g. limits/max-depth. */
+  /**
+   * One thing wrong with the configuration; {@code path} names the setting, e.g. limits/max-depth.
+   */
   private record Problem(String path, int line, String reason) {
 
     String sentence() {
       String at = line > 0 ? " (line " + line + ")" : "";
-      return path.isEmpty() ? "document" + at + ": " + reason : "setting " + path + at + ": " + reason;
+      return path.isEmpty()
+          ? "document" + at + ": " + reason
+          : "setting " + path + at + ": " + reason;
     }
   }
 
@@ -303,28 +307,34 @@ public final class ConfigReader {
             "cvc-complex-type\\.2\\.4\\.b: The content of element '([^']*)' is not complete\\."
                 + " One of '\\{([^}]*)\\}' is expected\\..*");
     private static final Pattern NOT_A_VALUE =
-        Pattern.compile("cvc-datatype-valid\\.1\\.2\\.1: '(.*)' is not a valid value for '([^']*)'\\..*");
+        Pattern.compile(
+            "cvc-datatype-valid\\.1\\.2\\.1: '(.*)' is not a valid value for '([^']*)'\\..*");
     private static final Pattern BELOW =
-        Pattern.compile("cvc-minInclusive-valid: Value '(.*)' is not facet-valid with respect to"
-            + " minInclusive '([^']*)'.*");
+        Pattern.compile(
+            "cvc-minInclusive-valid: Value '(.*)' is not facet-valid with respect to"
+                + " minInclusive '([^']*)'.*");
     private static final Pattern ABOVE =
-        Pattern.compile("cvc-maxInclusive-valid: Value '(.*)' is not facet-valid with respect to"
-            + " maxInclusive '([^']*)'.*");
+        Pattern.compile(
+            "cvc-maxInclusive-valid: Value '(.*)' is not facet-valid with respect to"
+                + " maxInclusive '([^']*)'.*");
     private static final Pattern INVALID_VALUE =
-        Pattern.compile("cvc-type\\.3\\.1\\.3: The value '(.*)' of element '([^']*)' is not valid\\..*");
+        Pattern.compile(
+            "cvc-type\\.3\\.1\\.3: The value '(.*)' of element '([^']*)' is not valid\\..*");
     private static final Pattern TEXT_NOT_ALLOWED =
         Pattern.compile("cvc-complex-type\\.2\\.3: Element '([^']*)' cannot have character.*");
     private static final Pattern ELEMENTS_NOT_ALLOWED =
         Pattern.compile("cvc-type\\.3\\.1\\.2: Element '([^']*)' is a simple type.*");
     private static final Pattern ATTRIBUTE_NOT_ALLOWED =
-        Pattern.compile("cvc-complex-type\\.3\\.2\\.2: Attribute '([^']*)' is not allowed to"
-            + " appear in element '([^']*)'.*");
+        Pattern.compile(
+            "cvc-complex-type\\.3\\.2\\.2: Attribute '([^']*)' is not allowed to"
+                + " appear in element '([^']*)'.*");
     private static final Pattern UNKNOWN_ROOT =
         Pattern.compile("cvc-elt\\.1\\.a: Cannot find the declaration of element '([^']*)'.*");
     private static final Pattern CODE = Pattern.compile("^[a-zA-Z0-9.-]+: ");
 
     @Nullable TreeBuilder tree;
     final List<Problem> problems = new ArrayList<>();
+
     /** One problem per element: the parser often reports a bad value twice. */
     private final Set<String> reported = new HashSet<>();
 
@@ -370,11 +380,17 @@ public final class ConfigReader {
         add(here, line, "'" + m.group(1) + "' is not a valid value");
       } else if ((m = TEXT_NOT_ALLOWED.matcher(message)).matches()) {
         String text = current == null ? "" : current.text.toString().strip();
-        add(here, line, "<" + m.group(1) + "> holds only elements, not text ('" + abbreviate(text) + "')");
+        add(
+            here,
+            line,
+            "<" + m.group(1) + "> holds only elements, not text ('" + abbreviate(text) + "')");
       } else if ((m = ELEMENTS_NOT_ALLOWED.matcher(message)).matches()) {
         add(here, line, "<" + m.group(1) + "> holds a value, not elements");
       } else if ((m = ATTRIBUTE_NOT_ALLOWED.matcher(message)).matches()) {
-        add(here, line, "<" + m.group(2) + "> has attribute '" + m.group(1) + "', which is not allowed");
+        add(
+            here,
+            line,
+            "<" + m.group(2) + "> has attribute '" + m.group(1) + "', which is not allowed");
       } else if ((m = UNKNOWN_ROOT.matcher(message)).matches()) {
         add(
             "",
@@ -402,9 +418,7 @@ public final class ConfigReader {
     /** Xerces lists expected elements as {@code a, b} or {@code "":a, "":b}. */
     private static String names(String list) {
       List<String> names =
-          Arrays.stream(list.split(","))
-              .map(s -> "<" + localName(s.strip()) + ">")
-              .toList();
+          Arrays.stream(list.split(",")).map(s -> "<" + localName(s.strip()) + ">").toList();
       return names.size() == 1 ? names.get(0) : "one of " + String.join(", ", names);
     }
 
@@ -454,16 +468,22 @@ public final class ConfigReader {
 
     @Nullable FleetFlagsConfig config() {
       String adminTopicPrefix =
-          text("admin-topic-prefix", FleetFlagsConfig.DEFAULT_ADMIN_TOPIC_PREFIX,
+          text(
+              "admin-topic-prefix",
+              FleetFlagsConfig.DEFAULT_ADMIN_TOPIC_PREFIX,
               this::checkAdminTopicPrefix);
       String deviceTopic =
-          text("device-topic", FleetFlagsConfig.DEFAULT_DEVICE_TOPIC,
+          text(
+              "device-topic",
+              FleetFlagsConfig.DEFAULT_DEVICE_TOPIC,
               value -> checkDeviceTopic(value, adminTopicPrefix));
       Path dataFolder =
           path("data-folder", brokerDataFolder.resolve(FleetFlagsConfig.DEFAULT_DATA_FOLDER_NAME));
       Path seedFile = seedFile();
       String stateUserProperty =
-          text("state-user-property", FleetFlagsConfig.DEFAULT_STATE_USER_PROPERTY,
+          text(
+              "state-user-property",
+              FleetFlagsConfig.DEFAULT_STATE_USER_PROPERTY,
               value -> checkUserPropertyName(value));
       boolean includeVariants =
           bool(root.child("include-variants"), FleetFlagsConfig.DEFAULT_INCLUDE_VARIANTS);
@@ -485,13 +505,19 @@ public final class ConfigReader {
               integer(limitsElement, "max-variants", defaults.maxVariants()),
               integer(limitsElement, "max-key-length", defaults.maxKeyLength()));
       int adminRate =
-          integer(limitsElement, "admin-requests-per-second",
+          integer(
+              limitsElement,
+              "admin-requests-per-second",
               FleetFlagsConfig.DEFAULT_ADMIN_REQUESTS_PER_SECOND);
       FleetFlagsConfig.Delivery delivery =
           new FleetFlagsConfig.Delivery(
-              integer(deliveryElement, "max-in-flight",
+              integer(
+                  deliveryElement,
+                  "max-in-flight",
                   FleetFlagsConfig.Delivery.DEFAULT.maxInFlight()),
-              integer(deliveryElement, "publish-rate",
+              integer(
+                  deliveryElement,
+                  "publish-rate",
                   FleetFlagsConfig.Delivery.DEFAULT.publishRate()));
       return new FleetFlagsConfig(
           deviceTopic,
@@ -532,19 +558,28 @@ public final class ConfigReader {
       }
       int first = topic.indexOf(FleetFlagsConfig.CLIENT_ID);
       if (first < 0) {
-        return "does not contain " + FleetFlagsConfig.CLIENT_ID + ", so all devices would share"
+        return "does not contain "
+            + FleetFlagsConfig.CLIENT_ID
+            + ", so all devices would share"
             + " one topic";
       }
       if (topic.indexOf(FleetFlagsConfig.CLIENT_ID, first + 1) >= 0) {
-        return "contains " + FleetFlagsConfig.CLIENT_ID + " more than once, but must contain it once";
+        return "contains "
+            + FleetFlagsConfig.CLIENT_ID
+            + " more than once, but must contain it once";
       }
       if (!Arrays.asList(topic.split("/", -1)).contains(FleetFlagsConfig.CLIENT_ID)) {
-        return "has " + FleetFlagsConfig.CLIENT_ID + " inside a topic level, but it must be a whole"
-            + " level, e.g. flags/" + FleetFlagsConfig.CLIENT_ID;
+        return "has "
+            + FleetFlagsConfig.CLIENT_ID
+            + " inside a topic level, but it must be a whole"
+            + " level, e.g. flags/"
+            + FleetFlagsConfig.CLIENT_ID;
       }
       String fixed = topic.substring(0, first);
       if ((fixed + "/").startsWith(adminTopicPrefix + "/")) {
-        return "lies under the admin topics (" + adminTopicPrefix + "/), which devices may not"
+        return "lies under the admin topics ("
+            + adminTopicPrefix
+            + "/), which devices may not"
             + " use";
       }
       return null;
@@ -704,8 +739,13 @@ public final class ConfigReader {
           if (name.isEmpty()) {
             problem(username, "the value is empty");
           } else if (usernames.containsKey(name)) {
-            problem(username, "'" + name + "' is configured twice (also line "
-                + usernames.get(name).line() + ")");
+            problem(
+                username,
+                "'"
+                    + name
+                    + "' is configured twice (also line "
+                    + usernames.get(name).line()
+                    + ")");
           } else {
             usernames.put(name, username);
           }
@@ -713,8 +753,12 @@ public final class ConfigReader {
             hash = PasswordHash.parse(passwordHash.text());
           } catch (IllegalArgumentException e) {
             // The value is not repeated: it may be a password pasted by mistake.
-            problem(passwordHash, "the value (not shown) " + e.getMessage()
-                + " (create one with: java -cp <fleetflags jar> dev.fleetflags.admin.PasswordHash)");
+            problem(
+                passwordHash,
+                "the value (not shown) "
+                    + e.getMessage()
+                    + " (create one with: java -cp <fleetflags jar>"
+                    + " dev.fleetflags.admin.PasswordHash)");
           }
           if (hash != null) {
             result.add(new Operator.WithPassword(name, hash));
@@ -724,8 +768,13 @@ public final class ConfigReader {
           if (name.isEmpty()) {
             problem(commonName, "the value is empty");
           } else if (commonNames.containsKey(name)) {
-            problem(commonName, "'" + name + "' is configured twice (also line "
-                + commonNames.get(name).line() + ")");
+            problem(
+                commonName,
+                "'"
+                    + name
+                    + "' is configured twice (also line "
+                    + commonNames.get(name).line()
+                    + ")");
           } else {
             commonNames.put(name, commonName);
             result.add(new Operator.WithCertificate(name));

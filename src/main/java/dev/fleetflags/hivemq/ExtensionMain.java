@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where HiveMQ starts FleetFlags (named in META-INF/services): reads the configuration and puts
- * the parts together. A configuration that cannot be used stops the extension with the reason,
- * so an operator finds the cause in the broker log rather than a half-working extension.
+ * Where HiveMQ starts FleetFlags (named in META-INF/services): reads the configuration and puts the
+ * parts together. A configuration that cannot be used stops the extension with the reason, so an
+ * operator finds the cause in the broker log rather than a half-working extension.
  */
 public final class ExtensionMain implements com.hivemq.extension.sdk.api.ExtensionMain {
 

@@ -6,9 +6,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The extension's settings, read from {@code conf/config.xml} and checked by {@link
- * ConfigReader}, which reports every problem with its setting; the constructor only guards the
- * invariants the rest of the code relies on. Paths are absolute.
+ * The extension's settings, read from {@code conf/config.xml} and checked by {@link ConfigReader},
+ * which reports every problem with its setting; the constructor only guards the invariants the rest
+ * of the code relies on. Paths are absolute.
  *
  * @param deviceTopic topic template with {@link #CLIENT_ID} once, as a whole level
  * @param adminTopicPrefix admin topics are {@code <prefix>/flags/apply} and so on
@@ -48,8 +48,10 @@ public record FleetFlagsConfig(
 
   public static final String DEFAULT_DEVICE_TOPIC = "flags/" + CLIENT_ID;
   public static final String DEFAULT_ADMIN_TOPIC_PREFIX = "flags-admin";
+
   /** Below the broker's data folder when {@code <data-folder>} is empty. */
   public static final String DEFAULT_DATA_FOLDER_NAME = "fleetflags";
+
   public static final String DEFAULT_STATE_USER_PROPERTY = "fleetflags-state";
   public static final boolean DEFAULT_INCLUDE_VARIANTS = false;
   public static final int DEFAULT_ADMIN_REQUESTS_PER_SECOND = 20;
@@ -69,7 +71,9 @@ public record FleetFlagsConfig(
     public Delivery {
       if (maxInFlight < 1 || publishRate < 0) {
         throw new IllegalArgumentException(
-            "maxInFlight must be positive and publishRate not negative: " + maxInFlight + ", "
+            "maxInFlight must be positive and publishRate not negative: "
+                + maxInFlight
+                + ", "
                 + publishRate);
       }
     }

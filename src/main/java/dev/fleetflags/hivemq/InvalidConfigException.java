@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The configuration cannot be used. The message is complete on its own (file, setting, line,
- * value, reason), because it is what the operator reads in the broker log.
+ * The configuration cannot be used. The message is complete on its own (file, setting, line, value,
+ * reason), because it is what the operator reads in the broker log.
  */
 public final class InvalidConfigException extends Exception {
 

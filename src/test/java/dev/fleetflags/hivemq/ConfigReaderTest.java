@@ -56,8 +56,8 @@ class ConfigReaderTest {
   @Test
   void theShippedConfigurationShowsEverySettingOfTheSchema() throws IOException {
     String config = Files.readString(SHIPPED_CONFIG);
-    Matcher declared = Pattern.compile("<xs:element name=\"([a-z-]+)\"").matcher(
-        Files.readString(SHIPPED_SCHEMA));
+    Matcher declared =
+        Pattern.compile("<xs:element name=\"([a-z-]+)\"").matcher(Files.readString(SHIPPED_SCHEMA));
     int count = 0;
     while (declared.find()) {
       count++;
@@ -69,8 +69,7 @@ class ConfigReaderTest {
 
   @Test
   void withoutAConfigurationFileEverySettingDefaults() throws Exception {
-    assertEquals(
-        FleetFlagsConfig.defaults(brokerData), new ConfigReader(home, brokerData).read());
+    assertEquals(FleetFlagsConfig.defaults(brokerData), new ConfigReader(home, brokerData).read());
   }
 
   @Test
@@ -209,7 +208,10 @@ class ConfigReaderTest {
             List.of("setting include-variants", "'yes' is not true or false")),
         Arguments.of(
             "<fleetflags>\n  <device-topc>x</device-topc>\n</fleetflags>",
-            List.of("setting device-topc (line 2)", "<device-topc> is not expected here", "<device-topic>")),
+            List.of(
+                "setting device-topc (line 2)",
+                "<device-topc> is not expected here",
+                "<device-topic>")),
         Arguments.of(
             "<fleetflags><limits><max-dept>3</max-dept></limits></fleetflags>",
             List.of("setting limits/max-dept", "expected one of <max-document-bytes>")),
@@ -220,7 +222,9 @@ class ConfigReaderTest {
         Arguments.of(
             "<fleetflags><operators><operator><username>ops</username></operator></operators>"
                 + "</fleetflags>",
-            List.of("setting operators/operator[1]", "<operator> is incomplete, <password-hash> is missing")),
+            List.of(
+                "setting operators/operator[1]",
+                "<operator> is incomplete, <password-hash> is missing")),
         Arguments.of(
             "<fleetflags><attributes>model</attributes></fleetflags>",
             List.of("setting attributes", "<attributes> holds only elements, not text ('model')")),
@@ -385,8 +389,7 @@ class ConfigReaderTest {
     // A folder where the file should be: unreadable as a file for any user, root included.
     Files.createDirectories(home.resolve(ConfigReader.CONFIG_FILE));
     InvalidConfigException e =
-        assertThrows(
-            InvalidConfigException.class, () -> new ConfigReader(home, brokerData).read());
+        assertThrows(InvalidConfigException.class, () -> new ConfigReader(home, brokerData).read());
     assertTrue(e.getMessage().contains("the file cannot be read"), e.getMessage());
   }
 

@@ -21,7 +21,8 @@ class ExampleFilesTest {
   void theExampleFlagsCompileStrictly() throws Exception {
     FlagSet flags =
         new FlagSetCompiler(Limits.DEFAULT)
-            .compile(Files.readAllBytes(EXAMPLES.resolve("flags.json")), FlagSetCompiler.Mode.STRICT);
+            .compile(
+                Files.readAllBytes(EXAMPLES.resolve("flags.json")), FlagSetCompiler.Mode.STRICT);
     assertEquals(5, flags.size());
     for (String key :
         List.of(

@@ -9,8 +9,8 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * The official HiveMQ CE image with the packaged FleetFlags copied into /opt/hivemq/extensions,
- * as docker/Dockerfile does. Needs a Docker engine; tests using it are skipped without one.
+ * The official HiveMQ CE image with the packaged FleetFlags copied into /opt/hivemq/extensions, as
+ * docker/Dockerfile does. Needs a Docker engine; tests using it are skipped without one.
  */
 public final class ContainerBroker implements FleetFlagsBroker {
 

@@ -21,7 +21,9 @@ final class DockerEngine implements ExecutionCondition {
     }
     String reason =
         "No Docker engine available (Testcontainers found none): skipping the scenarios on the"
-            + " official image " + ContainerBroker.IMAGE + "; the same scenarios run on the"
+            + " official image "
+            + ContainerBroker.IMAGE
+            + "; the same scenarios run on the"
             + " embedded broker.";
     if (told.compareAndSet(false, true)) {
       System.out.println("[WARNING] " + reason);

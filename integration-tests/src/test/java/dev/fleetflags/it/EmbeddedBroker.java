@@ -216,46 +216,46 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
 
   private String brokerConfig() {
     return """
-        <?xml version="1.0"?>
-        <hivemq>
-            <listeners>
-                <tcp-listener>
-                    <port>%d</port>
-                    <bind-address>%s</bind-address>
-                </tcp-listener>
-            </listeners>
-            <anonymous-usage-statistics>
-                <enabled>false</enabled>
-            </anonymous-usage-statistics>
-        </hivemq>
-        """
+           <?xml version="1.0"?>
+           <hivemq>
+               <listeners>
+                   <tcp-listener>
+                       <port>%d</port>
+                       <bind-address>%s</bind-address>
+                   </tcp-listener>
+               </listeners>
+               <anonymous-usage-statistics>
+                   <enabled>false</enabled>
+               </anonymous-usage-statistics>
+           </hivemq>
+           """
         .formatted(port, bindAddress);
   }
 
   /** HiveMQ applies conf/logback.xml of the broker it starts (for the whole JVM). */
   private String logbackConfig(String consoleLevel) {
     return """
-        <configuration>
-            <appender name="FILE" class="ch.qos.logback.core.FileAppender">
-                <file>%s</file>
-                <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level %%logger{0} - %%msg%%n%%ex</pattern></encoder>
-            </appender>
-            <appender name="CONSOLE" class="ch.qos.logback.core.ConsoleAppender">
-                <filter class="ch.qos.logback.classic.filter.ThresholdFilter">
-                    <level>%s</level>
-                </filter>
-                <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level - %%msg%%n%%ex</pattern></encoder>
-            </appender>
-            <root level="INFO">
-                <appender-ref ref="FILE"/>
-                <appender-ref ref="CONSOLE"/>
-            </root>
-            <logger name="jetbrains.exodus" level="WARN"/>
-            <logger name="org.eclipse.jetty" level="ERROR"/>
-            <logger name="com.google.common.util.concurrent.Futures.CombinedFuture" level="OFF"/>
-            <logger name="oshi" level="ERROR"/>
-        </configuration>
-        """
+<configuration>
+    <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+        <file>%s</file>
+        <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level %%logger{0} - %%msg%%n%%ex</pattern></encoder>
+    </appender>
+    <appender name="CONSOLE" class="ch.qos.logback.core.ConsoleAppender">
+        <filter class="ch.qos.logback.classic.filter.ThresholdFilter">
+            <level>%s</level>
+        </filter>
+        <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level - %%msg%%n%%ex</pattern></encoder>
+    </appender>
+    <root level="INFO">
+        <appender-ref ref="FILE"/>
+        <appender-ref ref="CONSOLE"/>
+    </root>
+    <logger name="jetbrains.exodus" level="WARN"/>
+    <logger name="org.eclipse.jetty" level="ERROR"/>
+    <logger name="com.google.common.util.concurrent.Futures.CombinedFuture" level="OFF"/>
+    <logger name="oshi" level="ERROR"/>
+</configuration>
+"""
         .formatted(logFile(), consoleLevel);
   }
 

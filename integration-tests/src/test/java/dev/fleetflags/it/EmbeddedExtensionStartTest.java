@@ -19,7 +19,8 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
 
   @Test
   void withoutAConfigurationFileItStartsWithTheDefaultsAndSaysSo() {
-    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged().withoutFile("conf/config.xml"))) {
+    try (EmbeddedBroker broker =
+        EmbeddedBroker.start(ExtensionSetup.asPackaged().withoutFile("conf/config.xml"))) {
       assertTrue(broker.extensionStarted(), broker.logTail());
       assertTrue(broker.log().contains("no configuration file"), broker.logTail());
       assertTrue(
@@ -34,8 +35,8 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
       Path marker = broker.dataFolder().resolve("marker");
       Files.writeString(marker, "kept");
       broker.restart();
-      assertEquals(2, FleetFlagsBroker.STARTED.matcher(broker.log()).results().count(),
-          broker.logTail());
+      assertEquals(
+          2, FleetFlagsBroker.STARTED.matcher(broker.log()).results().count(), broker.logTail());
       assertEquals("kept", Files.readString(marker));
       brokerServesMqtt5AndMqtt311Clients(broker);
     }
@@ -51,8 +52,9 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
           new Thread(
               () -> {
                 Mqtt5Publish request = responder.awaitMessage();
-                responder.respond(request, "re: "
-                    + new String(request.getPayloadAsBytes(), StandardCharsets.UTF_8));
+                responder.respond(
+                    request,
+                    "re: " + new String(request.getPayloadAsBytes(), StandardCharsets.UTF_8));
               });
       answering.start();
       assertEquals("re: ping", requester.request("it/requests", "ping", "it/responses/requester"));

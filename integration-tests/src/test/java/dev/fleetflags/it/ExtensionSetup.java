@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How the unpacked extension folder differs from the zip: files written over, added or removed,
- * by path relative to the extension's home, e.g. {@code conf/config.xml}.
+ * How the unpacked extension folder differs from the zip: files written over, added or removed, by
+ * path relative to the extension's home, e.g. {@code conf/config.xml}.
  */
 public record ExtensionSetup(Map<String, String> files, Set<String> removed) {
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,11 +31,17 @@ abstract class ExtensionStartScenarios {
     try (FleetFlagsBroker broker = start(ExtensionSetup.asPackaged(), true)) {
       assertTrue(broker.extensionStarted(), broker.logTail());
       assertTrue(
-          broker.log().contains("started: device topic flags/{clientId}, admin topics flags-admin/#"),
+          broker
+              .log()
+              .contains("started: device topic flags/{clientId}, admin topics flags-admin/#"),
           broker.logTail());
       assertEquals(
           ExtensionZip.fromBuild().version(),
-          FleetFlagsBroker.STARTED.matcher(broker.log()).results().findFirst().orElseThrow()
+          FleetFlagsBroker.STARTED
+              .matcher(broker.log())
+              .results()
+              .findFirst()
+              .orElseThrow()
               .group(1));
       brokerServesMqtt5AndMqtt311Clients(broker);
     }
@@ -48,16 +53,16 @@ abstract class ExtensionStartScenarios {
         ExtensionSetup.asPackaged()
             .withConfig(
                 """
-                <fleetflags>
-                    <device-topic>fleet/{clientId}/flags</device-topic>
-                    <admin-topic-prefix>fleet-admin</admin-topic-prefix>
-                    <seed-file>%s</seed-file>
-                    <attributes><user-property>model</user-property></attributes>
-                    <operators>
-                        <operator><certificate-common-name>ci.example.com</certificate-common-name></operator>
-                    </operators>
-                </fleetflags>
-                """
+<fleetflags>
+    <device-topic>fleet/{clientId}/flags</device-topic>
+    <admin-topic-prefix>fleet-admin</admin-topic-prefix>
+    <seed-file>%s</seed-file>
+    <attributes><user-property>model</user-property></attributes>
+    <operators>
+        <operator><certificate-common-name>ci.example.com</certificate-common-name></operator>
+    </operators>
+</fleetflags>
+"""
                     .formatted(ExtensionSetup.SEED_FILE))
             .withSeedFlags(FLAGS);
     try (FleetFlagsBroker broker = start(setup, true)) {
@@ -84,8 +89,10 @@ abstract class ExtensionStartScenarios {
                 """);
     try (FleetFlagsBroker broker = start(setup, false)) {
       assertFalse(broker.extensionStarted(), broker.logTail());
-      String reason = broker.startPreventedReason().orElseThrow(() -> new AssertionError(
-          "no refusal in the log:\n" + broker.logTail()));
+      String reason =
+          broker
+              .startPreventedReason()
+              .orElseThrow(() -> new AssertionError("no refusal in the log:\n" + broker.logTail()));
       assertTrue(reason.contains("config.xml: setting device-topic (line 2)"), reason);
       assertTrue(reason.contains("'flags/+/{clientId}' contains a wildcard"), reason);
       assertTrue(reason.contains("setting limits/max-depth (line 3)"), reason);
@@ -99,8 +106,10 @@ abstract class ExtensionStartScenarios {
   void aConfigurationThatIsNotXmlPreventsTheStart() {
     ExtensionSetup setup = ExtensionSetup.asPackaged().withConfig("<fleetflags>\n<limits>\n");
     try (FleetFlagsBroker broker = start(setup, false)) {
-      String reason = broker.startPreventedReason().orElseThrow(() -> new AssertionError(
-          "no refusal in the log:\n" + broker.logTail()));
+      String reason =
+          broker
+              .startPreventedReason()
+              .orElseThrow(() -> new AssertionError("no refusal in the log:\n" + broker.logTail()));
       assertTrue(reason.contains("conf/config.xml: the file is not well-formed XML"), reason);
       assertFalse(broker.log().contains("\tat dev.fleetflags"), "a stack trace:\n" + broker.log());
     }

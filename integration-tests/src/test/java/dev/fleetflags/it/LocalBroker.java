@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * README command 1 ({@code mvn -q -Prun verify}): HiveMQ CE on localhost, with the zip the build just
- * made unpacked into {@code run/extensions/}, configured from {@code examples/config.xml} and
+ * README command 1 ({@code mvn -q -Prun verify}): HiveMQ CE on localhost, with the zip the build
+ * just made unpacked into {@code run/extensions/}, configured from {@code examples/config.xml} and
  * seeded with {@code examples/flags.json}; prints what to try, then runs until Ctrl-C. The broker's
  * data stays in {@code run/data/} between runs (the seed applies only to an empty store).
  */
@@ -54,8 +54,7 @@ public final class LocalBroker {
     if (!broker.extensionStarted()) {
       System.err.printf(
           "%nFleetFlags did not start: %s%nBroker log: %s%n%n",
-          broker.startPreventedReason().orElse("see the log"),
-          broker.logFile());
+          broker.startPreventedReason().orElse("see the log"), broker.logFile());
       System.exit(1);
     }
     System.out.println(instructions(root, run, broker));
@@ -79,13 +78,22 @@ public final class LocalBroker {
         "\n",
         "",
         "================================================================================",
-        "FleetFlags " + ExtensionZip.fromBuild().version() + " is running in HiveMQ CE on localhost:"
-            + port + ". Ctrl-C stops it.",
-        "  extension: " + root.relativize(broker.extensionHome()) + "/ (config from"
+        "FleetFlags "
+            + ExtensionZip.fromBuild().version()
+            + " is running in HiveMQ CE on localhost:"
+            + port
+            + ". Ctrl-C stops it.",
+        "  extension: "
+            + root.relativize(broker.extensionHome())
+            + "/ (config from"
             + " examples/config.xml, seeded with examples/flags.json)",
-        "  broker log: " + root.relativize(broker.logFile()) + "; data: "
-            + root.relativize(broker.dataFolder()) + "/ (kept between runs; delete "
-            + root.relativize(run) + "/ to start from the seed again)",
+        "  broker log: "
+            + root.relativize(broker.logFile())
+            + "; data: "
+            + root.relativize(broker.dataFolder())
+            + "/ (kept between runs; delete "
+            + root.relativize(run)
+            + "/ to start from the seed again)",
         "  operator: " + OPERATOR + " / " + OPERATOR_PASSWORD,
         "",
         "Try it with mosquitto-clients (apt-get install mosquitto-clients). Flag updates are",
@@ -99,7 +107,10 @@ public final class LocalBroker {
         "mosquitto_sub " + mqtt + " -V mqttv311 -i dev-2 -q 1 -t 'flags/dev-2' -F '%t %x'",
         "",
         "# an operator's window for answers:",
-        "mosquitto_sub " + mqtt + " -V mqttv5 -i ops-1-answers " + operator
+        "mosquitto_sub "
+            + mqtt
+            + " -V mqttv5 -i ops-1-answers "
+            + operator
             + " -t 'flags-admin/responses/#' -v",
         "",
         "# roll new-telemetry-pipeline out to half the fleet (devices whose value changes get a",

@@ -36,8 +36,10 @@ public final class Mqtt5Device implements AutoCloseable {
   private final Mqtt5BlockingClient client;
   private final Mqtt5BlockingClient.Mqtt5Publishes publishes;
   private final Mqtt5ConnAck connAck;
+
   /** Messages taken off the client while waiting for a response, kept for later. */
   private final Deque<Mqtt5Publish> setAside = new ArrayDeque<>();
+
   private final Set<String> responseTopics = new HashSet<>();
 
   /** How to connect: user properties and credentials are optional. */
@@ -164,8 +166,8 @@ public final class Mqtt5Device implements AutoCloseable {
   }
 
   /**
-   * MQTT 5 request/response: publishes with a response topic and fresh correlation data, then
-   * waits for the answer carrying that correlation data. Other messages are kept for {@link
+   * MQTT 5 request/response: publishes with a response topic and fresh correlation data, then waits
+   * for the answer carrying that correlation data. Other messages are kept for {@link
    * #awaitMessage()}.
    *
    * @return the answer's payload as UTF-8
@@ -195,7 +197,8 @@ public final class Mqtt5Device implements AutoCloseable {
               publishes
                   .receive(WAIT.toMillis(), TimeUnit.MILLISECONDS)
                   .orElseThrow(
-                      () -> new AssertionError("no answer on " + responseTopic + " within " + WAIT));
+                      () ->
+                          new AssertionError("no answer on " + responseTopic + " within " + WAIT));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new AssertionError("interrupted", e);
@@ -204,7 +207,8 @@ public final class Mqtt5Device implements AutoCloseable {
         if (message.getTopic().toString().equals(responseTopic)
             && data.isPresent()
             && data.get().equals(ByteBuffer.wrap(correlation))) {
-          return StandardCharsets.UTF_8.decode(message.getPayload().orElse(ByteBuffer.allocate(0)))
+          return StandardCharsets.UTF_8
+              .decode(message.getPayload().orElse(ByteBuffer.allocate(0)))
               .toString();
         }
         others.addLast(message);
