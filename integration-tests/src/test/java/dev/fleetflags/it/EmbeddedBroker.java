@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * HiveMQ CE embedded in this JVM, set up as production is: the packaged zip unpacked into its
@@ -20,7 +22,7 @@ import java.util.concurrent.ExecutionException;
  */
 public final class EmbeddedBroker implements FleetFlagsBroker {
 
-  /** Generous bound for a start on a busy 2-core machine; only reached when something is wrong. */
+  /** Generous bound for a start or stop on a busy 2-core machine; reached only when broken. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
   private final Path root;
@@ -101,12 +103,14 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
             .withExtensionsFolder(extensionsFolder())
             .build();
     try {
-      hivemq.start().get();
+      hivemq.start().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while starting the broker", e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("the broker did not start:\n" + logTail(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the broker hangs starting:\n" + logTail(), e);
     }
     awaitExtensionVerdict(logBefore);
   }
@@ -139,13 +143,15 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
       return;
     }
     try {
-      hivemq.stop().get();
+      hivemq.stop().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       hivemq.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("the broker did not stop cleanly", e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the broker hangs stopping:\n" + logTail(), e);
     } finally {
       hivemq = null;
     }
