@@ -13,6 +13,9 @@ public interface DeliveryMetrics {
 
   void rejected();
 
+  /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
+  void fanOutCompleted(long nanos, long messages);
+
   DeliveryMetrics NONE = new DeliveryMetrics() {
     @Override
     public void snapshot(int bytes) {}
@@ -28,5 +31,8 @@ public interface DeliveryMetrics {
 
     @Override
     public void rejected() {}
+
+    @Override
+    public void fanOutCompleted(long nanos, long messages) {}
   };
 }
