@@ -100,6 +100,26 @@ class StoreOpeningTest {
   }
 
   @Test
+  void aDamagedBlockOfFlagDataIsRefusedAndLeftAsItWas() throws Exception {
+    writeStore();
+    // The table file of the flags column family, damaged inside its first data block: the file
+    // itself is intact (sizes, footer), only reading the block finds the damage.
+    Path file = tableHolding("\"definition\"");
+    byte[] original = Files.readAllBytes(file);
+    byte[] damaged = original.clone();
+    damaged[8] ^= (byte) 0xff;
+    Files.write(file, damaged);
+
+    StoreException e = refused();
+
+    assertMentions(e, "corrupt", "block checksum mismatch", "left as it is");
+    Files.write(file, original);
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      assertEquals(1, store.flags().document().flags().size());
+    }
+  }
+
+  @Test
   void rocksDbFilesWithoutCurrentAreRefusedRatherThanReplacedByANewStore() throws Exception {
     writeStore();
     Files.delete(dir.resolve("CURRENT"));
@@ -214,6 +234,31 @@ class StoreOpeningTest {
       assertNotEquals(0, Files.size(file));
       return file;
     }
+  }
+
+  private Path tableHolding(String text) throws IOException {
+    byte[] wanted = text.getBytes(StandardCharsets.UTF_8);
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.getFileName().toString().endsWith(".sst") && indexOf(Files.readAllBytes(p), wanted) >= 0) {
+          return p;
+        }
+      }
+    }
+    throw new AssertionError("no table file holds " + text + ": " + files(dir).keySet());
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   private void createRocksDb(List<String> columnFamilies) throws Exception {
