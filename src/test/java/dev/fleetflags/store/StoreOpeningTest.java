@@ -172,6 +172,19 @@ class StoreOpeningTest {
   }
 
   @Test
+  void aStoreWhoseCreationWasCutShortBeforeItsFirstWriteIsCompleted() throws Exception {
+    new RawStore(FlagStore.COLUMN_FAMILIES).close();
+
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      assertEquals(0, store.revision());
+      assertEquals(1, store.write(flag(toggle("a", true))));
+    }
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      assertEquals(1, store.revision());
+    }
+  }
+
+  @Test
   void aFileWhereTheFolderShouldBeIsRefused() throws Exception {
     Path file = dir.resolve("store");
     Files.writeString(file, "not a folder");
