@@ -347,9 +347,8 @@ public final class FlagStore implements AutoCloseable {
         return;
       }
       closed = true;
-      List<ColumnFamilyHandle> all = List.of(meta, flags, evaluators, devices, history);
       try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-        db.flush(flush, all);
+        db.flush(flush, handles);
       } catch (RocksDBException e) {
         // Nothing is lost: every write is in the synced WAL, which the next open replays.
         log.warn("Could not flush the flag store at {} on close; the next start replays its log instead: {}", folder, describe(e));

@@ -64,7 +64,7 @@ final class StoreOpening {
     }
     options.db.setCreateIfMissing(isNew).setCreateMissingColumnFamilies(isNew).setErrorIfExists(isNew);
     try {
-      return RocksDB.open(options.db, dir.toString(), descriptors(), handles);
+      return RocksDB.open(options.db, dir.toString(), descriptors(FlagStore.COLUMN_FAMILIES), handles);
     } catch (RocksDBException e) {
       // A lock held by another process is the real reason even when the probe failed first.
       throw failure(isLock(e) || deferred == null ? e : deferred);
@@ -77,17 +77,56 @@ final class StoreOpening {
    * the read-write open decides whether the store is in fact locked); throws the definite ones.
    */
   private @Nullable RocksDBException probe() throws StoreException {
-    List<byte[]> names;
+    List<String> found = new ArrayList<>();
     try (Options listing = new Options()) {
-      names = RocksDB.listColumnFamilies(listing, dir.toString());
+      for (byte[] name : RocksDB.listColumnFamilies(listing, dir.toString())) {
+        found.add(new String(name, StandardCharsets.UTF_8));
+      }
     } catch (RocksDBException e) {
       if (isCorruption(e)) {
         throw failure(e);
       }
       return e;
     }
-    Set<String> found = new TreeSet<>();
-    names.forEach(n -> found.add(new String(n, StandardCharsets.UTF_8)));
+    // Listing reads the MANIFEST leniently (a damaged one lists too few families), so the names
+    // are judged only once the read-only open, which checks everything, has succeeded.
+    String defaultFamily = FlagStore.COLUMN_FAMILIES.get(0);
+    if (!found.contains(defaultFamily)) {
+      found.add(0, defaultFamily);
+    }
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (RocksDB readOnly = RocksDB.openReadOnly(options.db, dir.toString(), descriptors(found), handles)) {
+      try {
+        checkColumnFamilies(found);
+        checkFormat(readOnly, handles.get(found.indexOf(FlagStore.META)));
+        // Damage inside a table's blocks shows only when they are read. What serving flags needs
+        // is read now, before the read-write open rolls the MANIFEST and WAL; the registry and
+        // history, which can be large, report damage when an entry is read.
+        for (String family : List.of(FlagStore.META, FlagStore.FLAGS, FlagStore.EVALUATORS)) {
+          readAll(readOnly, handles.get(found.indexOf(family)));
+        }
+      } finally {
+        handles.forEach(ColumnFamilyHandle::close);
+      }
+    } catch (RocksDBException e) {
+      if (isCorruption(e)) {
+        throw failure(e);
+      }
+      return e;
+    }
+    return null;
+  }
+
+  private static void readAll(RocksDB db, ColumnFamilyHandle family) throws RocksDBException {
+    try (RocksIterator it = db.newIterator(family)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        // Reading the blocks is the check; their checksums are verified as they load.
+      }
+      it.status();
+    }
+  }
+
+  private void checkColumnFamilies(List<String> found) throws StoreException {
     Set<String> unknown = new TreeSet<>(found);
     FlagStore.COLUMN_FAMILIES.forEach(unknown::remove);
     Set<String> missing = new LinkedHashSet<>(FlagStore.COLUMN_FAMILIES);
@@ -102,21 +141,6 @@ final class StoreOpening {
           + " are missing; does the data folder point at another application's RocksDB, such as the broker's own?);"
           + " it was left as it is: configure a data folder of its own for FleetFlags");
     }
-
-    List<ColumnFamilyHandle> handles = new ArrayList<>();
-    try (RocksDB readOnly = RocksDB.openReadOnly(options.db, dir.toString(), descriptors(), handles)) {
-      try {
-        checkFormat(readOnly, handles.get(FlagStore.COLUMN_FAMILIES.indexOf(FlagStore.META)));
-      } finally {
-        handles.forEach(ColumnFamilyHandle::close);
-      }
-    } catch (RocksDBException e) {
-      if (isCorruption(e)) {
-        throw failure(e);
-      }
-      return e;
-    }
-    return null;
   }
 
   /**
@@ -149,16 +173,12 @@ final class StoreOpening {
     return false;
   }
 
-  private static List<ColumnFamilyDescriptor> descriptorsFor(RocksOptions options) {
+  private List<ColumnFamilyDescriptor> descriptors(List<String> names) {
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    for (String name : FlagStore.COLUMN_FAMILIES) {
+    for (String name : names) {
       descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), options.columnFamily));
     }
     return descriptors;
-  }
-
-  private List<ColumnFamilyDescriptor> descriptors() {
-    return descriptorsFor(options);
   }
 
   // --- before RocksDB --------------------------------------------------------------------------
