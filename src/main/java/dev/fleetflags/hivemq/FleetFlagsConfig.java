@@ -1,0 +1,102 @@
+package dev.fleetflags.hivemq;
+
+import dev.fleetflags.rules.Limits;
+import java.nio.file.Path;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The extension's settings, read from {@code conf/config.xml} and checked by {@link
+ * ConfigReader}: every instance is valid. Paths are absolute.
+ *
+ * @param deviceTopic topic template with {@link #CLIENT_ID} once, as a whole level
+ * @param adminTopicPrefix admin topics are {@code <prefix>/flags/apply} and so on
+ * @param dataFolder folder of the RocksDB store
+ * @param seedFile flagd document applied when the store holds no flags, or null
+ * @param stateUserProperty MQTT 5 CONNECT user property carrying a device's state hash
+ * @param includeVariants whether updates to devices carry variant names
+ * @param attributeUserProperties CONNECT user properties used as targeting attributes
+ * @param operators who may use the admin topics
+ * @param limits bounds on admin documents
+ * @param adminRequestsPerSecond admin requests accepted per second, all operators together
+ * @param registryCacheSize device registry entries held in memory
+ * @param historyLimit audit entries kept
+ * @param workerThreads threads evaluating flags and planning deliveries
+ * @param workerQueue tasks waiting for the worker threads, at most
+ * @param delivery pacing of flag updates to devices
+ */
+public record FleetFlagsConfig(
+    String deviceTopic,
+    String adminTopicPrefix,
+    Path dataFolder,
+    @Nullable Path seedFile,
+    String stateUserProperty,
+    boolean includeVariants,
+    List<String> attributeUserProperties,
+    List<Operator> operators,
+    Limits limits,
+    int adminRequestsPerSecond,
+    int registryCacheSize,
+    int historyLimit,
+    int workerThreads,
+    int workerQueue,
+    Delivery delivery) {
+
+  /** Stands for the device's client id in {@link #deviceTopic}. */
+  public static final String CLIENT_ID = "{clientId}";
+
+  public static final String DEFAULT_DEVICE_TOPIC = "flags/" + CLIENT_ID;
+  public static final String DEFAULT_ADMIN_TOPIC_PREFIX = "flags-admin";
+  /** Below the broker's data folder when {@code <data-folder>} is empty. */
+  public static final String DEFAULT_DATA_FOLDER_NAME = "fleetflags";
+  public static final String DEFAULT_STATE_USER_PROPERTY = "fleetflags-state";
+  public static final boolean DEFAULT_INCLUDE_VARIANTS = false;
+  public static final int DEFAULT_ADMIN_REQUESTS_PER_SECOND = 20;
+  public static final int DEFAULT_REGISTRY_CACHE_SIZE = 100_000;
+  public static final int DEFAULT_HISTORY_LIMIT = 10_000;
+  public static final int DEFAULT_WORKER_THREADS = 2;
+  public static final int DEFAULT_WORKER_QUEUE = 10_000;
+
+  /**
+   * @param maxInFlight flag updates published and not yet acknowledged, at most
+   * @param publishRate flag updates published per second, at most; 0 means unlimited
+   */
+  public record Delivery(int maxInFlight, int publishRate) {
+
+    public static final Delivery DEFAULT = new Delivery(1000, 0);
+
+    public boolean unlimitedRate() {
+      return publishRate == 0;
+    }
+  }
+
+  public FleetFlagsConfig {
+    attributeUserProperties = List.copyOf(attributeUserProperties);
+    operators = List.copyOf(operators);
+  }
+
+  /** All defaults, as when there is no {@code conf/config.xml}. */
+  public static FleetFlagsConfig defaults(Path brokerDataFolder) {
+    return new FleetFlagsConfig(
+        DEFAULT_DEVICE_TOPIC,
+        DEFAULT_ADMIN_TOPIC_PREFIX,
+        brokerDataFolder.toAbsolutePath().resolve(DEFAULT_DATA_FOLDER_NAME),
+        null,
+        DEFAULT_STATE_USER_PROPERTY,
+        DEFAULT_INCLUDE_VARIANTS,
+        List.of(),
+        List.of(),
+        Limits.DEFAULT,
+        DEFAULT_ADMIN_REQUESTS_PER_SECOND,
+        DEFAULT_REGISTRY_CACHE_SIZE,
+        DEFAULT_HISTORY_LIMIT,
+        DEFAULT_WORKER_THREADS,
+        DEFAULT_WORKER_QUEUE,
+        Delivery.DEFAULT);
+  }
+
+  /** The flag topic of one device. */
+  public String deviceTopicFor(String clientId) {
+    return deviceTopic.replace(CLIENT_ID, clientId);
+  }
+}

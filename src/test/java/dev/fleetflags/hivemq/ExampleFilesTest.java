@@ -1,0 +1,53 @@
+package dev.fleetflags.hivemq;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fleetflags.eval.FlagSet;
+import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.rules.Limits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The files the local runner and docker/compose.yaml put into the extension stay valid. */
+class ExampleFilesTest {
+
+  private static final Path EXAMPLES = Path.of("examples");
+
+  @Test
+  void theExampleFlagsCompileStrictly() throws Exception {
+    FlagSet flags =
+        new FlagSetCompiler(Limits.DEFAULT)
+            .compile(Files.readAllBytes(EXAMPLES.resolve("flags.json")), FlagSetCompiler.Mode.STRICT);
+    assertEquals(5, flags.size());
+    for (String key :
+        List.of(
+            "new-telemetry-pipeline",
+            "ota-update-allowed",
+            "telemetry-interval-seconds",
+            "log-level",
+            "legacy-mqtt-keepalive")) {
+      assertTrue(flags.indexOf(key) >= 0, key);
+    }
+  }
+
+  @Test
+  void theExampleConfigurationIsValidWithItsSeedFile(@TempDir Path temp) throws Exception {
+    Path home = temp.resolve("extensions/fleetflags");
+    Files.createDirectories(home.resolve("conf"));
+    Files.copy(EXAMPLES.resolve("config.xml"), home.resolve("conf/config.xml"));
+    Files.copy(EXAMPLES.resolve("flags.json"), home.resolve("conf/flags.json"));
+
+    FleetFlagsConfig config = new ConfigReader(home, temp.resolve("data")).read();
+
+    assertEquals(home.resolve("conf/flags.json"), config.seedFile());
+    assertEquals(List.of("model", "firmware", "region", "power"), config.attributeUserProperties());
+    Operator.WithPassword admin = (Operator.WithPassword) config.operators().get(0);
+    assertEquals("admin", admin.username());
+    // The password the runner prints.
+    assertTrue(admin.passwordHash().matches("fleetflags-demo".toCharArray()));
+  }
+}
