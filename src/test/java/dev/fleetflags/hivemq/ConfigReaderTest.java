@@ -129,6 +129,7 @@ class ConfigReaderTest {
                     <max-in-flight>40</max-in-flight>
                     <publish-rate>500</publish-rate>
                 </delivery>
+                <device-authentication>allow</device-authentication>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -144,6 +145,7 @@ class ConfigReaderTest {
             List.of(
                 new Operator.WithPassword("ops", hash),
                 new Operator.WithCertificate("pipeline.example.com")),
+            FleetFlagsConfig.DeviceAuthentication.ALLOW,
             new Limits(1000, 10, 500, 50, 8, 32),
             5,
             10,
