@@ -67,7 +67,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
-  private final AtomicInteger busy = new AtomicInteger();
+  /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
+  private final AtomicInteger outstanding = new AtomicInteger();
   private final FanOutProgress progress;
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
@@ -280,13 +281,14 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private void enqueue(DeviceRecord d) {
     if (!d.queued) {
       d.queued = true;
+      outstanding.incrementAndGet();
       queue.add(d);
     }
   }
 
   /** Devices queued or being worked on. */
   public int pending() {
-    return queue.size() + busy.get();
+    return outstanding.get();
   }
 
   /** Connected devices known to delivery. */
@@ -324,7 +326,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       } catch (InterruptedException e) {
         return;
       }
-      busy.incrementAndGet();
       try {
         process(d);
       } catch (InterruptedException e) {
@@ -332,7 +333,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       } catch (RuntimeException e) {
         log.error("Delivery to device '{}' failed; it will get its set when it resubscribes or asks for a resync", d.clientId, e);
       } finally {
-        if (busy.decrementAndGet() == 0 && queue.isEmpty()) {
+        if (outstanding.decrementAndGet() == 0) {
           progress.tick(false);
         }
       }
