@@ -151,7 +151,15 @@ final class Js {
   }
 
   private static double stringToNumber(String s) {
-    String t = s.strip();
+    int begin = 0;
+    int stop = s.length();
+    while (begin < stop && isJsSpace(s.charAt(begin))) {
+      begin++;
+    }
+    while (stop > begin && isJsSpace(s.charAt(stop - 1))) {
+      stop--;
+    }
+    String t = s.substring(begin, stop);
     if (t.isEmpty()) {
       return 0.0;
     }
@@ -194,8 +202,15 @@ final class Js {
     return parseDecimal(s, start, end);
   }
 
+  /**
+   * JavaScript's white space and line terminators, which Number() trims and parseFloat() skips:
+   * Java's isWhitespace differs (it omits no-break spaces and U+FEFF, and adds U+001C..U+001F).
+   */
   private static boolean isJsSpace(char c) {
-    return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\uFEFF';
+    return switch (c) {
+      case '\t', '\n', '\u000B', '\f', '\r', '\uFEFF', '\u2028', '\u2029' -> true;
+      default -> Character.getType(c) == Character.SPACE_SEPARATOR;
+    };
   }
 
   /**
