@@ -372,9 +372,11 @@ final class TargetingCompiler {
         if (!(w instanceof Number) || weight < 0 || ((Number) w).doubleValue() < 0) {
           problem(weightPath, "bad weight: a weight must be a whole number from 0 to 2147483647, found "
               + (w instanceof Number num ? Js.toStr(num) : Json.kind(w)), false);
+        }
+        if (!(w instanceof Number) || weight < 0) {
           ok = false;
         } else {
-          total += weight;
+          total += weight; // a negative whole number counts as 0, as flagd serves it
         }
       } else {
         literalWeights = false;
