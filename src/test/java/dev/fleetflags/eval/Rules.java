@@ -109,6 +109,26 @@ final class Rules {
     return java.util.Objects.equals(expected, actual);
   }
 
+  /** A flag set compiled as flagd serves a document: problems flagd tolerates are let through. */
+  static FlagSet lenientFlagSet(String document) {
+    try {
+      return new FlagSetCompiler(Limits.DEFAULT)
+          .compile(document.replace('\'', '"').getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.LENIENT);
+    } catch (InvalidDocumentException e) {
+      throw new AssertionError("document is rejected even leniently: " + e.problems(), e);
+    }
+  }
+
+  /** A one-flag document with string variants {@code variants} and this targeting. */
+  static String stringFlag(String key, String targeting, String defaultVariant, String... variants) {
+    StringBuilder v = new StringBuilder();
+    for (String name : variants) {
+      v.append(v.length() == 0 ? "" : ", ").append('"').append(name).append("\": \"").append(name).append('"');
+    }
+    return "{\"flags\": {\"" + key + "\": {\"state\": \"ENABLED\", \"variants\": {" + v
+        + "}, \"defaultVariant\": \"" + defaultVariant + "\", \"targeting\": " + targeting + "}}}";
+  }
+
   /** Asserts a number: JSON Logic numbers compare by value whether Long or Double. */
   static void assertNumber(double expected, @Nullable Object actual) {
     if (!(actual instanceof Number n)) {
