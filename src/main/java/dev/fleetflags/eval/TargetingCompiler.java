@@ -369,14 +369,17 @@ final class TargetingCompiler {
       if (weights[b].isConstant()) {
         Object w = ((Expr.Const) weights[b]).value;
         long weight = Fractional.weight(w);
-        if (!(w instanceof Number) || weight < 0 || ((Number) w).doubleValue() < 0) {
+        if (!(w instanceof Number) || weight < 0) {
           problem(weightPath, "bad weight: a weight must be a whole number from 0 to 2147483647, found "
               + (w instanceof Number num ? Js.toStr(num) : Json.kind(w)), false);
-        }
-        if (!(w instanceof Number) || weight < 0) {
           ok = false;
         } else {
-          total += weight; // a negative whole number counts as 0, as flagd serves it
+          if (((Number) w).doubleValue() < 0) {
+            // flagd counts a negative weight as 0 and still splits; only strict compilation objects.
+            problem(weightPath, "bad weight: a weight must be a whole number from 0 to 2147483647, found "
+                + Js.toStr((Number) w), false);
+          }
+          total += weight;
         }
       } else {
         literalWeights = false;
