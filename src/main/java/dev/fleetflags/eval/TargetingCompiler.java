@@ -456,7 +456,7 @@ final class TargetingCompiler {
     String expected = min == max ? String.valueOf(min)
         : max == Integer.MAX_VALUE ? "at least " + min
         : min + " to " + max;
-    problem(path, "wrong arity: \"" + op + "\" takes " + expected + " argument" + (expected.equals("1") ? "" : "s") + ", found " + n, false);
+    problem(path, "wrong arity: \"" + op + "\" takes " + expected + " argument" + ((max == Integer.MAX_VALUE ? min : max) == 1 ? "" : "s") + ", found " + n, false);
     return false;
   }
 
