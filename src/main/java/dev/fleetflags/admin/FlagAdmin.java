@@ -101,14 +101,20 @@ public final class FlagAdmin {
 
   public AdminResponse handle(AdminRequest request) {
     try {
+      Map<String, Object> root;
+      try {
+        root = object(request.payload());
+      } catch (InvalidDocumentException e) {
+        return AdminResponse.rejected(e.problems());
+      }
       AdminResponse response = switch (request.action()) {
-        case APPLY -> writeDocument(request, false);
-        case REPLACE -> writeDocument(request, true);
-        case DELETE -> delete(request);
-        case DEVICE_ATTRIBUTES -> deviceAttributes(request);
-        case EVALUATE -> evaluate(request);
-        case QUERY_FLAGS -> queryFlags(request);
-        case QUERY_HISTORY -> history(request);
+        case APPLY -> writeDocument(request, root, false);
+        case REPLACE -> writeDocument(request, root, true);
+        case DELETE -> delete(request, root);
+        case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
+        case EVALUATE -> evaluate(root);
+        case QUERY_FLAGS -> queryFlags(root);
+        case QUERY_HISTORY -> history(root);
       };
       if (request.action().isWrite()) {
         log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
@@ -123,13 +129,7 @@ public final class FlagAdmin {
 
   // --- writes -------------------------------------------------------------------------------
 
-  private AdminResponse writeDocument(AdminRequest request, boolean replace) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     Map<String, Object> documentJson = new LinkedHashMap<>(root);
@@ -143,13 +143,7 @@ public final class FlagAdmin {
     return commit(request, expected, current, next, problems);
   }
 
-  private AdminResponse delete(AdminRequest request) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse delete(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("flags", "$evaluators", "expectedRevision"), problems);
@@ -225,11 +219,8 @@ public final class FlagAdmin {
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           flagWrites, evaluatorWrites, metadata, Map.of()));
-    } catch (RevisionConflictException e) {
-      return conflict(expected == null ? -1 : expected, e.currentRevision());
-    } catch (StoreException e) {
-      log.error("Could not write the flag store; the {} was not applied: {}", request.action().label(), e.getMessage());
-      return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
+    } catch (RevisionConflictException | StoreException e) {
+      return failedWrite(request, expected, e);
     }
     Map<String, Long> flagRevisions = new HashMap<>(current.flagRevisions());
     removed.forEach(flagRevisions::remove);
@@ -265,13 +256,7 @@ public final class FlagAdmin {
     return new AdminResponse("accepted", body);
   }
 
-  private AdminResponse deviceAttributes(AdminRequest request) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse deviceAttributes(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("devices", "expectedRevision"), problems);
@@ -310,11 +295,8 @@ public final class FlagAdmin {
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           Map.of(), Map.of(), null, writes));
-    } catch (RevisionConflictException e) {
-      return conflict(expected == null ? -1 : expected, e.currentRevision());
-    } catch (StoreException e) {
-      log.error("Could not write the flag store; the attribute change was not applied: {}", e.getMessage());
-      return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
+    } catch (RevisionConflictException | StoreException e) {
+      return failedWrite(request, expected, e);
     }
     FlagSetRevision after = new FlagSetRevision(revision, current.flagSet(), current.flagRevisions());
     int devices = live.publish(new FlagChange(current, after, Set.of(), Set.of(), writes.keySet()));
@@ -349,13 +331,7 @@ public final class FlagAdmin {
 
   // --- queries ------------------------------------------------------------------------------
 
-  private AdminResponse evaluate(AdminRequest request) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse evaluate(Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     unknownMembers(root, Set.of("device", "attributes"), problems);
     Object device = root.get("device");
@@ -399,13 +375,7 @@ public final class FlagAdmin {
     return new AdminResponse("ok", body);
   }
 
-  private AdminResponse queryFlags(AdminRequest request) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse queryFlags(Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     unknownMembers(root, Set.of("flags"), problems);
     FlagSetRevision current = live.current();
@@ -440,13 +410,7 @@ public final class FlagAdmin {
     return new AdminResponse("ok", body);
   }
 
-  private AdminResponse history(AdminRequest request) {
-    Map<String, Object> root;
-    try {
-      root = object(request.payload());
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.rejected(e.problems());
-    }
+  private AdminResponse history(Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     unknownMembers(root, Set.of("limit"), problems);
     int limit = 50;
@@ -570,6 +534,15 @@ public final class FlagAdmin {
       }
     }
     return writes;
+  }
+
+  /** The answer when the store did not take a write: a stale view, or the store failed. */
+  private static AdminResponse failedWrite(AdminRequest request, @Nullable Long expected, Exception e) {
+    if (e instanceof RevisionConflictException conflict) {
+      return conflict(expected == null ? -1 : expected, conflict.currentRevision());
+    }
+    log.error("Could not write the flag store; the {} was not applied: {}", request.action().label(), e.getMessage());
+    return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
   }
 
   private static AdminResponse conflict(long expected, long current) {

@@ -11,8 +11,6 @@ public interface DeliveryMetrics {
 
   void failed();
 
-  void rejected();
-
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   void fanOutCompleted(long nanos, long messages);
 
@@ -28,9 +26,6 @@ public interface DeliveryMetrics {
 
     @Override
     public void failed() {}
-
-    @Override
-    public void rejected() {}
 
     @Override
     public void fanOutCompleted(long nanos, long messages) {}

@@ -22,7 +22,6 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter bytes;
   private final Histogram updateBytes;
   private final Counter failed;
-  private final Counter rejected;
   private final Counter adminRateLimited;
   private final Counter adminAccepted;
   private final Counter adminRejected;
@@ -39,7 +38,6 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.bytes = registry.counter(PREFIX + "bytes.sent");
     this.updateBytes = registry.histogram(PREFIX + "update.bytes");
     this.failed = registry.counter(PREFIX + "publish.failed");
-    this.rejected = registry.counter(PREFIX + "delivery.queue.rejected");
     this.adminRateLimited = registry.counter(PREFIX + "admin.rate-limited");
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
@@ -98,11 +96,6 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void failed() {
     failed.inc();
-  }
-
-  @Override
-  public void rejected() {
-    rejected.inc();
   }
 
   void adminRejectedByRate() {
