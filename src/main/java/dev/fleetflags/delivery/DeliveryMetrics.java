@@ -11,7 +11,8 @@ public interface DeliveryMetrics {
 
   void failed();
 
-  void rejected();
+  /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
+  void fanOutCompleted(long nanos, long messages);
 
   DeliveryMetrics NONE = new DeliveryMetrics() {
     @Override
@@ -27,6 +28,6 @@ public interface DeliveryMetrics {
     public void failed() {}
 
     @Override
-    public void rejected() {}
+    public void fanOutCompleted(long nanos, long messages) {}
   };
 }

@@ -1,36 +1,53 @@
 package dev.fleetflags.delivery;
 
 import dev.fleetflags.eval.DeviceContext;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the extension keeps about one connected device: how to build its context, whether it is
- * subscribed to its flag topic, what it last received, and what work is pending for it. Fields
- * other than the context are guarded by the record's monitor.
+ * What the extension keeps about one connected device: its context (attributes shared with devices
+ * like it), whether it is subscribed to its flag topic, what it was last sent, and the work pending
+ * for it. Kept small on purpose: a fleet of millions has one of these per connected device. Fields
+ * are guarded by the record's monitor, except {@link #context}, which is volatile.
  */
 final class DeviceRecord {
 
   static final long NOTHING_SENT = -1;
 
   final String clientId;
+  /** Tells this connection from a later one with the same client id (session takeover). */
+  final long connection;
   final ConnectionFacts facts;
-  /** Built on first use; cleared when the device's registry attributes change. */
+  /** Built by the first delivery; replaced when the device's registry attributes change. */
   volatile @Nullable DeviceContext context;
-  /** Whether the device's worker task is queued or running; it is queued at most once. */
-  final AtomicBoolean scheduled = new AtomicBoolean();
 
-  boolean subscribed;
-  /** The state hash the device said it holds, until the next snapshot decision uses it. */
-  @Nullable Integer presentedHash;
+  /** The revision, state hash and context of what the device was last sent. */
   long sentRevision = NOTHING_SENT;
   int sentHash;
-  boolean wantSnapshot;
-  int attempts;
+  @Nullable DeviceContext sentContext;
 
-  DeviceRecord(String clientId, ConnectionFacts facts, @Nullable Integer presentedHash) {
+  boolean subscribed;
+  /** The device asked for its set (subscribe or resync): a snapshot, a delta from what it holds, or a confirmation. */
+  boolean wantSnapshot;
+  /** A change may affect the device: send the difference between what it was sent and what is current. */
+  boolean wantSync;
+  /** In the delivery queue (a device is queued at most once; pending work merges). */
+  boolean queued;
+  boolean hasPresented;
+  /** The state hash the device says it holds, while {@link #hasPresented}. */
+  int presentedHash;
+  byte attempts;
+
+  DeviceRecord(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
     this.clientId = clientId;
+    this.connection = connection;
     this.facts = facts;
-    this.presentedHash = presentedHash;
+    if (presentedHash != null) {
+      this.hasPresented = true;
+      this.presentedHash = presentedHash;
+    }
+  }
+
+  boolean hasWork() {
+    return wantSnapshot || wantSync;
   }
 }

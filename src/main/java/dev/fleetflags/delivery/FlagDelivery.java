@@ -1,81 +1,150 @@
 package dev.fleetflags.delivery;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.Evaluation;
+import dev.fleetflags.eval.Flag;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gives each connected device its flag set. The broker's callbacks only record facts and queue the
- * device; workers on the extension's own executor evaluate and publish. A device is queued at most
- * once, so work that arrives while it waits merges into one message with the net result.
+ * Gets every connected device its flags, and after each change exactly the devices whose flags
+ * changed a delta with the net difference.
  *
- * <p>When its subscription exists, a device receives a snapshot, or, if the state hash it presented
- * (CONNECT user property or resync publish) equals that of its current set, an empty update that
- * confirms it.
+ * <p>The broker's callbacks only record facts and queue devices. A device is in the queue at most
+ * once: work that arrives while it waits merges into it, so it receives one message with the net
+ * result and never a stale intermediate one. Worker threads of our own evaluate, encode and publish
+ * through a {@link PacedPublisher} that bounds what the broker holds of ours.
+ *
+ * <p>Per device the extension remembers what it last sent (revision, state hash, context). A change
+ * is planned on the admin thread: for every indexed device the changed flags are evaluated before
+ * and after; unaffected devices just move to the new revision, affected ones are queued, and the
+ * operator is told how many. A worker then recomputes what the device holds from the recent
+ * revisions, checks it against the hash it was sent, and sends the difference, or the whole set
+ * when it cannot prove what the device holds.
  */
-public final class FlagDelivery implements ChangeListener {
+public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FlagDelivery.class);
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
   private static final int MAX_NOT_SUBSCRIBED_RETRIES = 5;
   private static final long RETRY_DELAY_MILLIS = 20;
 
+  /**
+   * @param workerThreads threads that evaluate and publish
+   * @param maxInFlight publishes the broker may hold for us at once
+   * @param publishRate publishes per second at most; 0 for no limit
+   * @param historyRevisions recent flag sets kept to compute deltas from
+   * @param offlineDevices devices remembered after they disconnect (what they were last sent)
+   * @param progressInterval how often a running fan-out logs its progress
+   */
+  public record Settings(int workerThreads, int maxInFlight, int publishRate, int historyRevisions,
+      int offlineDevices, Duration progressInterval) {
+
+    public static final Settings DEFAULT = new Settings(2, 1000, 0, 32, 100_000, Duration.ofSeconds(5));
+  }
+
   private final LiveFlags live;
   private final DeviceContexts contexts;
   private final FlagUpdates updates;
-  private final DevicePublisher publisher;
-  private final Executor workers;
-  private final ScheduledExecutorService retries;
+  private final PacedPublisher publisher;
   private final DeliveryMetrics metrics;
+  private final RevisionHistory history;
+  private final AttributeInterner interner = new AttributeInterner();
   private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
+  /** What disconnected devices were last sent: a hint that saves a search when they return. */
+  private final Cache<String, Long> offline;
+  private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
+  /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
+  private final AtomicInteger outstanding = new AtomicInteger();
+  private final FanOutProgress progress;
+  private final List<Thread> workers = new ArrayList<>();
+  private final ScheduledExecutorService scheduler;
+  private volatile boolean running = true;
 
-  public FlagDelivery(
-      LiveFlags live,
-      DeviceContexts contexts,
-      FlagUpdates updates,
-      DevicePublisher publisher,
-      Executor workers,
-      ScheduledExecutorService retries,
-      DeliveryMetrics metrics) {
+  public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
+      Settings settings, DeliveryMetrics metrics) {
     this.live = live;
     this.contexts = contexts;
     this.updates = updates;
-    this.publisher = publisher;
-    this.workers = workers;
-    this.retries = retries;
+    this.publisher = new PacedPublisher(publisher, settings.maxInFlight(), settings.publishRate());
     this.metrics = metrics;
+    this.history = new RevisionHistory(settings.historyRevisions(), live.current());
+    this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
+    this.progress = new FanOutProgress(this::pending, metrics);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
+    long interval = settings.progressInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
+    for (int i = 0; i < settings.workerThreads(); i++) {
+      Thread t = daemon(this::work, "fleetflags-delivery-" + i);
+      workers.add(t);
+      t.start();
+    }
   }
 
-  /** A device connected (broker thread: records only). */
-  public void connected(String clientId, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    devices.put(clientId, new DeviceRecord(clientId, facts, presentedHash));
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
   }
 
-  /** A device's session ended (broker thread). */
-  public void disconnected(String clientId) {
-    devices.remove(clientId);
+  // --- broker events (broker threads: record and queue only) -----------------------------------
+
+  /**
+   * A device connected. {@code connection} identifies this connection, so that the end of an
+   * earlier one with the same client id does not remove it; {@code presentedHash} is the state
+   * hash it says it holds (CONNECT user property), or null.
+   */
+  public void connected(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+    DeviceRecord previous = devices.put(clientId, new DeviceRecord(clientId, connection, facts, presentedHash));
+    if (previous != null) {
+      forget(previous);
+    }
   }
 
-  /** The connection facts of a connected device, or null. */
-  public @Nullable ConnectionFacts facts(String clientId) {
-    DeviceRecord d = devices.get(clientId);
-    return d == null ? null : d.facts;
+  /** A device's connection ended. */
+  public void disconnected(String clientId, long connection) {
+    DeviceRecord[] removed = new DeviceRecord[1];
+    devices.computeIfPresent(clientId, (id, d) -> {
+      if (d.connection != connection) {
+        return d;
+      }
+      removed[0] = d;
+      return null;
+    });
+    if (removed[0] != null) {
+      forget(removed[0]);
+    }
   }
 
-  /** The number of connected devices known to delivery. */
-  public int deviceCount() {
-    return devices.size();
+  private void forget(DeviceRecord d) {
+    long sent;
+    synchronized (d) {
+      sent = d.sentRevision;
+      d.subscribed = false;
+    }
+    if (sent != DeviceRecord.NOTHING_SENT) {
+      offline.put(d.clientId, sent);
+    }
+    DeviceContext c = d.context;
+    if (c != null) {
+      interner.release(c);
+    }
   }
 
-  /** The device's subscription to its flag topic exists (broker thread: queues only). */
+  /** The device's subscription to its own flag topic exists. */
   public void subscribed(String clientId) {
     DeviceRecord d = devices.get(clientId);
     if (d == null) {
@@ -85,8 +154,8 @@ public final class FlagDelivery implements ChangeListener {
       d.subscribed = true;
       d.wantSnapshot = true;
       d.attempts = 0;
+      enqueue(d);
     }
-    schedule(d);
   }
 
   /** The device unsubscribed from its flag topic. */
@@ -96,110 +165,373 @@ public final class FlagDelivery implements ChangeListener {
       synchronized (d) {
         d.subscribed = false;
         d.wantSnapshot = false;
+        d.wantSync = false;
+        d.sentRevision = DeviceRecord.NOTHING_SENT;
       }
     }
   }
 
   /**
-   * The device asked for its set (a publish to its resync topic) saying which state it holds, or
-   * null for none. If it is not subscribed yet, the hash is kept for its subscription.
+   * The device asked for its set, saying which state hash it holds (null: none). If it is not
+   * subscribed yet, the hash is kept for its subscription.
    */
   public void resync(String clientId, @Nullable Integer presentedHash) {
     DeviceRecord d = devices.get(clientId);
     if (d == null) {
       return;
     }
-    boolean now;
     synchronized (d) {
-      d.presentedHash = presentedHash;
-      now = d.subscribed;
-      if (now) {
+      d.hasPresented = presentedHash != null;
+      d.presentedHash = presentedHash == null ? 0 : presentedHash;
+      if (d.subscribed) {
         d.wantSnapshot = true;
         d.attempts = 0;
+        enqueue(d);
       }
     }
-    if (now) {
-      schedule(d);
-    }
   }
+
+  /** The connection facts of a connected device, or null. */
+  public @Nullable ConnectionFacts facts(String clientId) {
+    DeviceRecord d = devices.get(clientId);
+    return d == null ? null : d.facts;
+  }
+
+  // --- changes (admin thread) ----------------------------------------------------------------
 
   @Override
   public int onChange(FlagChange change) {
+    history.add(change.after());
+    long before = change.before().revision();
+    long after = change.after().revision();
+    long now = System.currentTimeMillis() / 1000;
+    int affected = 0;
     for (String id : change.changedDevices()) {
       DeviceRecord d = devices.get(id);
-      if (d != null) {
-        d.context = null;
+      if (d != null && refreshContext(d, change.after())) {
+        affected++;
       }
     }
-    return 0;
-  }
-
-  private void schedule(DeviceRecord d) {
-    if (d.scheduled.compareAndSet(false, true)) {
-      try {
-        workers.execute(() -> process(d));
-      } catch (RejectedExecutionException e) {
-        d.scheduled.set(false);
-        metrics.rejected();
-        log.warn("Delivery queue is full; device '{}' gets its flags when it resubscribes or asks for a resync", d.clientId);
+    FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
+        change.changedFlags(), change.removedFlags(), updates.includesVariants());
+    for (DeviceRecord d : devices.values()) {
+      if (change.changedDevices().contains(d.clientId)) {
+        continue; // refreshed above; its sync covers this change too
+      }
+      DeviceContext context;
+      synchronized (d) {
+        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
+          continue;
+        }
+        if (d.hasWork()) {
+          affected++; // already queued: this change merges into the update it will get
+          continue;
+        }
+        context = d.context;
+        if (d.sentRevision != before || context == null || d.sentContext != context) {
+          d.wantSync = true;
+          enqueue(d);
+          affected++;
+          continue;
+        }
+      }
+      boolean hit = !plan.isEmpty() && plan.affects(context, now);
+      synchronized (d) {
+        if (d.hasWork() || d.sentRevision != before || d.sentContext != context) {
+          if (!d.hasWork() && d.sentRevision != after && d.subscribed) {
+            d.wantSync = true;
+            enqueue(d);
+          }
+          affected++;
+        } else if (hit) {
+          d.wantSync = true;
+          enqueue(d);
+          affected++;
+        } else {
+          d.sentRevision = after; // nothing it holds changed
+        }
       }
     }
+    progress.planned(after, affected, devices.size());
+    return affected;
   }
 
-  private void process(DeviceRecord d) {
-    d.scheduled.set(false);
-    Integer presented;
+  /** Rebuilds a device's context after its registry attributes changed; true if its set changes. */
+  private boolean refreshContext(DeviceRecord d, FlagSetRevision after) {
     synchronized (d) {
-      if (!d.wantSnapshot || !d.subscribed || devices.get(d.clientId) != d) {
+      DeviceContext old = d.context;
+      if (old == null) {
+        return false; // built on its first delivery, from the new attributes
+      }
+      DeviceContext fresh = interner.intern(d.clientId, contexts.build(d.clientId, d.facts));
+      d.context = fresh;
+      interner.release(old);
+      if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT) {
+        return false;
+      }
+      d.wantSync = true;
+      enqueue(d);
+      return after.flagSet().evaluate(fresh).stateHash() != d.sentHash;
+    }
+  }
+
+  // --- the queue and its workers ---------------------------------------------------------------
+
+  /** Caller holds the record's monitor. */
+  private void enqueue(DeviceRecord d) {
+    if (!d.queued) {
+      d.queued = true;
+      outstanding.incrementAndGet();
+      queue.add(d);
+    }
+  }
+
+  /** Devices queued or being worked on. */
+  public int pending() {
+    return outstanding.get();
+  }
+
+  /** Connected devices known to delivery. */
+  public int deviceCount() {
+    return devices.size();
+  }
+
+  /** Publishes handed to the broker and not yet completed. */
+  public int inFlight() {
+    return publisher.inFlight();
+  }
+
+  /** Distinct attribute combinations among connected devices (each stored once). */
+  public int attributeCombinations() {
+    return interner.size();
+  }
+
+  /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
+  public boolean awaitIdle(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (pending() > 0 || publisher.inFlight() > 0) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(2);
+    }
+    return true;
+  }
+
+  private void work() {
+    while (running) {
+      DeviceRecord d;
+      try {
+        d = queue.take();
+      } catch (InterruptedException e) {
         return;
       }
+      try {
+        process(d);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        log.error("Delivery to device '{}' failed; it will get its set when it resubscribes or asks for a resync", d.clientId, e);
+      } finally {
+        if (outstanding.decrementAndGet() == 0) {
+          progress.tick(false);
+        }
+      }
+    }
+  }
+
+  private void process(DeviceRecord d) throws InterruptedException {
+    boolean snapshot;
+    Integer presented;
+    long sentRevision;
+    int sentHash;
+    DeviceContext sentContext;
+    synchronized (d) {
+      d.queued = false;
+      if (!d.subscribed || devices.get(d.clientId) != d || !d.hasWork()) {
+        d.wantSnapshot = false;
+        d.wantSync = false;
+        return;
+      }
+      snapshot = d.wantSnapshot;
       d.wantSnapshot = false;
-      presented = d.presentedHash;
-      d.presentedHash = null;
+      d.wantSync = false;
+      presented = d.hasPresented ? d.presentedHash : null;
+      d.hasPresented = false;
+      sentRevision = d.sentRevision;
+      sentHash = d.sentHash;
+      sentContext = d.sentContext;
     }
     FlagSetRevision current = live.current();
-    Evaluation evaluation = current.flagSet().evaluate(context(d));
-    int hash = evaluation.stateHash();
-    boolean isCurrent = presented != null && presented == hash;
-    byte[] payload = isCurrent ? updates.current(current.revision(), hash) : updates.snapshot(current.revision(), evaluation);
+    DeviceContext context = context(d);
+    long now = System.currentTimeMillis() / 1000;
+    Evaluation target = current.flagSet().evaluate(context, now);
+    int hash = target.stateHash();
+
+    // What the device holds, if it can be shown; else it gets the whole set.
+    Evaluation held = null;
+    if (snapshot) {
+      if (presented != null) {
+        held = presented == hash ? target : recall(d.clientId, presented, context, now);
+      }
+    } else {
+      FlagSetRevision sent = history.get(sentRevision);
+      if (sent != null && sentContext != null) {
+        Evaluation e = sent.flagSet().evaluate(sentContext, now);
+        held = e.stateHash() == sentHash ? e : null;
+      }
+    }
+
+    byte[] payload;
+    Kind kind;
+    if (held == null) {
+      payload = updates.snapshot(current.revision(), target);
+      kind = Kind.SNAPSHOT;
+    } else {
+      List<FlagUpdates.FlagValue> changed = new ArrayList<>();
+      List<String> removed = new ArrayList<>();
+      diff(held, target, changed, removed);
+      if (changed.isEmpty() && removed.isEmpty()) {
+        if (!snapshot) {
+          synchronized (d) {
+            d.sentRevision = current.revision();
+            d.sentContext = context;
+          }
+          return; // nothing it holds changed
+        }
+        payload = updates.current(current.revision(), hash);
+        kind = Kind.CONFIRMATION;
+      } else {
+        payload = updates.delta(current.revision(), changed, removed, hash);
+        kind = Kind.DELTA;
+      }
+    }
     synchronized (d) {
       d.sentRevision = current.revision();
       d.sentHash = hash;
+      d.sentContext = context;
     }
     publisher.publish(d.clientId, payload).whenComplete((taken, failure) -> {
       if (failure != null) {
         log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
         metrics.failed();
-      } else if (taken) {
-        if (isCurrent) {
-          metrics.confirmed(payload.length);
-        } else {
-          metrics.snapshot(payload.length);
-        }
+        lost(d, null);
+      } else if (!taken) {
+        lost(d, presented);
       } else {
-        retryUnsubscribed(d, presented);
+        progress.sent();
+        switch (kind) {
+          case SNAPSHOT -> metrics.snapshot(payload.length);
+          case DELTA -> metrics.delta(payload.length);
+          case CONFIRMATION -> metrics.confirmed(payload.length);
+        }
       }
     });
   }
 
-  private void retryUnsubscribed(DeviceRecord d, @Nullable Integer presented) {
+  private enum Kind { SNAPSHOT, DELTA, CONFIRMATION }
+
+  /** The broker did not take the update (no subscription yet, or any more): retry a snapshot briefly. */
+  private void lost(DeviceRecord d, @Nullable Integer presented) {
     synchronized (d) {
       d.sentRevision = DeviceRecord.NOTHING_SENT;
       if (!d.subscribed || ++d.attempts > MAX_NOT_SUBSCRIBED_RETRIES) {
         return;
       }
-      d.presentedHash = presented;
+      if (presented != null) {
+        d.hasPresented = true;
+        d.presentedHash = presented;
+      }
       d.wantSnapshot = true;
     }
-    retries.schedule(() -> schedule(d), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    scheduler.schedule(() -> {
+      synchronized (d) {
+        if (d.hasWork()) {
+          enqueue(d);
+        }
+      }
+    }, RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * The evaluation the device holds, found among recent revisions by the hash it presents: first
+   * the revision it was last sent before it disconnected, then the others, newest first.
+   */
+  private @Nullable Evaluation recall(String clientId, int presented, DeviceContext context, long now) {
+    Long hint = offline.getIfPresent(clientId);
+    if (hint != null) {
+      FlagSetRevision r = history.get(hint);
+      if (r != null) {
+        Evaluation e = r.flagSet().evaluate(context, now);
+        if (e.stateHash() == presented) {
+          return e;
+        }
+      }
+    }
+    for (FlagSetRevision r : history.all()) {
+      Evaluation e = r.flagSet().evaluate(context, now);
+      if (e.stateHash() == presented) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** The flags whose delivery differs between {@code held} and {@code target}, by key. */
+  private void diff(Evaluation held, Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed) {
+    boolean variants = updates.includesVariants();
+    int i = 0;
+    int j = 0;
+    while (i < held.size() || j < target.size()) {
+      int order = i >= held.size() ? 1 : j >= target.size() ? -1
+          : held.flag(i).key().compareTo(target.flag(j).key());
+      if (order < 0) {
+        if (held.hasValue(i)) {
+          removed.add(held.flag(i).key());
+        }
+        i++;
+      } else if (order > 0) {
+        if (target.hasValue(j)) {
+          changed.add(new FlagUpdates.FlagValue(target.flag(j), target.variantIndex(j)));
+        }
+        j++;
+      } else {
+        int a = held.variantIndex(i);
+        int b = target.variantIndex(j);
+        Flag f = target.flag(j);
+        if (b < 0) {
+          if (a >= 0) {
+            removed.add(f.key());
+          }
+        } else if (a < 0 || !FanOutPlan.sameDelivery(held.flag(i), a, f, b, variants)) {
+          changed.add(new FlagUpdates.FlagValue(f, b));
+        }
+        i++;
+        j++;
+      }
+    }
+  }
+
+  /** The device's context, built on first use under its monitor, so a registry change cannot race it. */
   private DeviceContext context(DeviceRecord d) {
     DeviceContext c = d.context;
-    if (c == null) {
-      c = contexts.build(d.clientId, d.facts);
-      d.context = c;
+    if (c != null) {
+      return c;
     }
-    return c;
+    synchronized (d) {
+      if (d.context == null) {
+        d.context = interner.intern(d.clientId, contexts.build(d.clientId, d.facts));
+      }
+      return d.context;
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    scheduler.shutdownNow();
+    for (Thread t : workers) {
+      t.interrupt();
+    }
   }
 }

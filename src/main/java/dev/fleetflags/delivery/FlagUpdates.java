@@ -19,6 +19,11 @@ public final class FlagUpdates {
     this.includeVariants = includeVariants;
   }
 
+  /** Whether variant names are sent (and so a change of name alone is a change to deliver). */
+  public boolean includesVariants() {
+    return includeVariants;
+  }
+
   /** Every flag the device has a value for. */
   public byte[] snapshot(long revision, Evaluation evaluation) {
     FlagUpdate.Builder update = FlagUpdate.newBuilder().setRevision(revision).setSnapshot(true);

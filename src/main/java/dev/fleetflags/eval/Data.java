@@ -152,7 +152,8 @@ final class Data {
     @Override
     @Nullable Object eval(Scope s) {
       Object p = path.eval(s);
-      String[] segments = p == null ? new String[0] : segments(Js.toStr(p));
+      // Only null and "" itself mean the whole data; a value whose text is "" ([]) names the key "".
+      String[] segments = p == null || "".equals(p) ? new String[0] : Js.toStr(p).split("\\.", -1);
       Object value = lookup(s, flagKey, segments);
       return value == MISSING ? fallback.eval(s) : value;
     }

@@ -32,6 +32,20 @@ public final class DeviceContext {
     this.hash = Objects.hashCode(targetingKey) * 31 + this.attributes.hashCode();
   }
 
+  private DeviceContext(@Nullable String targetingKey, Map<String, Object> normalizedAttributes, int attributesHash) {
+    this.targetingKey = targetingKey;
+    this.attributes = normalizedAttributes;
+    this.hash = Objects.hashCode(targetingKey) * 31 + attributesHash;
+  }
+
+  /**
+   * A context with the same attributes (the same map instance, not a copy) for another targeting
+   * key: devices that share attributes can share their memory.
+   */
+  public DeviceContext withTargetingKey(String key) {
+    return new DeviceContext(key, attributes, attributes.hashCode());
+  }
+
   public static DeviceContext of(String targetingKey) {
     return new DeviceContext(targetingKey, Map.of());
   }

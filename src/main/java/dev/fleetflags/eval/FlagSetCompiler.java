@@ -73,7 +73,9 @@ public final class FlagSetCompiler {
       problems.addAll(compiler.problems());
     }
     int total = document.flags().size() + parsed.brokenFlags().size();
-    if (total > limits.maxFlags()) {
+    // The parser has already said so if the document itself is over the limit; a merged set may be.
+    boolean reported = problems.stream().anyMatch(p -> p.location().equals("flags") && p.reason().contains("limit"));
+    if (total > limits.maxFlags() && !reported) {
       problems.add(new Problem("flags", "the flag set would have " + total + " flags, more than the limit of " + limits.maxFlags()));
     }
     List<Flag> flags = new ArrayList<>(total);

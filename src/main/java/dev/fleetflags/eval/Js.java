@@ -1,6 +1,8 @@
 package dev.fleetflags.eval;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -151,7 +153,15 @@ final class Js {
   }
 
   private static double stringToNumber(String s) {
-    String t = s.strip();
+    int begin = 0;
+    int stop = s.length();
+    while (begin < stop && isJsSpace(s.charAt(begin))) {
+      begin++;
+    }
+    while (stop > begin && isJsSpace(s.charAt(stop - 1))) {
+      stop--;
+    }
+    String t = s.substring(begin, stop);
     if (t.isEmpty()) {
       return 0.0;
     }
@@ -194,8 +204,15 @@ final class Js {
     return parseDecimal(s, start, end);
   }
 
+  /**
+   * JavaScript's white space and line terminators, which Number() trims and parseFloat() skips:
+   * Java's isWhitespace differs (it omits no-break spaces and U+FEFF, and adds U+001C..U+001F).
+   */
   private static boolean isJsSpace(char c) {
-    return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\uFEFF';
+    return switch (c) {
+      case '\t', '\n', '\u000B', '\f', '\r', '\uFEFF', '\u2028', '\u2029' -> true;
+      default -> Character.getType(c) == Character.SPACE_SEPARATOR;
+    };
   }
 
   /**
@@ -296,7 +313,7 @@ final class Js {
     }
   }
 
-  /** Number.prototype.toString(): integers without a fraction, exponent form outside 1e-7..1e21. */
+  /** Number.prototype.toString(): the shortest digits, in exponent form below 1e-6 and from 1e21. */
   static String numberToString(double d) {
     if (Double.isNaN(d)) {
       return "NaN";
@@ -307,12 +324,12 @@ final class Js {
     if (d == 0.0) {
       return "0";
     }
-    if (d == Math.rint(d) && Math.abs(d) < 1e18) {
-      return Long.toString((long) d);
+    if (d == Math.rint(d) && Math.abs(d) < 0x1p53) {
+      return Long.toString((long) d); // exact, and no shorter digits read back as d
     }
-    BigDecimal bd = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+    BigDecimal bd = shortest(d);
     int exponent = bd.precision() - bd.scale() - 1;
-    if (exponent >= -7 && exponent < 21) {
+    if (exponent >= -6 && exponent < 21) {
       return bd.toPlainString();
     }
     String digits = bd.unscaledValue().abs().toString();
@@ -326,5 +343,28 @@ final class Js {
     }
     sb.append('e').append(exponent >= 0 ? "+" : "-").append(Math.abs(exponent));
     return sb.toString();
+  }
+
+  /**
+   * The decimal with the fewest digits that reads back as {@code d}, the nearest to {@code d} if
+   * several: the digits JavaScript prints. Java 17's Double.toString is not always that short
+   * (2e23 prints as 1.9999999999999998E23).
+   */
+  private static BigDecimal shortest(double d) {
+    BigDecimal exact = new BigDecimal(d);
+    for (int digits = 1; digits < 17; digits++) {
+      BigDecimal nearest = exact.round(new MathContext(digits, RoundingMode.HALF_EVEN));
+      if (nearest.doubleValue() == d) {
+        return nearest.stripTrailingZeros();
+      }
+      // Where the gap below d is half the gap above (d a power of two), the nearest decimal of
+      // this length can miss while its neighbour on the far side still reads back as d.
+      BigDecimal step = BigDecimal.ONE.scaleByPowerOfTen(-nearest.scale());
+      BigDecimal other = nearest.compareTo(exact) < 0 ? nearest.add(step) : nearest.subtract(step);
+      if (other.doubleValue() == d) {
+        return other.stripTrailingZeros();
+      }
+    }
+    return exact.round(new MathContext(17, RoundingMode.HALF_EVEN)).stripTrailingZeros();
   }
 }

@@ -369,11 +369,16 @@ final class TargetingCompiler {
       if (weights[b].isConstant()) {
         Object w = ((Expr.Const) weights[b]).value;
         long weight = Fractional.weight(w);
-        if (!(w instanceof Number) || weight < 0 || ((Number) w).doubleValue() < 0) {
+        if (!(w instanceof Number) || weight < 0) {
           problem(weightPath, "bad weight: a weight must be a whole number from 0 to 2147483647, found "
               + (w instanceof Number num ? Js.toStr(num) : Json.kind(w)), false);
           ok = false;
         } else {
+          if (((Number) w).doubleValue() < 0) {
+            // flagd counts a negative weight as 0 and still splits; only strict compilation objects.
+            problem(weightPath, "bad weight: a weight must be a whole number from 0 to 2147483647, found "
+                + Js.toStr((Number) w), false);
+          }
           total += weight;
         }
       } else {
@@ -451,7 +456,7 @@ final class TargetingCompiler {
     String expected = min == max ? String.valueOf(min)
         : max == Integer.MAX_VALUE ? "at least " + min
         : min + " to " + max;
-    problem(path, "wrong arity: \"" + op + "\" takes " + expected + " argument" + (expected.equals("1") ? "" : "s") + ", found " + n, false);
+    problem(path, "wrong arity: \"" + op + "\" takes " + expected + " argument" + ((max == Integer.MAX_VALUE ? min : max) == 1 ? "" : "s") + ", found " + n, false);
     return false;
   }
 

@@ -49,12 +49,18 @@ final class Text {
     Object eval(Scope s) {
       String str = Js.toStr(source.eval(s));
       double from = Js.toNumber(start.eval(s));
-      Object lengthValue = length == null ? null : length.eval(s);
-      if (lengthValue != null && Js.toNumber(lengthValue) < 0) {
-        String tail = substr(str, from, Double.NaN, true);
-        return substr(tail, 0, tail.length() + Js.toNumber(lengthValue), false);
+      if (length == null) {
+        return substr(str, from, Double.NaN, true);
       }
-      return substr(str, from, lengthValue == null ? Double.NaN : Js.toNumber(lengthValue), lengthValue == null);
+      // A length given as null is a length of 0, not an absent one.
+      Object lengthValue = length.eval(s);
+      if (Js.lessThan(lengthValue, 0L)) {
+        String tail = substr(str, from, Double.NaN, true);
+        // json-logic-js computes tail.length + length: for a non-number that concatenates
+        // strings, which reads as NaN, a length of 0.
+        return lengthValue instanceof Number n ? substr(tail, 0, tail.length() + n.doubleValue(), false) : "";
+      }
+      return substr(str, from, Js.toNumber(lengthValue), false);
     }
 
     private static String substr(String s, double start, double length, boolean toEnd) {

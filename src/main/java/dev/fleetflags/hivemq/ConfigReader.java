@@ -489,6 +489,11 @@ public final class ConfigReader {
           bool(root.child("include-variants"), FleetFlagsConfig.DEFAULT_INCLUDE_VARIANTS);
       List<String> attributes = attributes(stateUserProperty);
       List<Operator> operators = operators();
+      FleetFlagsConfig.DeviceAuthentication deviceAuthentication =
+          "allow".equals(text("device-authentication", "delegate", value ->
+              value.equals("delegate") || value.equals("allow") ? null : "must be delegate or allow"))
+              ? FleetFlagsConfig.DeviceAuthentication.ALLOW
+              : FleetFlagsConfig.DeviceAuthentication.DELEGATE;
 
       Element limitsElement = root.child("limits");
       Limits defaults = Limits.DEFAULT;
@@ -528,6 +533,7 @@ public final class ConfigReader {
           includeVariants,
           attributes,
           operators,
+          deviceAuthentication,
           limits,
           adminRate,
           integer(root, "registry-cache-size", FleetFlagsConfig.DEFAULT_REGISTRY_CACHE_SIZE),

@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param includeVariants whether updates to devices carry variant names
  * @param attributeUserProperties CONNECT user properties used as targeting attributes
  * @param operators who may use the admin topics
+ * @param deviceAuthentication what FleetFlags decides for clients that are not operators
  * @param limits bounds on admin documents
  * @param adminRequestsPerSecond admin requests accepted per second, all operators together
  * @param registryCacheSize device registry entries held in memory
@@ -35,6 +36,7 @@ public record FleetFlagsConfig(
     boolean includeVariants,
     List<String> attributeUserProperties,
     List<Operator> operators,
+    DeviceAuthentication deviceAuthentication,
     Limits limits,
     int adminRequestsPerSecond,
     int registryCacheSize,
@@ -42,6 +44,14 @@ public record FleetFlagsConfig(
     int workerThreads,
     int workerQueue,
     Delivery delivery) {
+
+  /** What the authenticator does with a client that is not an operator. */
+  public enum DeviceAuthentication {
+    /** Leave it to the broker's other security extensions (refused if there are none). */
+    DELEGATE,
+    /** Let it connect: for brokers without another security extension. */
+    ALLOW
+  }
 
   /** Stands for the device's client id in {@link #deviceTopic}. */
   public static final String CLIENT_ID = "{clientId}";
@@ -116,6 +126,7 @@ public record FleetFlagsConfig(
         DEFAULT_INCLUDE_VARIANTS,
         List.of(),
         List.of(),
+        DeviceAuthentication.DELEGATE,
         Limits.DEFAULT,
         DEFAULT_ADMIN_REQUESTS_PER_SECOND,
         DEFAULT_REGISTRY_CACHE_SIZE,

@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,30 +48,34 @@ class FlagDeliveryTest {
     }
   }
 
-  private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-
   @AfterEach
   void stop() {
-    executor.shutdownNow();
+    opened.forEach(FlagDelivery::close);
   }
 
   private FlagDelivery delivery(RecordingPublisher publisher, Map<String, Map<String, Object>> registry) throws Exception {
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
     LiveFlags live = new LiveFlags(new FlagSetRevision(7, set, Map.of()));
     DeviceContexts contexts = new DeviceContexts(id -> registry.getOrDefault(id, Map.of()), java.util.Set.of("model"));
-    return new FlagDelivery(live, contexts, new FlagUpdates(false), publisher, executor, executor, DeliveryMetrics.NONE);
+    FlagDelivery d = new FlagDelivery(live, contexts, new FlagUpdates(false), publisher,
+        new FlagDelivery.Settings(1, 100, 0, 8, 1000, java.time.Duration.ofSeconds(60)), DeliveryMetrics.NONE);
+    opened.add(d);
+    return d;
   }
 
+  private final List<FlagDelivery> opened = new java.util.ArrayList<>();
+
   private void drain() throws Exception {
-    executor.submit(() -> {}).get(5, TimeUnit.SECONDS);
-    executor.submit(() -> {}).get(5, TimeUnit.SECONDS);
+    for (FlagDelivery d : opened) {
+      assertTrue(d.awaitIdle(java.time.Duration.ofSeconds(5)));
+    }
   }
 
   @Test
   void subscribedDeviceGetsSnapshotOfItsSet() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-1", new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-1", 1, new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-1");
     drain();
     assertEquals(List.of("dev-1"), publisher.devices);
@@ -92,7 +93,7 @@ class FlagDeliveryTest {
   void registryAttributesWinOverUserProperties() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of("dev-2", Map.of("model", "gw-10")));
-    delivery.connected("dev-2", new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-2", 1, new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-2");
     drain();
     assertFalse(publisher.updates.get(0).getFlags(0).getBool());
@@ -102,13 +103,13 @@ class FlagDeliveryTest {
   void deviceThatPresentsItsCurrentHashGetsAnEmptyUpdate() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-3", ConnectionFacts.NONE, null);
+    delivery.connected("dev-3", 1, ConnectionFacts.NONE, null);
     delivery.subscribed("dev-3");
     drain();
     int hash = publisher.updates.get(0).getStateHash();
 
-    delivery.disconnected("dev-3");
-    delivery.connected("dev-3", ConnectionFacts.NONE, hash);
+    delivery.connected("dev-3", 2, ConnectionFacts.NONE, hash);
+    delivery.disconnected("dev-3", 1); // the old connection's end arrives after the takeover
     delivery.subscribed("dev-3");
     drain();
     FlagUpdate confirm = publisher.updates.get(1);
@@ -125,7 +126,7 @@ class FlagDeliveryTest {
   void stateHashMatchesTheEvaluator() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-4", ConnectionFacts.NONE, null);
+    delivery.connected("dev-4", 1, ConnectionFacts.NONE, null);
     delivery.subscribed("dev-4");
     drain();
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
@@ -137,7 +138,7 @@ class FlagDeliveryTest {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
     delivery.subscribed("never-connected");
-    delivery.connected("dev-5", ConnectionFacts.NONE, null);
+    delivery.connected("dev-5", 1, ConnectionFacts.NONE, null);
     delivery.resync("dev-5", null);
     drain();
     assertTrue(publisher.devices.isEmpty());

@@ -64,7 +64,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(29, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(30, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -128,6 +128,7 @@ class ConfigReaderTest {
                     <max-in-flight>40</max-in-flight>
                     <publish-rate>500</publish-rate>
                 </delivery>
+                <device-authentication>allow</device-authentication>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -143,6 +144,7 @@ class ConfigReaderTest {
             List.of(
                 new Operator.WithPassword("ops", hash),
                 new Operator.WithCertificate("pipeline.example.com")),
+            FleetFlagsConfig.DeviceAuthentication.ALLOW,
             new Limits(1000, 10, 500, 50, 8, 32),
             5,
             10,

@@ -1,0 +1,70 @@
+package dev.fleetflags.delivery;
+
+import dev.fleetflags.eval.DeviceContext;
+import dev.fleetflags.eval.Flag;
+import dev.fleetflags.eval.FlagProbe;
+import dev.fleetflags.eval.FlagSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Which devices a change affects: for each changed or removed flag, the flag's position in the set
+ * before and after, so that deciding for one device evaluates only those flags, twice, and compares
+ * what the device would receive. Built once per change; {@link #affects} is safe from any thread.
+ */
+public final class FanOutPlan {
+
+  private final FlagSet before;
+  private final FlagSet after;
+  private final int[] beforeIndex;
+  private final int[] afterIndex;
+  private final boolean compareVariants;
+
+  public FanOutPlan(FlagSet before, FlagSet after, Set<String> changed, Set<String> removed, boolean compareVariants) {
+    this.before = before;
+    this.after = after;
+    this.compareVariants = compareVariants;
+    List<String> keys = new ArrayList<>(changed);
+    keys.addAll(removed);
+    this.beforeIndex = new int[keys.size()];
+    this.afterIndex = new int[keys.size()];
+    for (int i = 0; i < keys.size(); i++) {
+      beforeIndex[i] = before.indexOf(keys.get(i));
+      afterIndex[i] = after.indexOf(keys.get(i));
+    }
+  }
+
+  /** Whether nothing can change for any device. */
+  public boolean isEmpty() {
+    return beforeIndex.length == 0;
+  }
+
+  /** Whether the device would receive something different after the change than before. */
+  public boolean affects(DeviceContext device, long epochSeconds) {
+    FlagProbe probe = new FlagProbe(device, epochSeconds);
+    for (int i = 0; i < beforeIndex.length; i++) {
+      int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
+      int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (b < 0 && a < 0) {
+        continue;
+      }
+      if (b < 0 || a < 0 || !sameDelivery(before.flag(beforeIndex[i]), b, after.flag(afterIndex[i]), a)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether two flag values reach a device identically (same type and value, and variant if sent). */
+  static boolean sameDelivery(Flag x, int xi, Flag y, int yi, boolean compareVariants) {
+    return x.type() == y.type()
+        && Objects.equals(x.variantValue(xi), y.variantValue(yi))
+        && (!compareVariants || x.variantName(xi).equals(y.variantName(yi)));
+  }
+
+  private boolean sameDelivery(Flag x, int xi, Flag y, int yi) {
+    return sameDelivery(x, xi, y, yi, compareVariants);
+  }
+}

@@ -1,0 +1,129 @@
+package dev.fleetflags.hivemq;
+
+import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
+import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundOutput;
+import com.hivemq.extension.sdk.api.packets.general.Qos;
+import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
+import com.hivemq.extension.sdk.api.packets.publish.PayloadFormatIndicator;
+import com.hivemq.extension.sdk.api.packets.publish.PublishPacket;
+import com.hivemq.extension.sdk.api.services.builder.Builders;
+import com.hivemq.extension.sdk.api.services.publish.PublishService;
+import dev.fleetflags.admin.AdminAction;
+import dev.fleetflags.admin.AdminRequest;
+import dev.fleetflags.admin.AdminResponse;
+import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.delivery.ConnectionFacts;
+import dev.fleetflags.delivery.FlagDelivery;
+import dev.fleetflags.store.Actor;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admin requests as they arrive over MQTT: the publish is kept from other subscribers, checked for
+ * size and rate on the broker thread, handed to the single admin thread, and answered on the MQTT 5
+ * response topic with the correlation data, or on {@code <prefix>/responses/<clientId>}.
+ */
+final class AdminEndpoint {
+
+  private static final Logger log = LoggerFactory.getLogger(AdminEndpoint.class);
+
+  private final FlagAdmin admin;
+  private final ExecutorService adminThread;
+  private final PublishService publishService;
+  private final FlagDelivery delivery;
+  private final String prefix;
+  private final int maxPayloadBytes;
+  private final AdminRateLimit rateLimit;
+  private final BrokerMetrics metrics;
+
+  AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, FlagDelivery delivery,
+      String prefix, int maxPayloadBytes, AdminRateLimit rateLimit, BrokerMetrics metrics) {
+    this.admin = admin;
+    this.adminThread = adminThread;
+    this.publishService = publishService;
+    this.delivery = delivery;
+    this.prefix = prefix;
+    this.maxPayloadBytes = maxPayloadBytes;
+    this.rateLimit = rateLimit;
+    this.metrics = metrics;
+  }
+
+  /** The topic on which MQTT 3.1.1 clients (and MQTT 5 clients without a response topic) get answers. */
+  String responsesTopic(String clientId) {
+    return prefix + "/responses/" + clientId;
+  }
+
+  void handle(PublishInboundInput input, PublishInboundOutput output) {
+    PublishPacket publish = input.getPublishPacket();
+    String clientId = input.getClientInformation().getClientId();
+    String suffix = publish.getTopic().substring(prefix.length() + 1);
+    if (suffix.startsWith("responses/")) {
+      return; // an answer topic; nothing for us to do
+    }
+    output.preventPublishDelivery(AckReasonCode.SUCCESS);
+    Reply reply = new Reply(clientId, publish.getResponseTopic().orElse(responsesTopic(clientId)),
+        publish.getCorrelationData().orElse(null));
+    AdminAction action = AdminAction.forSuffix(suffix);
+    if (action == null) {
+      List<String> known = new ArrayList<>();
+      for (AdminAction a : AdminAction.values()) {
+        known.add(prefix + "/" + a.suffix());
+      }
+      answer(reply, AdminResponse.rejected("topic", "unknown admin topic \"" + publish.getTopic()
+          + "\"; the admin topics are " + String.join(", ", known)));
+      return;
+    }
+    ByteBuffer buffer = publish.getPayload().orElse(ByteBuffer.allocate(0));
+    if (buffer.remaining() > maxPayloadBytes) {
+      answer(reply, AdminResponse.rejected("", "the request is " + buffer.remaining()
+          + " bytes, more than the limit of " + maxPayloadBytes + " bytes (limits/max-document-bytes)"));
+      return;
+    }
+    if (!rateLimit.tryAcquire()) {
+      metrics.adminRejectedByRate();
+      answer(reply, AdminResponse.rejected("", "too many admin requests: the limit is "
+          + rateLimit.perSecond() + " per second (limits/admin-requests-per-second); retry shortly"));
+      return;
+    }
+    byte[] payload = new byte[buffer.remaining()];
+    buffer.duplicate().get(payload);
+    ConnectionFacts facts = delivery.facts(clientId);
+    Actor actor = new Actor(clientId, facts == null ? null : facts.username());
+    AdminRequest request = new AdminRequest(action, payload, actor);
+    try {
+      adminThread.execute(() -> {
+        long started = System.nanoTime();
+        AdminResponse response = admin.handle(request);
+        metrics.adminRequest(action, response, System.nanoTime() - started);
+        answer(reply, response);
+      });
+    } catch (RejectedExecutionException e) {
+      answer(reply, AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));
+    }
+  }
+
+  private void answer(Reply reply, AdminResponse response) {
+    var builder = Builders.publish()
+        .topic(reply.topic)
+        .qos(Qos.AT_LEAST_ONCE)
+        .payload(ByteBuffer.wrap(response.toJson()))
+        .contentType("application/json")
+        .payloadFormatIndicator(PayloadFormatIndicator.UTF_8);
+    if (reply.correlation != null) {
+      builder.correlationData(reply.correlation);
+    }
+    publishService.publishToClient(builder.build(), reply.clientId).whenComplete((result, failure) -> {
+      if (failure != null) {
+        log.warn("Could not answer admin client '{}' on '{}': {}", reply.clientId, reply.topic, failure.toString());
+      }
+    });
+  }
+
+  private record Reply(String clientId, String topic, @Nullable ByteBuffer correlation) {}
+}

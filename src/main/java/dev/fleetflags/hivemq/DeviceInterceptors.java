@@ -1,0 +1,119 @@
+package dev.fleetflags.hivemq;
+
+import com.hivemq.extension.sdk.api.client.ClientContext;
+import com.hivemq.extension.sdk.api.client.parameter.InitializerInput;
+import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
+import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
+import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundOutput;
+import com.hivemq.extension.sdk.api.interceptor.suback.SubackOutboundInterceptor;
+import com.hivemq.extension.sdk.api.interceptor.suback.parameter.SubackOutboundInput;
+import com.hivemq.extension.sdk.api.interceptor.suback.parameter.SubackOutboundOutput;
+import com.hivemq.extension.sdk.api.interceptor.subscribe.SubscribeInboundInterceptor;
+import com.hivemq.extension.sdk.api.interceptor.subscribe.parameter.SubscribeInboundInput;
+import com.hivemq.extension.sdk.api.interceptor.subscribe.parameter.SubscribeInboundOutput;
+import com.hivemq.extension.sdk.api.interceptor.unsubscribe.UnsubscribeInboundInterceptor;
+import com.hivemq.extension.sdk.api.interceptor.unsubscribe.parameter.UnsubscribeInboundInput;
+import com.hivemq.extension.sdk.api.interceptor.unsubscribe.parameter.UnsubscribeInboundOutput;
+import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
+import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
+import com.hivemq.extension.sdk.api.packets.subscribe.Subscription;
+import com.hivemq.extension.sdk.api.services.intializer.ClientInitializer;
+import dev.fleetflags.delivery.FlagDelivery;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The extension's interceptors, one shared instance for all clients: a device's SUBACK for its own
+ * flag topic triggers delivery of its set; a publish to its resync topic asks for it again;
+ * publishes under the admin prefix go to the admin endpoint. Each callback only hands off.
+ */
+final class DeviceInterceptors
+    implements ClientInitializer, SubscribeInboundInterceptor, SubackOutboundInterceptor,
+        UnsubscribeInboundInterceptor, PublishInboundInterceptor {
+
+  private final DeviceTopics topics;
+  private final String adminPrefix;
+  private final FlagDelivery delivery;
+  private final AdminEndpoint admin;
+  /** SUBSCRIBEs for a client's own flag topic awaiting their SUBACK: "clientId packetId" to the index. */
+  private final ConcurrentMap<String, Integer> pending = new ConcurrentHashMap<>();
+
+  DeviceInterceptors(DeviceTopics topics, String adminPrefix, FlagDelivery delivery, AdminEndpoint admin) {
+    this.topics = topics;
+    this.adminPrefix = adminPrefix + "/";
+    this.delivery = delivery;
+    this.admin = admin;
+  }
+
+  @Override
+  public void initialize(InitializerInput input, ClientContext context) {
+    context.addSubscribeInboundInterceptor(this);
+    context.addSubackOutboundInterceptor(this);
+    context.addUnsubscribeInboundInterceptor(this);
+    context.addPublishInboundInterceptor(this);
+  }
+
+  @Override
+  public void onInboundSubscribe(SubscribeInboundInput input, SubscribeInboundOutput output) {
+    String clientId = input.getClientInformation().getClientId();
+    String own = topics.flagTopic(clientId);
+    List<? extends Subscription> subscriptions = input.getSubscribePacket().getSubscriptions();
+    for (int i = 0; i < subscriptions.size(); i++) {
+      if (subscriptions.get(i).getTopicFilter().equals(own)) {
+        pending.put(key(clientId, input.getSubscribePacket().getPacketId()), i);
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void onOutboundSuback(SubackOutboundInput input, SubackOutboundOutput output) {
+    String clientId = input.getClientInformation().getClientId();
+    Integer index = pending.remove(key(clientId, input.getSubackPacket().getPacketIdentifier()));
+    if (index == null) {
+      return;
+    }
+    List<SubackReasonCode> codes = input.getSubackPacket().getReasonCodes();
+    if (index < codes.size() && granted(codes.get(index))) {
+      delivery.subscribed(clientId);
+    }
+  }
+
+  @Override
+  public void onInboundUnsubscribe(UnsubscribeInboundInput input, UnsubscribeInboundOutput output) {
+    String clientId = input.getClientInformation().getClientId();
+    if (input.getUnsubscribePacket().getTopicFilters().contains(topics.flagTopic(clientId))) {
+      delivery.unsubscribed(clientId);
+    }
+  }
+
+  @Override
+  public void onInboundPublish(PublishInboundInput input, PublishInboundOutput output) {
+    String topic = input.getPublishPacket().getTopic();
+    if (topic.startsWith(adminPrefix)) {
+      admin.handle(input, output);
+      return;
+    }
+    if (!topics.inSpace(topic)) {
+      return;
+    }
+    // Only the extension publishes flags; what devices send here is for the extension alone.
+    output.preventPublishDelivery(AckReasonCode.SUCCESS);
+    String device = topics.resyncDevice(topic);
+    if (device != null) {
+      ByteBuffer payload = input.getPublishPacket().getPayload().orElse(ByteBuffer.allocate(0));
+      delivery.resync(device, StateHashText.parse(payload));
+    }
+  }
+
+  private static boolean granted(SubackReasonCode code) {
+    return code == SubackReasonCode.GRANTED_QOS_0 || code == SubackReasonCode.GRANTED_QOS_1
+        || code == SubackReasonCode.GRANTED_QOS_2;
+  }
+
+  private static String key(String clientId, int packetId) {
+    return clientId + ' ' + packetId;
+  }
+}

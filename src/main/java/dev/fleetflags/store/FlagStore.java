@@ -1,0 +1,572 @@
+package dev.fleetflags.store;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+import dev.fleetflags.rules.FlagDefinition;
+import dev.fleetflags.rules.FlagDocument;
+import dev.fleetflags.rules.FlagDocumentParser;
+import dev.fleetflags.rules.InvalidDocumentException;
+import dev.fleetflags.rules.Json;
+import dev.fleetflags.rules.Limits;
+import dev.fleetflags.rules.Problem;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.jspecify.annotations.Nullable;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable store of flags, {@code $evaluators}, document metadata, the device registry and the
+ * audit history: one RocksDB instance with a column family per concern.
+ *
+ * <p>Every write is one {@link WriteBatch} written with a synced WAL, so a write that returned
+ * survives {@code kill -9} and power loss. Writes are serialized; each one increases the global
+ * revision by one and appends a history entry in the same batch. Reads are concurrent: the flags
+ * are held in memory as an immutable {@link StoredFlags} replaced after each write, so a reader sees
+ * either the state before a write or after it, never a mix.
+ *
+ * <p>Values are UTF-8 JSON; revisions and history keys are 8-byte big-endian so history iterates
+ * in revision order.
+ */
+public final class FlagStore implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(FlagStore.class);
+
+  /** Bumped when the layout changes incompatibly; a store with a higher one is not opened. */
+  static final long FORMAT_VERSION = 1;
+
+  static final String META = "meta";
+  static final String FLAGS = "flags";
+  static final String EVALUATORS = "evaluators";
+  static final String DEVICES = "devices";
+  static final String HISTORY = "history";
+  /** Reserved for delivery: per device the last delivered revision and state hash. */
+  static final String DELIVERED = "delivered";
+
+  /** Column families in handle order; RocksDB's own "default" comes first and stays empty. */
+  static final List<String> COLUMN_FAMILIES =
+      List.of(new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8), META, FLAGS, EVALUATORS, DEVICES, HISTORY, DELIVERED);
+
+  static final byte[] FORMAT_KEY = bytes("format");
+  static final byte[] REVISION_KEY = bytes("revision");
+  static final byte[] METADATA_KEY = bytes("metadata");
+
+  /**
+   * What was written passed validation under the limits of its day; reading it back must not fail
+   * because limits were lowered since, so only the hard ones apply.
+   */
+  private static final Limits STORED =
+      new Limits(Integer.MAX_VALUE, 1_000, Integer.MAX_VALUE, Integer.MAX_VALUE, Limits.HARD_MAX_VARIANTS, Integer.MAX_VALUE);
+
+  private final Path folder;
+  private final StoreSettings settings;
+  private final RocksDB db;
+  private final RocksOptions options;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle meta;
+  private final ColumnFamilyHandle flags;
+  private final ColumnFamilyHandle evaluators;
+  private final ColumnFamilyHandle devices;
+  private final ColumnFamilyHandle history;
+  private final LoadingCache<String, Map<String, Object>> deviceCache;
+
+  /** Held shared by everything that touches RocksDB, exclusively by close: no use after free. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  /** One write at a time: each validates the revision and reads its "before" values alone. */
+  private final ReentrantLock writing = new ReentrantLock();
+
+  private volatile StoredFlags current;
+  /** The oldest revision in the history, 0 if there is none; guarded by {@link #writing}. */
+  private long oldestHistory;
+  /** The failure of a write whose outcome on disk is unknown; guarded by {@link #writing}. */
+  private @Nullable String failedWrite;
+  private boolean closed; // guarded by lifecycle
+
+  private FlagStore(Path folder, StoreSettings settings, RocksDB db, RocksOptions options, List<ColumnFamilyHandle> handles) {
+    this.folder = folder;
+    this.settings = settings;
+    this.db = db;
+    this.options = options;
+    this.handles = List.copyOf(handles);
+    this.meta = handles.get(COLUMN_FAMILIES.indexOf(META));
+    this.flags = handles.get(COLUMN_FAMILIES.indexOf(FLAGS));
+    this.evaluators = handles.get(COLUMN_FAMILIES.indexOf(EVALUATORS));
+    this.devices = handles.get(COLUMN_FAMILIES.indexOf(DEVICES));
+    this.history = handles.get(COLUMN_FAMILIES.indexOf(HISTORY));
+    this.deviceCache =
+        Caffeine.newBuilder()
+            .maximumSize(settings.registryCacheSize())
+            // Eviction on the calling thread: no work on the common pool the broker shares.
+            .executor(Runnable::run)
+            .build(this::readDevice);
+    this.current = new StoredFlags(0, FlagDocument.EMPTY, Map.of());
+  }
+
+  /**
+   * Opens the store in {@code folder}, creating the folder and an empty store if there is none.
+   * A store that cannot be opened as it is (locked, damaged, unreadable, of a newer format, not a
+   * FleetFlags store) is refused with a message saying why and what to do; its files are left as
+   * they were: nothing is repaired, deleted or rewritten.
+   */
+  public static FlagStore open(Path folder, StoreSettings settings) throws StoreException {
+    Path dir = folder.toAbsolutePath().normalize();
+    StoreOpening opening = new StoreOpening(dir);
+    RocksOptions options = opening.options();
+    RocksDB db = null;
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try {
+      db = opening.open(handles);
+      FlagStore store = new FlagStore(dir, settings, db, options, handles);
+      store.load(opening);
+      return store;
+    } catch (StoreException | RuntimeException e) {
+      handles.forEach(ColumnFamilyHandle::close);
+      if (db != null) {
+        db.close();
+      }
+      options.close();
+      throw e;
+    }
+  }
+
+  /** Everything needed to serve flags, as of the latest write. */
+  public StoredFlags flags() {
+    return current;
+  }
+
+  /** The global revision: 0 for a store never written, then one more with every write. */
+  public long revision() {
+    return current.revision();
+  }
+
+  /**
+   * Applies one change atomically and durably: all of it is in one batch written with a synced
+   * WAL, together with the new revision and its history entry. Returns the new revision.
+   *
+   * @throws RevisionConflictException if the write expects a revision other than the current one;
+   *     nothing is written
+   * @throws StoreException if RocksDB could not read or write; nothing was acknowledged, and after
+   *     a failure of the batch write itself the store refuses further writes until reopened
+   */
+  public long write(StoreWrite write) throws StoreException, RevisionConflictException {
+    if (write.isEmpty()) {
+      throw new IllegalArgumentException("a store write must change something");
+    }
+    write.flags().forEach((key, definition) -> {
+      if (definition != null && !definition.key().equals(key)) {
+        throw new IllegalArgumentException("flag written as '" + key + "' has key '" + definition.key() + "'");
+      }
+    });
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      writing.lock();
+      try {
+        return apply(write);
+      } finally {
+        writing.unlock();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private long apply(StoreWrite write) throws StoreException, RevisionConflictException {
+    if (failedWrite != null) {
+      throw new StoreException("the flag store at " + folder + " refuses writes since an earlier write failed ("
+          + failedWrite + "); whether that write reached the disk is unknown until the store is reopened: restart the extension");
+    }
+    StoredFlags before = current;
+    Long expected = write.expectedRevision();
+    if (expected != null && expected != before.revision()) {
+      throw new RevisionConflictException(expected, before.revision());
+    }
+    long revision = before.revision() + 1;
+    long time = settings.clock().millis();
+    List<Change> changes = new ArrayList<>();
+    Map<String, FlagDefinition> nextFlags = new TreeMap<>(before.document().flags());
+    Map<String, Long> nextFlagRevisions = new TreeMap<>(before.flagRevisions());
+    Map<String, Object> nextEvaluators = new TreeMap<>(before.document().evaluators());
+    Map<String, Object> nextMetadata = before.document().metadata();
+    Map<String, Map<String, Object>> deviceUpdates = new LinkedHashMap<>();
+    long keepHistoryFrom = revision - settings.historyLimit() + 1;
+
+    try (WriteBatch batch = new WriteBatch()) {
+      for (Map.Entry<String, @Nullable FlagDefinition> e : write.flags().entrySet()) {
+        String key = e.getKey();
+        FlagDefinition definition = e.getValue();
+        byte[] k = bytes(key);
+        Object old = storedDefinition(key, get(flags, k, FLAGS, key));
+        Object now = null;
+        if (definition == null) {
+          batch.delete(flags, k);
+          nextFlags.remove(key);
+          nextFlagRevisions.remove(key);
+        } else {
+          Map<String, Object> stored = new LinkedHashMap<>();
+          stored.put("revision", revision);
+          stored.put("definition", definition.toJson());
+          byte[] value = bytes(Json.write(stored));
+          batch.put(flags, k, value);
+          now = storedDefinition(key, value);
+          nextFlags.put(key, definition);
+          nextFlagRevisions.put(key, revision);
+        }
+        changes.add(new Change(Change.FLAG, key, old, now));
+      }
+      for (Map.Entry<String, @Nullable Object> e : write.evaluators().entrySet()) {
+        String name = e.getKey();
+        byte[] k = bytes(name);
+        Object old = parseStored(get(evaluators, k, EVALUATORS, name), EVALUATORS, name);
+        Object now = null;
+        if (e.getValue() == null) {
+          batch.delete(evaluators, k);
+          nextEvaluators.remove(name);
+        } else {
+          byte[] value = bytes(Json.write(e.getValue()));
+          batch.put(evaluators, k, value);
+          now = parseStored(value, EVALUATORS, name);
+          nextEvaluators.put(name, now);
+        }
+        changes.add(new Change(Change.EVALUATOR, name, old, now));
+      }
+      if (write.documentMetadata() != null) {
+        Object old = parseStored(get(meta, METADATA_KEY, META, "metadata"), META, "metadata");
+        byte[] value = bytes(Json.write(write.documentMetadata()));
+        batch.put(meta, METADATA_KEY, value);
+        nextMetadata = object(parseStored(value, META, "metadata"), META, "metadata");
+        changes.add(new Change(Change.METADATA, Change.DOCUMENT, old == null ? Map.of() : old, nextMetadata));
+      }
+      for (Map.Entry<String, @Nullable Map<String, Object>> e : write.deviceAttributes().entrySet()) {
+        String id = e.getKey();
+        byte[] k = bytes(id);
+        Object old = parseStored(get(devices, k, DEVICES, id), DEVICES, id);
+        Map<String, Object> now = null;
+        if (e.getValue() == null) {
+          batch.delete(devices, k);
+        } else {
+          byte[] value = bytes(Json.write(e.getValue()));
+          batch.put(devices, k, value);
+          now = object(parseStored(value, DEVICES, id), DEVICES, id);
+        }
+        deviceUpdates.put(id, now == null ? Map.of() : now);
+        changes.add(new Change(Change.DEVICE, id, old, now));
+      }
+
+      batch.put(meta, REVISION_KEY, longBytes(revision));
+      HistoryEntry entry = new HistoryEntry(revision, time, write.action(), write.actor(), changes);
+      batch.put(history, longBytes(revision), bytes(Json.write(historyJson(entry))));
+      // History revisions are contiguous, so pruning is usually the one entry that fell off the end.
+      if (oldestHistory > 0 && oldestHistory < keepHistoryFrom) {
+        if (oldestHistory == keepHistoryFrom - 1) {
+          batch.delete(history, longBytes(oldestHistory));
+        } else {
+          batch.deleteRange(history, longBytes(oldestHistory), longBytes(keepHistoryFrom));
+        }
+      }
+
+      try {
+        db.write(options.synced, batch);
+      } catch (RocksDBException e) {
+        // The batch may or may not be in the WAL: only a reopen tells. Writing on would risk two
+        // histories for one revision, so the store stops taking writes.
+        failedWrite = describe(e);
+        log.error("Writing revision {} ({} by client '{}') to the flag store at {} failed; the store takes no more writes until it is reopened: {}",
+            revision, write.action(), write.actor().clientId(), folder, failedWrite);
+        throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite
+            + "; the change was not applied; restart the extension once the cause is fixed", e);
+      }
+    } catch (RocksDBException e) {
+      // WriteBatch.delete reports failures this way; nothing has been written yet.
+      throw new StoreException("cannot prepare a write to the flag store at " + folder + ": " + describe(e), e);
+    }
+
+    oldestHistory = oldestHistory == 0 ? revision : Math.max(oldestHistory, keepHistoryFrom);
+    // After the write is durable: a reader that loads the old value before it is replaced here by
+    // the new one (Caffeine orders put after an in-flight load of the same key).
+    deviceCache.putAll(deviceUpdates);
+    current = new StoredFlags(revision, new FlagDocument(nextFlags, nextEvaluators, nextMetadata), nextFlagRevisions);
+    log.debug("Wrote revision {} to the flag store at {}: {} changes by client '{}'", revision, folder, changes.size(), write.actor().clientId());
+    return revision;
+  }
+
+  /** The newest {@code limit} history entries, newest first. */
+  public List<HistoryEntry> history(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, was " + limit);
+    }
+    List<HistoryEntry> entries = new ArrayList<>(Math.min(limit, 1024));
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      try (RocksIterator it = db.newIterator(history)) {
+        for (it.seekToLast(); it.isValid() && entries.size() < limit; it.prev()) {
+          entries.add(historyEntry(it.key(), it.value()));
+        }
+        it.status();
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("cannot read the history from the flag store at " + folder + ": " + describe(e), e);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return entries;
+  }
+
+  /** A device's registry attributes, empty if it has none; through a cache bounded by size. */
+  public Map<String, Object> deviceAttributes(String deviceId) {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      return deviceCache.get(deviceId);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Flushes the memtables so the next open need not replay the WAL, then frees everything. */
+  @Override
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+        db.flush(flush, handles);
+      } catch (RocksDBException e) {
+        // Nothing is lost: every write is in the synced WAL, which the next open replays.
+        log.warn("Could not flush the flag store at {} on close; the next start replays its log instead: {}", folder, describe(e));
+      }
+      handles.forEach(ColumnFamilyHandle::close);
+      try {
+        db.closeE();
+      } catch (RocksDBException e) {
+        log.warn("Closing the flag store at {} reported a problem: {}", folder, describe(e));
+      }
+      options.close();
+      deviceCache.invalidateAll();
+      log.info("Closed the flag store at {} at revision {}", folder, current.revision());
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  // --- loading ---------------------------------------------------------------------------------
+
+  private void load(StoreOpening opening) throws StoreException {
+    try {
+      if (opening.checkFormat(db, meta)) {
+        // A new store, or one whose creation was cut short before this first write.
+        try (WriteBatch batch = new WriteBatch()) {
+          batch.put(meta, FORMAT_KEY, longBytes(FORMAT_VERSION));
+          batch.put(meta, REVISION_KEY, longBytes(0));
+          db.write(options.synced, batch);
+        }
+        log.info("Created an empty flag store at {}", folder);
+      }
+      long revision = revisionOf(db.get(meta, REVISION_KEY));
+      Map<String, Object> metadata = Map.of();
+      byte[] metadataBytes = db.get(meta, METADATA_KEY);
+      if (metadataBytes != null) {
+        metadata = object(parseStored(metadataBytes, META, "metadata"), META, "metadata");
+      }
+
+      Map<String, Object> flagJson = new LinkedHashMap<>();
+      Map<String, Long> flagRevisions = new TreeMap<>();
+      try (RocksIterator it = db.newIterator(flags)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          String key = string(it.key());
+          Map<String, Object> stored = object(parseStored(it.value(), FLAGS, key), FLAGS, key);
+          if (!(stored.get("revision") instanceof Long flagRevision) || !(stored.get("definition") instanceof Map<?, ?> definition)) {
+            throw corrupt(FLAGS, key, "not a {\"revision\", \"definition\"} object");
+          }
+          flagJson.put(key, definition);
+          flagRevisions.put(key, flagRevision);
+        }
+        it.status();
+      }
+      Map<String, Object> evaluatorJson = new LinkedHashMap<>();
+      try (RocksIterator it = db.newIterator(evaluators)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          String name = string(it.key());
+          evaluatorJson.put(name, parseStored(it.value(), EVALUATORS, name));
+        }
+        it.status();
+      }
+      try (RocksIterator it = db.newIterator(history)) {
+        it.seekToFirst();
+        oldestHistory = it.isValid() ? revisionOf(it.key()) : 0;
+        it.status();
+      }
+
+      Map<String, Object> documentJson = new LinkedHashMap<>();
+      documentJson.put("flags", flagJson);
+      documentJson.put("$evaluators", evaluatorJson);
+      documentJson.put("metadata", metadata);
+      FlagDocumentParser.Result parsed = new FlagDocumentParser(STORED).parse(documentJson);
+      for (Problem problem : parsed.problems()) {
+        // Stored flags were valid when written; a problem now means the rules changed since.
+        log.warn("A stored flag definition in {} does not parse and is left out of the served flags: {}", folder, problem);
+      }
+      parsed.brokenFlags().forEach(flagRevisions::remove);
+      FlagDocument document = new FlagDocument(new TreeMap<>(parsed.document().flags()), evaluatorJson, metadata);
+      current = new StoredFlags(revision, document, flagRevisions);
+      log.info("Opened the flag store at {}: revision {}, {} flags, {} evaluators", folder, revision, document.flags().size(), document.evaluators().size());
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot read the flag store at " + folder + ": " + describe(e), e);
+    }
+  }
+
+  // --- reading ---------------------------------------------------------------------------------
+
+  private Map<String, Object> readDevice(String deviceId) {
+    try {
+      byte[] value = db.get(devices, bytes(deviceId));
+      return value == null ? Map.of() : object(parseStored(value, DEVICES, deviceId), DEVICES, deviceId);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot read the attributes of device '" + deviceId + "' from the flag store at " + folder + ": " + describe(e), e);
+    } catch (StoreException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  private byte @Nullable [] get(ColumnFamilyHandle family, byte[] key, String familyName, String keyName) throws StoreException {
+    try {
+      return db.get(family, key);
+    } catch (RocksDBException e) {
+      throw new StoreException("cannot read " + familyName + " '" + keyName + "' from the flag store at " + folder + ": " + describe(e), e);
+    }
+  }
+
+  private @Nullable Object storedDefinition(String key, byte @Nullable [] value) throws StoreException {
+    if (value == null) {
+      return null;
+    }
+    return object(parseStored(value, FLAGS, key), FLAGS, key).get("definition");
+  }
+
+  private @Nullable Object parseStored(byte @Nullable [] value, String family, String key) throws StoreException {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Json.parse(value, STORED);
+    } catch (InvalidDocumentException e) {
+      throw corrupt(family, key, "unreadable JSON (" + e.getMessage() + ")");
+    }
+  }
+
+  private Map<String, Object> object(@Nullable Object json, String family, String key) throws StoreException {
+    if (!(json instanceof Map<?, ?> map)) {
+      throw corrupt(family, key, "expected a JSON object, found " + Json.kind(json));
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> object = (Map<String, Object>) map;
+    return object;
+  }
+
+  private HistoryEntry historyEntry(byte[] key, byte[] value) {
+    long revision = -1;
+    try {
+      revision = revisionOf(key);
+      Map<String, Object> json = object(parseStored(value, HISTORY, Long.toString(revision)), HISTORY, Long.toString(revision));
+      List<Change> changes = new ArrayList<>();
+      if (json.get("changes") instanceof List<?> list) {
+        for (Object c : list) {
+          Map<String, Object> change = object(c, HISTORY, Long.toString(revision));
+          changes.add(new Change((String) change.get("kind"), (String) change.get("key"), change.get("before"), change.get("after")));
+        }
+      }
+      return new HistoryEntry(
+          revision,
+          (Long) json.get("time"),
+          (String) json.get("action"),
+          new Actor((String) json.get("clientId"), (String) json.get("username")),
+          changes);
+    } catch (StoreException | ClassCastException | NullPointerException e) {
+      throw new IllegalStateException("cannot read history entry " + revision + " of the flag store at " + folder + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Map<String, Object> historyJson(HistoryEntry entry) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("revision", entry.revision());
+    json.put("time", entry.timestampMillis());
+    json.put("action", entry.action());
+    json.put("clientId", entry.actor().clientId());
+    json.put("username", entry.actor().username());
+    List<Object> changes = new ArrayList<>();
+    for (Change c : entry.changes()) {
+      Map<String, Object> change = new LinkedHashMap<>();
+      change.put("kind", c.kind());
+      change.put("key", c.key());
+      change.put("before", c.before());
+      change.put("after", c.after());
+      changes.add(change);
+    }
+    json.put("changes", changes);
+    return json;
+  }
+
+  private StoreException corrupt(String family, String key, String what) {
+    return new StoreException("the flag store at " + folder + " is damaged: " + family + " '" + key + "' holds " + what
+        + "; restore the folder from a backup, or move it aside to start with an empty store");
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("the flag store at " + folder + " is closed");
+    }
+  }
+
+  /** Entries in the device cache after pending evictions; for tests of its bound. */
+  long cachedDevices() {
+    deviceCache.cleanUp();
+    return deviceCache.estimatedSize();
+  }
+
+  // --- encoding --------------------------------------------------------------------------------
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String string(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  static byte[] longBytes(long value) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+  }
+
+  private long revisionOf(byte @Nullable [] value) throws StoreException {
+    if (value == null) {
+      return 0;
+    }
+    if (value.length != Long.BYTES) {
+      throw new StoreException("the flag store at " + folder + " is damaged: a revision of " + value.length
+          + " bytes instead of 8; restore the folder from a backup, or move it aside to start with an empty store");
+    }
+    return ByteBuffer.wrap(value).getLong();
+  }
+
+  static String describe(RocksDBException e) {
+    return StoreOpening.describe(e);
+  }
+}

@@ -1,0 +1,252 @@
+package dev.fleetflags.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fleetflags.eval.DeviceContext;
+import dev.fleetflags.eval.Evaluation;
+import dev.fleetflags.eval.FlagSet;
+import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.proto.v1.FlagUpdate;
+import dev.fleetflags.rules.Limits;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class FanOutTest {
+
+  /** Stands in for the broker: records every update per device; can hold publishes back. */
+  static final class Devices implements DevicePublisher {
+    final Map<String, List<FlagUpdate>> received = new ConcurrentHashMap<>();
+    final List<CompletableFuture<Boolean>> held = new CopyOnWriteArrayList<>();
+    volatile boolean hold;
+
+    @Override
+    public CompletableFuture<Boolean> publish(String clientId, byte[] payload) {
+      try {
+        received.computeIfAbsent(clientId, k -> new CopyOnWriteArrayList<>()).add(FlagUpdate.parseFrom(payload));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      if (hold) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        held.add(f);
+        return f;
+      }
+      return CompletableFuture.completedFuture(true);
+    }
+
+    void release() {
+      hold = false;
+      held.forEach(f -> f.complete(true));
+    }
+
+    int messages(String id) {
+      return received.getOrDefault(id, List.of()).size();
+    }
+
+    /** The device's state after applying every update in order: key to value. */
+    Map<String, Object> state(String id) {
+      Map<String, Object> state = new HashMap<>();
+      for (FlagUpdate u : received.getOrDefault(id, List.of())) {
+        if (u.getSnapshot()) {
+          state.clear();
+        }
+        u.getFlagsList().forEach(f -> state.put(f.getKey(), value(f)));
+        u.getRemovedList().forEach(state::remove);
+      }
+      return state;
+    }
+
+    static Object value(dev.fleetflags.proto.v1.Flag f) {
+      return switch (f.getValueCase()) {
+        case BOOL -> f.getBool();
+        case INT -> f.getInt();
+        case DOUBLE -> f.getDouble();
+        case STRING -> f.getString();
+        default -> f.getJson().toStringUtf8();
+      };
+    }
+  }
+
+  private static FlagSet compile(String json) throws Exception {
+    return new FlagSetCompiler(Limits.DEFAULT).compile(json.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
+  }
+
+  private static String rollout(int percent, String extraFlags) {
+    return """
+        {"flags": {
+          "ota": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
+                  "targeting": {"fractional": [["on", %d], ["off", %d]]}},
+          "tier": {"state": "ENABLED", "variants": {"gold": "gold", "basic": "basic"}, "defaultVariant": "basic",
+                   "targeting": {"if": [{"==": [{"var": "plan"}, "gold"]}, "gold", null]}}%s
+        }}""".formatted(percent, 100 - percent, extraFlags);
+  }
+
+  private final List<FlagDelivery> opened = new ArrayList<>();
+  private final Devices devices = new Devices();
+  private final Map<String, Map<String, Object>> registry = new ConcurrentHashMap<>();
+  private LiveFlags live;
+
+  @AfterEach
+  void close() {
+    opened.forEach(FlagDelivery::close);
+  }
+
+  private FlagDelivery start(FlagSet initial, int maxInFlight) {
+    live = new LiveFlags(new FlagSetRevision(1, initial, Map.of()));
+    FlagDelivery d = new FlagDelivery(live, new DeviceContexts(id -> registry.getOrDefault(id, Map.of()), Set.of()),
+        new FlagUpdates(false), devices, new FlagDelivery.Settings(1, maxInFlight, 0, 8, 1000, Duration.ofSeconds(60)),
+        DeliveryMetrics.NONE);
+    live.addListener(d);
+    opened.add(d);
+    return d;
+  }
+
+  private void connectAll(FlagDelivery delivery, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      delivery.connected("dev-" + i, i, ConnectionFacts.NONE, null);
+      delivery.subscribed("dev-" + i);
+    }
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+  }
+
+  private int change(long revision, FlagSet next, Set<String> changed, Set<String> removed, Set<String> devicesChanged) {
+    FlagSetRevision before = live.current();
+    return live.publish(new FlagChange(before, new FlagSetRevision(revision, next, Map.of()), changed, removed, devicesChanged));
+  }
+
+  @Test
+  void rolloutStepSendsOneSmallDeltaToExactlyTheDevicesWhoseValueChanged() throws Exception {
+    FlagSet ten = compile(rollout(10, ""));
+    FlagSet twenty = compile(rollout(20, ""));
+    FlagDelivery delivery = start(ten, 100);
+    connectAll(delivery, 400);
+
+    int predicted = 0;
+    for (int i = 0; i < 400; i++) {
+      DeviceContext c = DeviceContext.of("dev-" + i);
+      if (ten.resolve("ota", c).value() != twenty.resolve("ota", c).value()) {
+        predicted++;
+      }
+    }
+    int affected = change(2, twenty, Set.of("ota"), Set.of(), Set.of());
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    assertEquals(predicted, affected, "the admin answer counts exactly the devices whose value changed");
+    int messaged = 0;
+    for (int i = 0; i < 400; i++) {
+      String id = "dev-" + i;
+      Evaluation expected = twenty.evaluate(DeviceContext.of(id));
+      if (devices.messages(id) == 2) {
+        messaged++;
+        FlagUpdate delta = devices.received.get(id).get(1);
+        assertFalse(delta.getSnapshot());
+        assertEquals(1, delta.getFlagsCount());
+        assertEquals("ota", delta.getFlags(0).getKey());
+        assertTrue(delta.getSerializedSize() <= 24, "a one-flag boolean delta fits in 24 bytes, was " + delta.getSerializedSize());
+        assertEquals(expected.stateHash(), delta.getStateHash());
+      } else {
+        assertEquals(1, devices.messages(id), id + " got only its snapshot");
+      }
+      assertEquals(expected.stateHash(), devices.received.get(id).get(devices.messages(id) - 1).getStateHash());
+      assertEquals(Boolean.TRUE.equals(expected.value(expected.flagSet().indexOf("ota"))), devices.state(id).get("ota"));
+    }
+    assertEquals(predicted, messaged);
+    assertTrue(predicted > 10 && predicted < 80, "about 10% of 400 devices: " + predicted);
+  }
+
+  @Test
+  void changesWhileADeviceIsQueuedMergeIntoOneMessageWithTheNetResult() throws Exception {
+    String gold = ",\"promo\": {\"state\": \"ENABLED\", \"variants\": {\"a\": \"A\", \"b\": \"B\", \"c\": \"C\"}, \"defaultVariant\": \"%s\"}";
+    FlagSet a = compile(rollout(0, gold.formatted("a")));
+    FlagSet b = compile(rollout(0, gold.formatted("b")));
+    FlagSet c = compile(rollout(0, gold.formatted("c")));
+    FlagSet back = compile(rollout(0, gold.formatted("a")));
+    FlagDelivery delivery = start(a, 1);
+    connectAll(delivery, 2);
+
+    devices.hold = true; // dev-0's delta stays in flight, so the worker waits for the permit with dev-1
+    change(2, b, Set.of("promo"), Set.of(), Set.of());
+    Thread.sleep(100);
+    change(3, c, Set.of("promo"), Set.of(), Set.of());
+    change(4, back, Set.of("promo"), Set.of(), Set.of());
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    for (String id : List.of("dev-0", "dev-1")) {
+      assertEquals("A", devices.state(id).get("promo"), id + " ends with the final value");
+      assertEquals(back.evaluate(DeviceContext.of(id)).stateHash(),
+          devices.received.get(id).get(devices.messages(id) - 1).getStateHash());
+      assertTrue(devices.messages(id) <= 3, id + " got no stale intermediate updates: " + devices.received.get(id));
+    }
+  }
+
+  @Test
+  void registryChangeReevaluatesThatDeviceOnly() throws Exception {
+    FlagSet set = compile(rollout(0, ""));
+    FlagDelivery delivery = start(set, 10);
+    connectAll(delivery, 5);
+    registry.put("dev-3", Map.of("plan", "gold"));
+    int affected = change(2, set, Set.of(), Set.of(), Set.of("dev-3"));
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    assertEquals(1, affected);
+    assertEquals(2, devices.messages("dev-3"));
+    assertEquals("gold", devices.state("dev-3").get("tier"));
+    for (String id : List.of("dev-0", "dev-1", "dev-2", "dev-4")) {
+      assertEquals(1, devices.messages(id));
+    }
+  }
+
+  @Test
+  void deviceBackFromOfflineGetsADeltaFromWhatItHoldsOrASnapshot() throws Exception {
+    FlagSet ten = compile(rollout(10, ""));
+    FlagDelivery delivery = start(ten, 10);
+    connectAll(delivery, 50);
+    int held = devices.received.get("dev-7").get(0).getStateHash();
+    delivery.disconnected("dev-7", 7);
+
+    FlagSet all = compile(rollout(100, ""));
+    change(2, all, Set.of("ota"), Set.of(), Set.of());
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    delivery.connected("dev-7", 100, ConnectionFacts.NONE, held);
+    delivery.subscribed("dev-7");
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    FlagUpdate back = devices.received.get("dev-7").get(1);
+    assertFalse(back.getSnapshot(), "it said what it holds, so it gets only the difference");
+    assertEquals(all.evaluate(DeviceContext.of("dev-7")).stateHash(), back.getStateHash());
+    assertEquals(Boolean.TRUE, devices.state("dev-7").get("ota"));
+
+    delivery.resync("dev-7", 0x12345678);
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    assertTrue(devices.received.get("dev-7").get(2).getSnapshot(), "an unknown hash gets the whole set");
+  }
+
+  @Test
+  void removedFlagsAreSentAsRemovedKeys() throws Exception {
+    FlagSet with = compile(rollout(100, ""));
+    FlagSet without = compile("""
+        {"flags": {"tier": {"state": "ENABLED", "variants": {"gold": "gold", "basic": "basic"}, "defaultVariant": "basic"}}}""");
+    FlagDelivery delivery = start(with, 10);
+    connectAll(delivery, 3);
+    assertEquals(3, change(2, without, Set.of(), Set.of("ota"), Set.of()));
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    FlagUpdate update = devices.received.get("dev-1").get(1);
+    assertEquals(List.of("ota"), update.getRemovedList());
+    assertEquals(0, update.getFlagsCount());
+    assertFalse(devices.state("dev-1").containsKey("ota"));
+  }
+}
