@@ -317,6 +317,10 @@ public final class ConfigReader {
         Pattern.compile(
             "cvc-maxInclusive-valid: Value '(.*)' is not facet-valid with respect to"
                 + " maxInclusive '([^']*)'.*");
+    private static final Pattern NOT_ONE_OF =
+        Pattern.compile(
+            "cvc-enumeration-valid: Value '(.*)' is not facet-valid with respect to enumeration"
+                + " '\\[([^]]*)\\]'.*");
     private static final Pattern INVALID_VALUE =
         Pattern.compile(
             "cvc-type\\.3\\.1\\.3: The value '(.*)' of element '([^']*)' is not valid\\..*");
@@ -376,6 +380,8 @@ public final class ConfigReader {
         add(here, line, "'" + m.group(1) + "' is below the minimum of " + m.group(2));
       } else if ((m = ABOVE.matcher(message)).matches()) {
         add(here, line, "'" + m.group(1) + "' is above the maximum of " + m.group(2));
+      } else if ((m = NOT_ONE_OF.matcher(message)).matches()) {
+        add(here, line, "'" + m.group(1) + "' is not one of: " + m.group(2));
       } else if ((m = INVALID_VALUE.matcher(message)).matches()) {
         add(here, line, "'" + m.group(1) + "' is not a valid value");
       } else if ((m = TEXT_NOT_ALLOWED.matcher(message)).matches()) {

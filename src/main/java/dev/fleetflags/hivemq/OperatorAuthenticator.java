@@ -7,6 +7,7 @@ import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
 import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
 import com.hivemq.extension.sdk.api.client.parameter.ClientTlsInformation;
 import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
+import com.hivemq.extension.sdk.api.packets.auth.DefaultAuthorizationBehaviour;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
 import dev.fleetflags.admin.PasswordHash;
@@ -62,13 +63,13 @@ final class OperatorAuthenticator implements SimpleAuthenticator {
     String commonName = certificateCommonName(connection);
     if (commonName != null && commonNames.contains(commonName)) {
       Operators.mark(connection);
-      output.authenticateSuccessfully();
+      admit(output);
       return;
     }
     PasswordHash hash = connect.getUserName().map(passwords::get).orElse(null);
     if (hash == null) {
       if (others == FleetFlagsConfig.DeviceAuthentication.ALLOW) {
-        output.authenticateSuccessfully();
+        admit(output);
       } else {
         output.nextExtensionOrDefault();
       }
@@ -84,7 +85,7 @@ final class OperatorAuthenticator implements SimpleAuthenticator {
         try {
           if (hash.matches(password)) {
             Operators.mark(connection);
-            output.authenticateSuccessfully();
+            admit(output);
             log.info("Operator '{}' signed in as client '{}'", username, clientId);
           } else {
             output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "wrong password for operator " + username);
@@ -98,6 +99,16 @@ final class OperatorAuthenticator implements SimpleAuthenticator {
       output.failAuthentication(ConnackReasonCode.SERVER_BUSY, "too many operator sign-ins at once; retry shortly");
       async.resume();
     }
+  }
+
+  /**
+   * Admits a client FleetFlags vouches for. Its topics stay guarded by {@link TopicAuthorizer};
+   * every other topic is allowed, because HiveMQ denies what no authorizer decides when the
+   * authenticator left the client's default permissions empty.
+   */
+  private static void admit(SimpleAuthOutput output) {
+    output.getDefaultPermissions().setDefaultBehaviour(DefaultAuthorizationBehaviour.ALLOW);
+    output.authenticateSuccessfully();
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

@@ -206,6 +206,9 @@ class ConfigReaderTest {
             "<fleetflags><worker-threads>0</worker-threads></fleetflags>",
             List.of("setting worker-threads", "'0' is below the minimum of 1")),
         Arguments.of(
+            "<fleetflags><device-authentication>deny</device-authentication></fleetflags>",
+            List.of("setting device-authentication", "'deny' is not one of: delegate, allow")),
+        Arguments.of(
             "<fleetflags><include-variants>yes</include-variants></fleetflags>",
             List.of("setting include-variants", "'yes' is not true or false")),
         Arguments.of(

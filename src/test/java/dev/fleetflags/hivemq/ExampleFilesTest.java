@@ -46,6 +46,7 @@ class ExampleFilesTest {
 
     assertEquals(home.resolve("conf/flags.json"), config.seedFile());
     assertEquals(List.of("model", "firmware", "region", "power"), config.attributeUserProperties());
+    assertEquals(FleetFlagsConfig.DeviceAuthentication.ALLOW, config.deviceAuthentication());
     Operator.WithPassword admin = (Operator.WithPassword) config.operators().get(0);
     assertEquals("admin", admin.username());
     // The password the runner prints.

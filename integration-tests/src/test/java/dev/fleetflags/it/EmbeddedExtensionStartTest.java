@@ -1,8 +1,13 @@
 package dev.fleetflags.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
+import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCode;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +20,23 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
   @Override
   FleetFlagsBroker start(ExtensionSetup setup, boolean expectStart) {
     return EmbeddedBroker.start(setup);
+  }
+
+  /**
+   * With the default device-authentication (delegate) FleetFlags leaves non-operators to other
+   * security extensions; the embedded broker has none, so they are refused.
+   */
+  @Test
+  void withTheDefaultsOtherClientsAreRefusedWhereNoOtherExtensionAdmitsThem() {
+    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged())) {
+      Mqtt5ConnAckException mqtt5 =
+          assertThrows(Mqtt5ConnAckException.class, () -> Mqtt5Device.connect(broker, "dev-1"));
+      assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, mqtt5.getMqttMessage().getReasonCode());
+      Mqtt3ConnAckException mqtt3 =
+          assertThrows(Mqtt3ConnAckException.class, () -> Mqtt3Device.connect(broker, "dev-2"));
+      assertEquals(
+          Mqtt3ConnAckReturnCode.NOT_AUTHORIZED, mqtt3.getMqttMessage().getReturnCode());
+    }
   }
 
   @Test
@@ -30,21 +52,27 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
   }
 
   @Test
-  void restartsOnTheSameFolders() throws Exception {
-    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged())) {
+  void restartsOnTheSameFoldersWithItsStore() throws Exception {
+    try (EmbeddedBroker broker = EmbeddedBroker.start(SEEDED_OPEN)) {
       Path marker = broker.dataFolder().resolve("marker");
       Files.writeString(marker, "kept");
       broker.restart();
       assertEquals(
           2, FleetFlagsBroker.STARTED.matcher(broker.log()).results().count(), broker.logTail());
       assertEquals("kept", Files.readString(marker));
-      brokerServesMqtt5AndMqtt311Clients(broker);
+      // The store survived: the seed is not applied twice, and its flags are served.
+      assertTrue(broker.log().contains("not applied: the store already holds flags"), broker.logTail());
+      try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
+        device.subscribe("flags/dev-1");
+        assertTrue(device.awaitMessage().getPayloadAsBytes().length > 0);
+      }
     }
   }
 
+  /** The harness's MQTT 5 request/response, on the broker without FleetFlags. */
   @Test
   void requestsGetTheAnswerCarryingTheirCorrelationData() {
-    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged());
+    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged().disabled());
         Mqtt5Device responder = Mqtt5Device.connect(broker, "it-responder");
         Mqtt5Device requester = Mqtt5Device.connect(broker, "it-requester")) {
       responder.subscribe("it/requests");

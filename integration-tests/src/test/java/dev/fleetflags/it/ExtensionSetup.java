@@ -28,6 +28,17 @@ public record ExtensionSetup(Map<String, String> files, Set<String> removed) {
     return new ExtensionSetup(Map.of(), Set.of());
   }
 
+  /**
+   * With HiveMQ's DISABLED marker in the folder: the broker does not load FleetFlags, for tests of
+   * the harness itself or of the broker without it.
+   */
+  public ExtensionSetup disabled() {
+    return withFile(DISABLED_MARKER, "");
+  }
+
+  /** HiveMQ skips an extension whose folder holds a file of this name. */
+  public static final String DISABLED_MARKER = "DISABLED";
+
   /** Replaces {@code conf/config.xml}. */
   public ExtensionSetup withConfig(String configXml) {
     return withFile("conf/config.xml", configXml);

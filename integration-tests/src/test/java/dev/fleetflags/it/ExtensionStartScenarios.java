@@ -4,13 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * How the packaged extension starts, or refuses to, on a real broker. Written once, run against
- * every kind of {@link FleetFlagsBroker} by the subclasses.
+ * How the packaged extension starts, or refuses to, on a real broker, and that what starts is
+ * wired up. Written once, run against every kind of {@link FleetFlagsBroker} by the subclasses.
  */
 abstract class ExtensionStartScenarios {
 
@@ -26,14 +29,38 @@ abstract class ExtensionStartScenarios {
       {"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
                           "defaultVariant": "off"}}}""";
 
+  /** Operator ops, password {@value #OPERATOR_PASSWORD}. */
+  static final String OPERATOR_PASSWORD = "it-secret";
+
+  /**
+   * PBKDF2-SHA256 of {@value #OPERATOR_PASSWORD}, salt "fleetflags-it-sa", 10,000 iterations (the
+   * fewest FleetFlags accepts, to keep sign-in fast in tests).
+   */
+  static final String OPERATOR_HASH =
+      "pbkdf2-sha256:10000:ZmxlZXRmbGFncy1pdC1zYQ==:un38uyuYPMK/lyg3EwQmuUMXDwMe75kTxMtUzYWBGvk=";
+
+  /** Seeded, with one operator, letting devices in (no other security extension needed). */
+  static final ExtensionSetup SEEDED_OPEN =
+      ExtensionSetup.asPackaged()
+          .withConfig(
+              """
+              <fleetflags>
+                  <seed-file>%s</seed-file>
+                  <device-authentication>allow</device-authentication>
+                  <operators>
+                      <operator><username>ops</username><password-hash>%s</password-hash></operator>
+                  </operators>
+              </fleetflags>
+              """
+                  .formatted(ExtensionSetup.SEED_FILE, OPERATOR_HASH))
+          .withSeedFlags(FLAGS);
+
   @Test
   void startsFromThePackagedZipWithItsDefaults() {
     try (FleetFlagsBroker broker = start(ExtensionSetup.asPackaged(), true)) {
       assertTrue(broker.extensionStarted(), broker.logTail());
       assertTrue(
-          broker
-              .log()
-              .contains("started: device topic flags/{clientId}, admin topics flags-admin/#"),
+          broker.log().contains("device topic flags/{clientId}, admin topics flags-admin/#"),
           broker.logTail());
       assertEquals(
           ExtensionZip.fromBuild().version(),
@@ -43,7 +70,6 @@ abstract class ExtensionStartScenarios {
               .findFirst()
               .orElseThrow()
               .group(1));
-      brokerServesMqtt5AndMqtt311Clients(broker);
     }
   }
 
@@ -53,16 +79,18 @@ abstract class ExtensionStartScenarios {
         ExtensionSetup.asPackaged()
             .withConfig(
                 """
-<fleetflags>
-    <device-topic>fleet/{clientId}/flags</device-topic>
-    <admin-topic-prefix>fleet-admin</admin-topic-prefix>
-    <seed-file>%s</seed-file>
-    <attributes><user-property>model</user-property></attributes>
-    <operators>
-        <operator><certificate-common-name>ci.example.com</certificate-common-name></operator>
-    </operators>
-</fleetflags>
-"""
+                <fleetflags>
+                    <device-topic>fleet/{clientId}/flags</device-topic>
+                    <admin-topic-prefix>fleet-admin</admin-topic-prefix>
+                    <seed-file>%s</seed-file>
+                    <attributes><user-property>model</user-property></attributes>
+                    <operators>
+                        <operator>
+                            <certificate-common-name>ci.example.com</certificate-common-name>
+                        </operator>
+                    </operators>
+                </fleetflags>
+                """
                     .formatted(ExtensionSetup.SEED_FILE))
             .withSeedFlags(FLAGS);
     try (FleetFlagsBroker broker = start(setup, true)) {
@@ -70,9 +98,47 @@ abstract class ExtensionStartScenarios {
       String log = broker.log();
       assertTrue(log.contains("device topic fleet/{clientId}/flags"), broker.logTail());
       assertTrue(log.contains("admin topics fleet-admin/#"), broker.logTail());
-      assertTrue(log.contains("seed-flags.json"), broker.logTail());
+      assertTrue(log.contains("seed-flags.json applied"), broker.logTail());
       assertTrue(log.contains("attribute user properties [model]"), broker.logTail());
       assertTrue(log.contains("operators [ci.example.com (certificate)]"), broker.logTail());
+    }
+  }
+
+  /** The parts are registered: authentication, topic authorization, delivery. */
+  @Test
+  void startedFromTheZipItServesDevicesTheirOwnFlagsOnly() {
+    try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
+      try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
+        assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, device.subscribe("flags/dev-1"));
+        Mqtt5Publish update = device.awaitMessage();
+        assertEquals("flags/dev-1", update.getTopic().toString());
+        assertTrue(update.getPayloadAsBytes().length > 0, "an empty flag update");
+        assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/dev-2"));
+        assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/+"));
+      }
+      try (Mqtt3Device device = Mqtt3Device.connect(broker, "dev-3")) {
+        assertEquals(Mqtt3SubAckReturnCode.SUCCESS_MAXIMUM_QOS_1, device.subscribe("flags/dev-3"));
+        Mqtt3Publish update = device.awaitMessage();
+        assertEquals("flags/dev-3", update.getTopic().toString());
+        assertEquals(Mqtt3SubAckReturnCode.FAILURE, device.subscribe("flags/#"));
+      }
+    }
+  }
+
+  /**
+   * An operator subscribes to its answers and gets them; devices FleetFlags let in use the
+   * broker's other topics.
+   */
+  @Test
+  void operatorsGetTheirAnswersAndDevicesKeepTheBrokersOtherTopics() {
+    try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
+      try (Mqtt5Device operator =
+          Mqtt5Device.with(broker, "ops-1").credentials("ops", OPERATOR_PASSWORD).connect()) {
+        String answer =
+            operator.request("flags-admin/query/flags", "{}", "flags-admin/responses/ops-1");
+        assertTrue(answer.contains("beta"), answer);
+      }
+      brokerServesMqtt5AndMqtt311Clients(broker);
     }
   }
 

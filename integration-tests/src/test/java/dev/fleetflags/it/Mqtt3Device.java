@@ -4,6 +4,7 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.Mqtt3ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
@@ -77,13 +78,18 @@ public final class Mqtt3Device implements AutoCloseable {
 
   /** Subscribes with QoS 1; returns the broker's return code (granted or failure). */
   public Mqtt3SubAckReturnCode subscribe(String topicFilter) {
-    return client
-        .subscribeWith()
-        .topicFilter(topicFilter)
-        .qos(MqttQos.AT_LEAST_ONCE)
-        .send()
-        .getReturnCodes()
-        .get(0);
+    try {
+      return client
+          .subscribeWith()
+          .topicFilter(topicFilter)
+          .qos(MqttQos.AT_LEAST_ONCE)
+          .send()
+          .getReturnCodes()
+          .get(0);
+    } catch (Mqtt3SubAckException refused) {
+      // The blocking client reports a SUBACK of nothing but failures as an exception.
+      return refused.getMqttMessage().getReturnCodes().get(0);
+    }
   }
 
   public void publish(String topic, byte[] payload) {

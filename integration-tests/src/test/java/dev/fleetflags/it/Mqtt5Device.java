@@ -5,6 +5,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.Mqtt5ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
@@ -16,7 +17,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -128,14 +128,18 @@ public final class Mqtt5Device implements AutoCloseable {
 
   /** Subscribes with QoS 1; returns the broker's reason code (granted or refused). */
   public Mqtt5SubAckReasonCode subscribe(String topicFilter) {
-    List<Mqtt5SubAckReasonCode> codes =
-        client
-            .subscribeWith()
-            .topicFilter(topicFilter)
-            .qos(MqttQos.AT_LEAST_ONCE)
-            .send()
-            .getReasonCodes();
-    return codes.get(0);
+    try {
+      return client
+          .subscribeWith()
+          .topicFilter(topicFilter)
+          .qos(MqttQos.AT_LEAST_ONCE)
+          .send()
+          .getReasonCodes()
+          .get(0);
+    } catch (Mqtt5SubAckException refused) {
+      // The blocking client reports a SUBACK of nothing but refusals as an exception.
+      return refused.getMqttMessage().getReasonCodes().get(0);
+    }
   }
 
   public void publish(String topic, byte[] payload) {
