@@ -1,5 +1,8 @@
 package dev.fleetflags.eval;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,6 +14,8 @@ public final class Murmur3 {
 
   private static final int C1 = 0xcc9e2d51;
   private static final int C2 = 0x1b873593;
+  /** Reads a little-endian block of 4 bytes at any offset in one load. */
+  private static final VarHandle BLOCK = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** Hash state after some bytes: the running hash, the pending partial block and the length. */
   record State(int h1, int k1, int length) {}
@@ -94,6 +99,37 @@ public final class Murmur3 {
         h1 = mixH1(h1, k1);
         k1 = 0;
       }
+    }
+    return finish(h1, k1, n);
+  }
+
+  /**
+   * Continues {@code prefix} with {@code data}: the same as {@link #hashUtf8(State, String)} over
+   * the string whose UTF-8 bytes these are, but four bytes per step once the prefix's partial block
+   * is filled, so hashing a device's pre-encoded targeting key costs a few dozen instructions.
+   */
+  static int hash(State prefix, byte[] data) {
+    int h1 = prefix.h1();
+    int k1 = prefix.k1();
+    int n = prefix.length();
+    int len = data.length;
+    int i = 0;
+    while ((n & 3) != 0 && i < len) {
+      k1 |= (data[i++] & 0xff) << ((n & 3) << 3);
+      if ((++n & 3) == 0) {
+        h1 = mixH1(h1, k1);
+        k1 = 0;
+      }
+    }
+    // Here either every byte is absorbed or the block is aligned (k1 == 0).
+    int blocksEnd = i + ((len - i) & ~3);
+    n += blocksEnd - i;
+    for (; i < blocksEnd; i += 4) {
+      h1 = mixH1(h1, (int) BLOCK.get(data, i));
+    }
+    for (; i < len; i++) {
+      k1 |= (data[i] & 0xff) << ((n & 3) << 3);
+      n++;
     }
     return finish(h1, k1, n);
   }
