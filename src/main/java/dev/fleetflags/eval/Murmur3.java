@@ -105,33 +105,38 @@ public final class Murmur3 {
 
   /**
    * Continues {@code prefix} with {@code data}: the same as {@link #hashUtf8(State, String)} over
-   * the string whose UTF-8 bytes these are, but four bytes per step once the prefix's partial block
-   * is filled, so hashing a device's pre-encoded targeting key costs a few dozen instructions.
+   * the string whose UTF-8 bytes these are, but a whole little-endian block per step: each block
+   * takes the bytes the prefix left pending plus the first bytes of the next four read, so hashing
+   * a device's pre-encoded targeting key costs a few dozen instructions.
    */
   static int hash(State prefix, byte[] data) {
     int h1 = prefix.h1();
     int k1 = prefix.k1();
-    int n = prefix.length();
+    int pending = prefix.length() & 3;
     int len = data.length;
     int i = 0;
-    while ((n & 3) != 0 && i < len) {
-      k1 |= (data[i++] & 0xff) << ((n & 3) << 3);
-      if ((++n & 3) == 0) {
-        h1 = mixH1(h1, k1);
-        k1 = 0;
+    int lastBlock = len - 4;
+    if (pending == 0) {
+      for (; i <= lastBlock; i += 4) {
+        h1 = mixH1(h1, (int) BLOCK.get(data, i));
+      }
+    } else {
+      int shift = pending << 3;
+      for (; i <= lastBlock; i += 4) {
+        int word = (int) BLOCK.get(data, i);
+        h1 = mixH1(h1, k1 | (word << shift));
+        k1 = word >>> (32 - shift);
       }
     }
-    // Here either every byte is absorbed or the block is aligned (k1 == 0).
-    int blocksEnd = i + ((len - i) & ~3);
-    n += blocksEnd - i;
-    for (; i < blocksEnd; i += 4) {
-      h1 = mixH1(h1, (int) BLOCK.get(data, i));
-    }
     for (; i < len; i++) {
-      k1 |= (data[i] & 0xff) << ((n & 3) << 3);
-      n++;
+      k1 |= (data[i] & 0xff) << (pending << 3);
+      if (++pending == 4) {
+        h1 = mixH1(h1, k1);
+        k1 = 0;
+        pending = 0;
+      }
     }
-    return finish(h1, k1, n);
+    return finish(h1, k1, prefix.length() + len);
   }
 
   private static int mixH1(int h1, int k1) {
