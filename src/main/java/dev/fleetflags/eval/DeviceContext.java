@@ -38,6 +38,7 @@ public final class DeviceContext {
 
   private DeviceContext(@Nullable String targetingKey, Map<String, Object> normalizedAttributes, int attributesHash) {
     this.targetingKey = targetingKey;
+    this.targetingKeyUtf8 = targetingKey == null ? null : targetingKey.getBytes(StandardCharsets.UTF_8);
     this.attributes = normalizedAttributes;
     this.hash = Objects.hashCode(targetingKey) * 31 + attributesHash;
   }
