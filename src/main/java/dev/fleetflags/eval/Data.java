@@ -47,13 +47,25 @@ final class Data {
       }
       value = DeviceContext.flagdProperties(flagKey, s.timestamp);
     } else {
-      Map<String, Object> attributes = s.device.attributes();
-      value = attributes.get(first);
-      if (value == null && !attributes.containsKey(first)) {
-        return MISSING;
-      }
+      return attribute(s, segments);
     }
     return segments.length == 1 ? value : descend(value, segments, 1);
+  }
+
+  /** The value at {@code segments} of the device's attributes, or {@link #MISSING}. */
+  private static @Nullable Object attribute(Scope s, String[] segments) {
+    String first = segments[0];
+    Map<String, Object> attributes = s.device.attributes();
+    Object value = attributes.get(first);
+    if (value == null && !attributes.containsKey(first)) {
+      return MISSING;
+    }
+    return segments.length == 1 ? value : descend(value, segments, 1);
+  }
+
+  /** Whether a path read at the top reads a device attribute (not the targeting key or $flagd). */
+  private static boolean readsAttribute(String[] segments) {
+    return segments.length > 0 && !"targetingKey".equals(segments[0]) && !"$flagd".equals(segments[0]);
   }
 
   /** JavaScript property access along {@code segments}, from {@code from}. */
@@ -116,17 +128,26 @@ final class Data {
   static final class Var extends Expr {
     private final String flagKey;
     private final String[] segments;
+    /** Decided once here, so that reading an attribute does not compare the name with the special ones. */
+    private final boolean attribute;
     private final Expr fallback;
 
     Var(String flagKey, String path, Expr fallback) {
       this.flagKey = flagKey;
-      this.segments = segments(path);
+      String[] names = segments(path);
+      for (int i = 0; i < names.length; i++) {
+        // Attribute names are usually interned (literals, and JSON member names, which Jackson
+        // interns): then the attribute map finds them by identity, without comparing characters.
+        names[i] = names[i].intern();
+      }
+      this.segments = names;
+      this.attribute = readsAttribute(segments);
       this.fallback = fallback;
     }
 
     @Override
     @Nullable Object eval(Scope s) {
-      Object value = lookup(s, flagKey, segments);
+      Object value = attribute && s.data == Scope.ROOT ? attribute(s, segments) : lookup(s, flagKey, segments);
       return value == MISSING ? fallback.eval(s) : value;
     }
 

@@ -2,6 +2,7 @@ package dev.fleetflags.eval;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,11 +22,14 @@ public final class DeviceContext {
   private static final DeviceContext EMPTY = new DeviceContext(null, Map.of());
 
   private final @Nullable String targetingKey;
+  /** The targeting key's UTF-8 bytes, encoded once: fractional hashes them for every flag. */
+  private final byte @Nullable [] targetingKeyUtf8;
   private final Map<String, Object> attributes;
   private final int hash;
 
   public DeviceContext(@Nullable String targetingKey, Map<String, ?> attributes) {
     this.targetingKey = targetingKey;
+    this.targetingKeyUtf8 = targetingKey == null ? null : targetingKey.getBytes(StandardCharsets.UTF_8);
     Map<String, Object> normalized = new LinkedHashMap<>(Math.max(4, attributes.size() * 2));
     attributes.forEach((name, value) -> normalized.put(Objects.requireNonNull(name), normalize(value)));
     this.attributes = Collections.unmodifiableMap(normalized);
@@ -34,6 +38,7 @@ public final class DeviceContext {
 
   private DeviceContext(@Nullable String targetingKey, Map<String, Object> normalizedAttributes, int attributesHash) {
     this.targetingKey = targetingKey;
+    this.targetingKeyUtf8 = targetingKey == null ? null : targetingKey.getBytes(StandardCharsets.UTF_8);
     this.attributes = normalizedAttributes;
     this.hash = Objects.hashCode(targetingKey) * 31 + attributesHash;
   }
@@ -56,6 +61,10 @@ public final class DeviceContext {
 
   public @Nullable String targetingKey() {
     return targetingKey;
+  }
+
+  byte @Nullable [] targetingKeyUtf8() {
+    return targetingKeyUtf8;
   }
 
   public Map<String, Object> attributes() {

@@ -30,6 +30,12 @@ public final class Flag {
   private final boolean timeDependent;
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
+  /**
+   * Resolutions that serve a variant, made on first use, by outcome (STATIC, TARGETING_MATCH,
+   * DEFAULT) and variant: they do not depend on the caller's default, so one immutable instance
+   * serves every caller and resolving a flag allocates nothing.
+   */
+  private final @Nullable Resolution[] served;
 
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent) {
     this.definition = definition;
@@ -59,6 +65,7 @@ public final class Flag {
     this.parseError = null;
     this.timeDependent = timeDependent;
     this.variantPositions = n > 8 ? positions(variantNames) : null;
+    this.served = new Resolution[SERVING_OUTCOMES * n];
   }
 
   /** A flag that cannot be evaluated: every evaluation is an ERROR with PARSE_ERROR. */
@@ -77,6 +84,7 @@ public final class Flag {
     this.parseError = parseError;
     this.timeDependent = false;
     this.variantPositions = null;
+    this.served = new Resolution[0];
   }
 
   private static Map<String, Integer> positions(String[] names) {
@@ -114,6 +122,22 @@ public final class Flag {
     return index >= 0
         ? Evaluation.code(Evaluation.TARGETING_MATCH, index)
         : Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
+  }
+
+  /** STATIC, TARGETING_MATCH and DEFAULT: the outcomes that can serve a variant. */
+  private static final int SERVING_OUTCOMES = Evaluation.DEFAULT + 1;
+
+  /** The resolution of a code that serves a variant (the caller's default plays no part). */
+  Resolution served(short code) {
+    int variant = code & Evaluation.NO_VARIANT;
+    int i = (code >> 12) * variantNames.length + variant;
+    Resolution r = served[i];
+    if (r == null) {
+      // Racing threads may each make one; they are equal and immutable, so either may stay.
+      r = new Resolution(variantValues[variant], variantNames[variant], Evaluation.reasonOf(code), null, null, metadata);
+      served[i] = r;
+    }
+    return r;
   }
 
   /** The variant a targeting result names: strings as they are, booleans and numbers as text. */

@@ -114,6 +114,9 @@ public final class FlagSet {
 
   Resolution resolution(Flag flag, short code, @Nullable Object fallback) {
     int v = Evaluation.variantOf(code);
+    if (v >= 0) {
+      return flag.served(code); // a variant is served: no error, and the fallback plays no part
+    }
     ErrorCode error = Evaluation.errorOf(code);
     String message = null;
     if (error == ErrorCode.PARSE_ERROR) {
@@ -121,13 +124,7 @@ public final class FlagSet {
     } else if (error == ErrorCode.GENERAL) {
       message = "targeting of flag \"" + flag.key() + "\" did not give one of its variants";
     }
-    return new Resolution(
-        v < 0 ? fallback : flag.variantValue(v),
-        v < 0 ? null : flag.variantName(v),
-        Evaluation.reasonOf(code),
-        error,
-        message,
-        flag.metadata());
+    return new Resolution(fallback, null, Evaluation.reasonOf(code), error, message, flag.metadata());
   }
 
   private static long nowSeconds() {

@@ -34,6 +34,7 @@ final class TargetingCompiler {
   private final String flagKey;
   /** The flag's variant names, or null when compiling an evaluator on its own. */
   private final @Nullable Set<String> variantNames;
+  private @Nullable Map<String, String> canonicalNames;
   private final List<Problem> problems = new ArrayList<>();
   private final Deque<String> refs = new ArrayDeque<>();
   private boolean unparseable;
@@ -115,8 +116,28 @@ final class TargetingCompiler {
     }
     if (result) {
       checkVariant(json, path);
+      if (json instanceof String name) {
+        json = canonicalVariantName(name);
+      }
     }
     return json == null ? Expr.NULL : new Expr.Const(json);
+  }
+
+  /**
+   * The flag's own instance of a variant name that targeting gives as a literal, so that the
+   * flag finds the variant by identity on every evaluation instead of comparing strings.
+   */
+  private String canonicalVariantName(String name) {
+    if (variantNames == null) {
+      return name;
+    }
+    if (canonicalNames == null) {
+      canonicalNames = new java.util.HashMap<>();
+      for (String v : variantNames) {
+        canonicalNames.put(v, v);
+      }
+    }
+    return canonicalNames.getOrDefault(name, name);
   }
 
   private Expr operation(String op, @Nullable Object rawArgs, String path, int depth, boolean result) {
