@@ -8,6 +8,7 @@ import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
+import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -106,13 +107,16 @@ abstract class ExtensionStartScenarios {
 
   /** The parts are registered: authentication, topic authorization, delivery. */
   @Test
-  void startedFromTheZipItServesDevicesTheirOwnFlagsOnly() {
+  void startedFromTheZipItServesDevicesTheirOwnFlagsOnly() throws Exception {
     try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
       try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
         assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, device.subscribe("flags/dev-1"));
         Mqtt5Publish update = device.awaitMessage();
         assertEquals("flags/dev-1", update.getTopic().toString());
-        assertTrue(update.getPayloadAsBytes().length > 0, "an empty flag update");
+        FlagUpdate snapshot = FlagUpdate.parseFrom(update.getPayloadAsBytes());
+        assertTrue(snapshot.getSnapshot(), snapshot::toString);
+        assertEquals("beta", snapshot.getFlags(0).getKey(), snapshot::toString);
+        assertFalse(snapshot.getFlags(0).getBool(), snapshot::toString);
         assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/dev-2"));
         assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/+"));
       }
