@@ -6,7 +6,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Shares one attribute map among connected devices whose attributes are equal (most of a fleet
- * shares a few models, firmwares and regions), so a device's context costs a few bytes, not a map.
+ * shares a few models, firmwares and regions), so a device's attributes cost a reference, not a
+ * map. The shared instance has no targeting key: evaluation takes {@code
+ * shared.withTargetingKey(clientId)}, a short-lived object, so an indexed device keeps no context of
+ * its own.
  * Counted: every {@link #intern} is matched by a {@link #release} when the device's context is
  * dropped, and a combination no device uses any more is forgotten.
  */
@@ -23,17 +26,17 @@ final class AttributeInterner {
 
   private final ConcurrentHashMap<Map<String, Object>, Shared> shared = new ConcurrentHashMap<>();
 
-  /** A context for {@code clientId} with the attributes of {@code context}, sharing the map. */
-  DeviceContext intern(String clientId, DeviceContext context) {
+  /** The shared context (no targeting key) with the attributes of {@code context}. */
+  DeviceContext intern(DeviceContext context) {
     Shared s = shared.compute(context.attributes(), (attributes, existing) -> {
       Shared entry = existing != null ? existing : new Shared(context.withTargetingKey(""));
       entry.users++;
       return entry;
     });
-    return s.template.withTargetingKey(clientId);
+    return s.template;
   }
 
-  /** The device holding {@code context} no longer uses it. */
+  /** A device holding {@code context} from {@link #intern} no longer uses it. */
   void release(DeviceContext context) {
     shared.computeIfPresent(context.attributes(), (attributes, entry) -> --entry.users == 0 ? null : entry);
   }

@@ -4,10 +4,10 @@ import dev.fleetflags.eval.DeviceContext;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the extension keeps about one connected device: its context (attributes shared with devices
- * like it), whether it is subscribed to its flag topic, what it was last sent, and the work pending
+ * What the extension keeps about one connected device: its attributes (shared with devices like
+ * it), whether it is subscribed to its flag topic, what it was last sent, and the work pending
  * for it. Kept small on purpose: a fleet of millions has one of these per connected device. Fields
- * are guarded by the record's monitor, except {@link #context}, which is volatile.
+ * are guarded by the record's monitor, except {@link #attributes}, which is volatile.
  */
 final class DeviceRecord {
 
@@ -17,13 +17,16 @@ final class DeviceRecord {
   /** Tells this connection from a later one with the same client id (session takeover). */
   final long connection;
   final ConnectionFacts facts;
-  /** Built by the first delivery; replaced when the device's registry attributes change. */
-  volatile @Nullable DeviceContext context;
+  /**
+   * The device's attributes, shared with devices like it (no targeting key: see {@link
+   * AttributeInterner}). Built by the first delivery; replaced when its registry attributes change.
+   */
+  volatile @Nullable DeviceContext attributes;
 
-  /** The revision, state hash and context of what the device was last sent. */
+  /** The revision, state hash and attributes of what the device was last sent. */
   long sentRevision = NOTHING_SENT;
   int sentHash;
-  @Nullable DeviceContext sentContext;
+  @Nullable DeviceContext sentAttributes;
 
   boolean subscribed;
   /** The device asked for its set (subscribe or resync): a snapshot, a delta from what it holds, or a confirmation. */

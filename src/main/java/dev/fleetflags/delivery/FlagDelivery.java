@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * result and never a stale intermediate one. Worker threads of our own evaluate, encode and publish
  * through a {@link PacedPublisher} that bounds what the broker holds of ours.
  *
- * <p>Per device the extension remembers what it last sent (revision, state hash, context). A change
+ * <p>Per device the extension remembers what it last sent (revision, state hash, attributes). A change
  * is planned on the admin thread: for every indexed device the changed flags are evaluated before
  * and after; unaffected devices just move to the new revision, affected ones are queued, and the
  * operator is told how many. A worker then recomputes what the device holds from the recent
@@ -63,6 +63,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final DeliveryMetrics metrics;
   private final RevisionHistory history;
   private final AttributeInterner interner = new AttributeInterner();
+  private final SharedFacts sharedFacts = new SharedFacts();
   private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
@@ -108,7 +109,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    * hash it says it holds (CONNECT user property), or null.
    */
   public void connected(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceRecord previous = devices.put(clientId, new DeviceRecord(clientId, connection, facts, presentedHash));
+    DeviceRecord previous =
+        devices.put(clientId, new DeviceRecord(clientId, connection, sharedFacts.intern(facts), presentedHash));
     if (previous != null) {
       forget(previous);
     }
@@ -138,9 +140,10 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
-    DeviceContext c = d.context;
-    if (c != null) {
-      interner.release(c);
+    sharedFacts.release(d.facts);
+    DeviceContext shared = d.attributes;
+    if (shared != null) {
+      interner.release(shared);
     }
   }
 
@@ -218,7 +221,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       if (change.changedDevices().contains(d.clientId)) {
         continue; // refreshed above; its sync covers this change too
       }
-      DeviceContext context;
+      DeviceContext attributes;
       synchronized (d) {
         if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
           continue;
@@ -227,17 +230,17 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
           affected++; // already queued: this change merges into the update it will get
           continue;
         }
-        context = d.context;
-        if (d.sentRevision != before || context == null || d.sentContext != context) {
+        attributes = d.attributes;
+        if (d.sentRevision != before || attributes == null || d.sentAttributes != attributes) {
           d.wantSync = true;
           enqueue(d);
           affected++;
           continue;
         }
       }
-      boolean hit = !plan.isEmpty() && plan.affects(context, now);
+      boolean hit = !plan.isEmpty() && plan.affects(attributes.withTargetingKey(d.clientId), now);
       synchronized (d) {
-        if (d.hasWork() || d.sentRevision != before || d.sentContext != context) {
+        if (d.hasWork() || d.sentRevision != before || d.sentAttributes != attributes) {
           if (!d.hasWork() && d.sentRevision != after && d.subscribed) {
             d.wantSync = true;
             enqueue(d);
@@ -259,19 +262,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** Rebuilds a device's context after its registry attributes changed; true if its set changes. */
   private boolean refreshContext(DeviceRecord d, FlagSetRevision after) {
     synchronized (d) {
-      DeviceContext old = d.context;
+      DeviceContext old = d.attributes;
       if (old == null) {
         return false; // built on its first delivery, from the new attributes
       }
-      DeviceContext fresh = interner.intern(d.clientId, contexts.build(d.clientId, d.facts));
-      d.context = fresh;
+      DeviceContext fresh = interner.intern(contexts.build(d.clientId, d.facts));
+      d.attributes = fresh;
       interner.release(old);
       if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT) {
         return false;
       }
       d.wantSync = true;
       enqueue(d);
-      return after.flagSet().evaluate(fresh).stateHash() != d.sentHash;
+      return after.flagSet().evaluate(fresh.withTargetingKey(d.clientId)).stateHash() != d.sentHash;
     }
   }
 
@@ -345,7 +348,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     Integer presented;
     long sentRevision;
     int sentHash;
-    DeviceContext sentContext;
+    DeviceContext sentAttributes;
     synchronized (d) {
       d.queued = false;
       if (!d.subscribed || devices.get(d.clientId) != d || !d.hasWork()) {
@@ -360,10 +363,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.hasPresented = false;
       sentRevision = d.sentRevision;
       sentHash = d.sentHash;
-      sentContext = d.sentContext;
+      sentAttributes = d.sentAttributes;
     }
     FlagSetRevision current = live.current();
-    DeviceContext context = context(d);
+    DeviceContext attributes = attributes(d);
+    DeviceContext context = attributes.withTargetingKey(d.clientId);
     long now = System.currentTimeMillis() / 1000;
     Evaluation target = current.flagSet().evaluate(context, now);
     int hash = target.stateHash();
@@ -376,8 +380,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
     } else {
       FlagSetRevision sent = history.get(sentRevision);
-      if (sent != null && sentContext != null) {
-        Evaluation e = sent.flagSet().evaluate(sentContext, now);
+      if (sent != null && sentAttributes != null) {
+        Evaluation e = sent.flagSet().evaluate(sentAttributes.withTargetingKey(d.clientId), now);
         held = e.stateHash() == sentHash ? e : null;
       }
     }
@@ -395,7 +399,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         if (!snapshot) {
           synchronized (d) {
             d.sentRevision = current.revision();
-            d.sentContext = context;
+            d.sentAttributes = attributes;
           }
           return; // nothing it holds changed
         }
@@ -409,7 +413,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     synchronized (d) {
       d.sentRevision = current.revision();
       d.sentHash = hash;
-      d.sentContext = context;
+      d.sentAttributes = attributes;
     }
     publisher.publish(d.clientId, payload).whenComplete((taken, failure) -> {
       if (failure != null) {
@@ -512,17 +516,20 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
-  /** The device's context, built on first use under its monitor, so a registry change cannot race it. */
-  private DeviceContext context(DeviceRecord d) {
-    DeviceContext c = d.context;
-    if (c != null) {
-      return c;
+  /**
+   * The device's shared attributes, built on first use under its monitor, so a registry change
+   * cannot race it.
+   */
+  private DeviceContext attributes(DeviceRecord d) {
+    DeviceContext a = d.attributes;
+    if (a != null) {
+      return a;
     }
     synchronized (d) {
-      if (d.context == null) {
-        d.context = interner.intern(d.clientId, contexts.build(d.clientId, d.facts));
+      if (d.attributes == null) {
+        d.attributes = interner.intern(contexts.build(d.clientId, d.facts));
       }
-      return d.context;
+      return d.attributes;
     }
   }
 

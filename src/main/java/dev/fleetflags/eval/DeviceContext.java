@@ -2,7 +2,6 @@ package dev.fleetflags.eval;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,25 +21,19 @@ public final class DeviceContext {
   private static final DeviceContext EMPTY = new DeviceContext(null, Map.of());
 
   private final @Nullable String targetingKey;
-  /** The targeting key's UTF-8 bytes, encoded once: fractional hashes them for every flag. */
-  private final byte @Nullable [] targetingKeyUtf8;
   private final Map<String, Object> attributes;
-  private final int hash;
 
   public DeviceContext(@Nullable String targetingKey, Map<String, ?> attributes) {
     this.targetingKey = targetingKey;
-    this.targetingKeyUtf8 = targetingKey == null ? null : targetingKey.getBytes(StandardCharsets.UTF_8);
     Map<String, Object> normalized = new LinkedHashMap<>(Math.max(4, attributes.size() * 2));
     attributes.forEach((name, value) -> normalized.put(Objects.requireNonNull(name), normalize(value)));
     this.attributes = Collections.unmodifiableMap(normalized);
-    this.hash = Objects.hashCode(targetingKey) * 31 + this.attributes.hashCode();
   }
 
-  private DeviceContext(@Nullable String targetingKey, Map<String, Object> normalizedAttributes, int attributesHash) {
+  /** A fleet keeps one of these per connected device: two references, nothing cached. */
+  private DeviceContext(Map<String, Object> normalizedAttributes, @Nullable String targetingKey) {
     this.targetingKey = targetingKey;
-    this.targetingKeyUtf8 = targetingKey == null ? null : targetingKey.getBytes(StandardCharsets.UTF_8);
     this.attributes = normalizedAttributes;
-    this.hash = Objects.hashCode(targetingKey) * 31 + attributesHash;
   }
 
   /**
@@ -48,7 +41,7 @@ public final class DeviceContext {
    * key: devices that share attributes can share their memory.
    */
   public DeviceContext withTargetingKey(String key) {
-    return new DeviceContext(key, attributes, attributes.hashCode());
+    return new DeviceContext(attributes, key);
   }
 
   public static DeviceContext of(String targetingKey) {
@@ -61,10 +54,6 @@ public final class DeviceContext {
 
   public @Nullable String targetingKey() {
     return targetingKey;
-  }
-
-  byte @Nullable [] targetingKeyUtf8() {
-    return targetingKeyUtf8;
   }
 
   public Map<String, Object> attributes() {
@@ -126,14 +115,13 @@ public final class DeviceContext {
   @Override
   public boolean equals(Object o) {
     return o instanceof DeviceContext other
-        && hash == other.hash
         && Objects.equals(targetingKey, other.targetingKey)
         && attributes.equals(other.attributes);
   }
 
   @Override
   public int hashCode() {
-    return hash;
+    return Objects.hashCode(targetingKey) * 31 + attributes.hashCode();
   }
 
   @Override

@@ -59,21 +59,21 @@ final class Fractional extends Expr {
   @Nullable Object eval(Scope s) {
     int hash;
     if (bucketBy == null) {
-      byte[] targetingKey = s.device.targetingKeyUtf8();
+      String targetingKey = s.device.targetingKey();
       if (targetingKey == null) {
         return null;
       }
-      hash = Murmur3.hash(flagKeyPrefix, targetingKey);
+      hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
     } else {
       Object by = bucketBy.eval(s);
       if (by instanceof String str) {
         hash = Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str);
       } else if (by == null) {
-        byte[] targetingKey = s.device.targetingKeyUtf8();
+        String targetingKey = s.device.targetingKey();
         if (targetingKey == null) {
           return null;
         }
-        hash = Murmur3.hash(flagKeyPrefix, targetingKey);
+        hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
       } else {
         return null;
       }
