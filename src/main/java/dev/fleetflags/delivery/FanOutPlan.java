@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * Which devices a change affects: for each changed or removed flag, the flag's position in the set
  * before and after, so that deciding for one device evaluates only those flags, twice, and compares
- * what the device would receive. Built once per change; {@link #affects} is safe from any thread.
+ * what the device would receive. Built once per change; {@link #affects} is safe from any thread (a {@link FlagProbe} is not).
  */
 public final class FanOutPlan {
 
@@ -43,7 +43,11 @@ public final class FanOutPlan {
 
   /** Whether the device would receive something different after the change than before. */
   public boolean affects(DeviceContext device, long epochSeconds) {
-    FlagProbe probe = new FlagProbe(device, epochSeconds);
+    return affects(new FlagProbe(device, epochSeconds));
+  }
+
+  /** Whether the device {@code probe} points at would receive something different after the change. */
+  public boolean affects(FlagProbe probe) {
     for (int i = 0; i < beforeIndex.length; i++) {
       int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
       int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);

@@ -3,6 +3,7 @@ package dev.fleetflags.delivery;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.fleetflags.eval.DeviceContext;
+import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import java.time.Duration;
@@ -217,6 +218,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
     FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
         change.changedFlags(), change.removedFlags(), updates.includesVariants());
+    FlagProbe probe = new FlagProbe(DeviceContext.empty(), now); // one for the whole walk
     for (DeviceRecord d : devices.values()) {
       if (change.changedDevices().contains(d.clientId)) {
         continue; // refreshed above; its sync covers this change too
@@ -238,7 +240,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
           continue;
         }
       }
-      boolean hit = !plan.isEmpty() && plan.affects(attributes.withTargetingKey(d.clientId), now);
+      boolean hit = !plan.isEmpty() && plan.affects(probe.moveTo(attributes, d.clientId, now));
       synchronized (d) {
         if (d.hasWork() || d.sentRevision != before || d.sentAttributes != attributes) {
           if (!d.hasWork() && d.sentRevision != after && d.subscribed) {

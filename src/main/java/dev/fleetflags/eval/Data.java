@@ -29,12 +29,12 @@ final class Data {
       return descend(data, segments, 0);
     }
     if (segments.length == 0) {
-      return s.device.asData(flagKey, s.timestamp);
+      return s.context().asData(flagKey, s.timestamp);
     }
     String first = segments[0];
     Object value;
     if ("targetingKey".equals(first)) {
-      value = s.device.targetingKey();
+      value = s.targetingKey;
       if (value == null) {
         return MISSING;
       }

@@ -59,21 +59,21 @@ final class Fractional extends Expr {
   @Nullable Object eval(Scope s) {
     int hash;
     if (bucketBy == null) {
-      String targetingKey = s.device.targetingKey();
+      String targetingKey = s.targetingKey;
       if (targetingKey == null) {
         return null;
       }
-      hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+      hash = s.bucketHash(flagKeyPrefix, targetingKey);
     } else {
       Object by = bucketBy.eval(s);
       if (by instanceof String str) {
         hash = Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str);
       } else if (by == null) {
-        String targetingKey = s.device.targetingKey();
+        String targetingKey = s.targetingKey;
         if (targetingKey == null) {
           return null;
         }
-        hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+        hash = s.bucketHash(flagKeyPrefix, targetingKey);
       } else {
         return null;
       }

@@ -13,21 +13,48 @@ final class Scope {
   /** Marks that {@code var} reads the device context rather than an element. */
   static final Object ROOT = new Object();
 
-  final DeviceContext device;
-  final long timestamp;
+  // Not final: a probe moves its scope from device to device (see FlagProbe).
+  /** The device's attributes; its targeting key is {@link #targetingKey}, which wins. */
+  DeviceContext device;
+  @Nullable String targetingKey;
+  long timestamp;
   @Nullable Object data = ROOT;
   private @Nullable Long boxedTimestamp;
   private @Nullable String lastVersionText;
   private @Nullable SemVer lastVersion;
+  private Murmur3.@Nullable State lastBucketPrefix;
+  private int lastBucketHash;
 
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
+    this.targetingKey = device.targetingKey();
     this.timestamp = timestamp;
+  }
+
+  /**
+   * Starts over for the device with {@code attributes} (whatever their targeting key) and {@code
+   * targetingKey}, forgetting everything remembered for the last one.
+   */
+  void reset(DeviceContext attributes, @Nullable String targetingKey, long timestamp) {
+    this.device = attributes;
+    this.targetingKey = targetingKey;
+    this.timestamp = timestamp;
+    data = ROOT;
+    boxedTimestamp = null;
+    lastVersionText = null;
+    lastVersion = null;
+    lastBucketPrefix = null;
   }
 
   /** A scope for folding constant expressions at compile time; it has no device data. */
   static Scope forConstants() {
     return new Scope(DeviceContext.empty(), 0);
+  }
+
+  /** The whole device context, targeting key included. */
+  DeviceContext context() {
+    String key = targetingKey;
+    return key == null || key.equals(device.targetingKey()) ? device : device.withTargetingKey(key);
   }
 
   Long timestampValue() {
@@ -46,5 +73,18 @@ final class Scope {
       lastVersionText = text;
     }
     return lastVersion;
+  }
+
+  /**
+   * The default bucketing hash (flag key, then the device's targeting key) for the flag key whose
+   * murmur state is {@code flagKeyPrefix}. Remembered for the last flag key: fan-out planning
+   * evaluates the same flag before and after a change, and its rollout buckets the device once.
+   */
+  int bucketHash(Murmur3.State flagKeyPrefix, String targetingKey) {
+    if (!flagKeyPrefix.equals(lastBucketPrefix)) {
+      lastBucketHash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+      lastBucketPrefix = flagKeyPrefix;
+    }
+    return lastBucketHash;
   }
 }

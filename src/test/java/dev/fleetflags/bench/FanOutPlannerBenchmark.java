@@ -2,6 +2,7 @@ package dev.fleetflags.bench;
 
 import dev.fleetflags.delivery.FanOutPlan;
 import dev.fleetflags.eval.DeviceContext;
+import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.FlagSet;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.rules.Limits;
@@ -28,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * device contexts in at most 100 ms on one core). The change is the shared workload's
  * {@code rollout-00} going from 37% to 47%; the devices are the shared population (10,000
  * attribute sets) repeated with distinct client ids; as in the delivery index, a device holds only
- * its client id and its shared attributes, and the planner makes its context for the evaluation.
+ * its client id and its shared attributes, and the planner points one probe at each in turn.
  * One operation plans the change for every device, on one thread.
  */
 @State(Scope.Benchmark)
@@ -82,8 +83,9 @@ public class FanOutPlannerBenchmark {
   @Benchmark
   public int planRolloutStep() {
     int affected = 0;
+    FlagProbe probe = new FlagProbe(DeviceContext.empty(), now);
     for (int n = 0; n < clientIds.length; n++) {
-      if (rolloutStep.affects(attributes[n].withTargetingKey(clientIds[n]), now)) {
+      if (rolloutStep.affects(probe.moveTo(attributes[n], clientIds[n], now))) {
         affected++;
       }
     }
@@ -94,8 +96,9 @@ public class FanOutPlannerBenchmark {
   @Benchmark
   public int walkOnly() {
     int affected = 0;
+    FlagProbe probe = new FlagProbe(DeviceContext.empty(), now);
     for (int n = 0; n < clientIds.length; n++) {
-      if (baseline.affects(attributes[n].withTargetingKey(clientIds[n]), now)) {
+      if (baseline.affects(probe.moveTo(attributes[n], clientIds[n], now))) {
         affected++;
       }
     }
