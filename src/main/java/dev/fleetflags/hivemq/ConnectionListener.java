@@ -1,5 +1,6 @@
 package dev.fleetflags.hivemq;
 
+import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
 import com.hivemq.extension.sdk.api.events.client.ClientLifecycleEventListener;
 import com.hivemq.extension.sdk.api.events.client.parameters.AuthenticationSuccessfulInput;
 import com.hivemq.extension.sdk.api.events.client.parameters.ConnectionStartInput;
@@ -32,11 +33,13 @@ final class ConnectionListener implements ClientLifecycleEventListener {
 
   private final FlagDelivery delivery;
   private final DeviceContexts contexts;
+  private final DeviceInterceptors interceptors;
   private final String stateProperty;
 
-  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, String stateProperty) {
+  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, DeviceInterceptors interceptors, String stateProperty) {
     this.delivery = delivery;
     this.contexts = contexts;
+    this.interceptors = interceptors;
     this.stateProperty = stateProperty;
   }
 
@@ -64,13 +67,16 @@ final class ConnectionListener implements ClientLifecycleEventListener {
 
   @Override
   public void onDisconnect(DisconnectEventInput input) {
-    Long connection = connectionOf(input.getConnectionInformation().getConnectionAttributeStore().get(CONNECTION_ATTRIBUTE));
+    Long connection = connectionOf(input.getConnectionInformation());
     if (connection != null) {
       delivery.disconnected(input.getClientInformation().getClientId(), connection);
+      interceptors.connectionEnded(connection);
     }
   }
 
-  private static @Nullable Long connectionOf(Optional<ByteBuffer> value) {
+  /** Our id of the connection, or null if it was not recorded. */
+  static @Nullable Long connectionOf(ConnectionInformation connection) {
+    Optional<ByteBuffer> value = connection.getConnectionAttributeStore().get(CONNECTION_ATTRIBUTE);
     return value.filter(b -> b.remaining() >= 8).map(b -> b.getLong(b.position())).orElse(null);
   }
 }

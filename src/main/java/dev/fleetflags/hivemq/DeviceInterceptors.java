@@ -1,6 +1,7 @@
 package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.client.ClientContext;
+import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
 import com.hivemq.extension.sdk.api.client.parameter.InitializerInput;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
@@ -37,7 +38,10 @@ final class DeviceInterceptors
   private final String adminPrefix;
   private final FlagDelivery delivery;
   private final AdminEndpoint admin;
-  /** SUBSCRIBEs for a client's own flag topic awaiting their SUBACK: "clientId packetId" to the index. */
+  /**
+   * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK: "connection packetId" to the
+   * index (the connection, not the client id, so that a session takeover keeps them apart).
+   */
   private final ConcurrentMap<String, Integer> pending = new ConcurrentHashMap<>();
 
   DeviceInterceptors(DeviceTopics topics, String adminPrefix, FlagDelivery delivery, AdminEndpoint admin) {
@@ -62,7 +66,7 @@ final class DeviceInterceptors
     List<? extends Subscription> subscriptions = input.getSubscribePacket().getSubscriptions();
     for (int i = 0; i < subscriptions.size(); i++) {
       if (subscriptions.get(i).getTopicFilter().equals(own)) {
-        pending.put(key(clientId, input.getSubscribePacket().getPacketId()), i);
+        pending.put(key(input.getConnectionInformation(), input.getSubscribePacket().getPacketId()), i);
         return;
       }
     }
@@ -71,7 +75,7 @@ final class DeviceInterceptors
   @Override
   public void onOutboundSuback(SubackOutboundInput input, SubackOutboundOutput output) {
     String clientId = input.getClientInformation().getClientId();
-    Integer index = pending.remove(key(clientId, input.getSubackPacket().getPacketIdentifier()));
+    Integer index = pending.remove(key(input.getConnectionInformation(), input.getSubackPacket().getPacketIdentifier()));
     if (index == null) {
       return;
     }
@@ -108,12 +112,24 @@ final class DeviceInterceptors
     }
   }
 
+  /**
+   * Forgets SUBSCRIBEs of a connection that ended before their SUBACK. Rare, and the map holds only
+   * SUBSCRIBEs in flight, so the scan is short.
+   */
+  void connectionEnded(long connection) {
+    if (!pending.isEmpty()) {
+      String prefix = Long.toString(connection) + ' ';
+      pending.keySet().removeIf(k -> k.startsWith(prefix));
+    }
+  }
+
   private static boolean granted(SubackReasonCode code) {
     return code == SubackReasonCode.GRANTED_QOS_0 || code == SubackReasonCode.GRANTED_QOS_1
         || code == SubackReasonCode.GRANTED_QOS_2;
   }
 
-  private static String key(String clientId, int packetId) {
-    return clientId + ' ' + packetId;
+  private static String key(ConnectionInformation connection, int packetId) {
+    Long id = ConnectionListener.connectionOf(connection);
+    return (id == null ? "?" : id.toString()) + ' ' + packetId;
   }
 }

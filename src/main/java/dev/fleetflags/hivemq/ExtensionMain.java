@@ -98,7 +98,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(), delivery,
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint);
-    ConnectionListener connections = new ConnectionListener(delivery, contexts, config.stateUserProperty());
+    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
     OperatorAuthenticator authenticator = new OperatorAuthenticator(config.operators(), config.deviceAuthentication(), verifier);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
 
