@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +25,8 @@ final class Scope {
   private @Nullable SemVer lastVersion;
   private Murmur3.@Nullable State lastBucketPrefix;
   private int lastBucketHash;
+  /** The targeting key's UTF-8 bytes, encoded on the first fractional of this evaluation. */
+  private byte @Nullable [] targetingKeyUtf8;
 
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
@@ -44,6 +47,7 @@ final class Scope {
     lastVersionText = null;
     lastVersion = null;
     lastBucketPrefix = null;
+    targetingKeyUtf8 = null;
   }
 
   /** A scope for folding constant expressions at compile time; it has no device data. */
@@ -81,10 +85,20 @@ final class Scope {
    * evaluates the same flag before and after a change, and its rollout buckets the device once.
    */
   int bucketHash(Murmur3.State flagKeyPrefix, String targetingKey) {
-    if (!flagKeyPrefix.equals(lastBucketPrefix)) {
-      lastBucketHash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
-      lastBucketPrefix = flagKeyPrefix;
+    Murmur3.State last = lastBucketPrefix;
+    if (last != null
+        && (last == flagKeyPrefix
+            || (last.h1() == flagKeyPrefix.h1() && last.k1() == flagKeyPrefix.k1() && last.length() == flagKeyPrefix.length()))) {
+      return lastBucketHash;
     }
+    byte[] key = targetingKeyUtf8;
+    if (key == null) {
+      // Encoded once per device and evaluation, then hashed a block per step for every flag.
+      key = targetingKey.getBytes(StandardCharsets.UTF_8);
+      targetingKeyUtf8 = key;
+    }
+    lastBucketHash = Murmur3.hash(flagKeyPrefix, key);
+    lastBucketPrefix = flagKeyPrefix;
     return lastBucketHash;
   }
 }

@@ -27,6 +27,7 @@ class Murmur3ContinuationTest {
       int expected = Murmur3.hash(both);
       assertEquals(expected, Murmur3.hashUtf8(state, rest), () -> prefix + " + " + rest);
       assertEquals(expected, Murmur3.hashUtf8NoAlloc(state, rest), () -> prefix + " + " + rest);
+      assertEquals(expected, Murmur3.hash(state, tail), () -> prefix + " + " + rest);
     }
   }
 
