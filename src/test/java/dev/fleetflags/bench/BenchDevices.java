@@ -12,20 +12,20 @@ import java.util.Set;
  * The benchmark's device population, generated exactly as {@code ../shared/bench/README.md}
  * describes, so that figures compare with those of the other SDKs measured on the same workload.
  */
-final class BenchDevices {
+public final class BenchDevices {
 
-  static final int COUNT = 10_000;
+  public static final int COUNT = 10_000;
 
   private static final String[] TAGS = {"outdoor", "indoor", "battery", "mains", "beta", "lte", "wifi", "solar"};
   private static final String[] MODELS = {"th-100", "th-200", "gw-10", "gw-20", "cam-1", "cam-2", "meter-s", "meter-x"};
   private static final String[] REGIONS = {"eu-west", "eu-central", "us-east", "us-west", "ap-south", "ap-northeast"};
 
   /** One device: its targeting key and its attributes (firmware, tags, model, region). */
-  record Device(String targetingKey, Map<String, Object> attributes) {}
+  public record Device(String targetingKey, Map<String, Object> attributes) {}
 
   private BenchDevices() {}
 
-  static List<Device> generate() {
+  public static List<Device> generate() {
     Random r = new Random(42);
     List<Device> devices = new ArrayList<>(COUNT);
     for (int n = 0; n < COUNT; n++) {

@@ -3,6 +3,7 @@ package dev.fleetflags.conformance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fleetflags.bench.BenchDevices;
 import dev.fleetflags.eval.FlagSet;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.rules.InvalidDocumentException;
@@ -15,11 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,26 +115,11 @@ class FlagdProviderDifferentialTest {
     }
   }
 
-  private static final String[] TAGS = {"outdoor", "indoor", "battery", "mains", "beta", "lte", "wifi", "solar"};
-  private static final String[] MODELS = {"th-100", "th-200", "gw-10", "gw-20", "cam-1", "cam-2", "meter-s", "meter-x"};
-  private static final String[] REGIONS = {"eu-west", "eu-central", "us-east", "us-west", "ap-south", "ap-northeast"};
-
-  /** The 10,000 devices of ../shared/bench/README.md, in its order of draws from Random(42). */
+  /** The 10,000 devices of ../shared/bench/README.md, as the benchmark makes them. */
   static List<Differential.Device> benchDevices() {
-    Random r = new Random(42);
-    List<Differential.Device> devices = new ArrayList<>(10_000);
-    for (int n = 0; n < 10_000; n++) {
-      Map<String, Object> attributes = new LinkedHashMap<>();
-      attributes.put("firmware", (1 + r.nextInt(3)) + "." + r.nextInt(10) + "." + r.nextInt(30));
-      // One draw per turn of the README's loop; a tag drawn twice is kept once ("0-3 distinct").
-      Set<String> tags = new LinkedHashSet<>();
-      for (int t = r.nextInt(4); t > 0; t--) {
-        tags.add(TAGS[r.nextInt(TAGS.length)]);
-      }
-      attributes.put("tags", List.copyOf(tags));
-      attributes.put("model", MODELS[r.nextInt(MODELS.length)]);
-      attributes.put("region", REGIONS[r.nextInt(REGIONS.length)]);
-      devices.add(new Differential.Device("dev-" + n, attributes));
+    List<Differential.Device> devices = new ArrayList<>(BenchDevices.COUNT);
+    for (BenchDevices.Device d : BenchDevices.generate()) {
+      devices.add(new Differential.Device(d.targetingKey(), d.attributes()));
     }
     return devices;
   }
