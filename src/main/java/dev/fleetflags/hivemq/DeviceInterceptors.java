@@ -38,17 +38,20 @@ final class DeviceInterceptors
   private final String adminPrefix;
   private final FlagDelivery delivery;
   private final AdminEndpoint admin;
+  private final TopicAuthorizer authorizer;
   /**
    * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK: "connection packetId" to the
    * index (the connection, not the client id, so that a session takeover keeps them apart).
    */
   private final ConcurrentMap<String, Integer> pending = new ConcurrentHashMap<>();
 
-  DeviceInterceptors(DeviceTopics topics, String adminPrefix, FlagDelivery delivery, AdminEndpoint admin) {
+  DeviceInterceptors(DeviceTopics topics, String adminPrefix, FlagDelivery delivery, AdminEndpoint admin,
+      TopicAuthorizer authorizer) {
     this.topics = topics;
     this.adminPrefix = adminPrefix + "/";
     this.delivery = delivery;
     this.admin = admin;
+    this.authorizer = authorizer;
   }
 
   @Override
@@ -96,11 +99,17 @@ final class DeviceInterceptors
   @Override
   public void onInboundPublish(PublishInboundInput input, PublishInboundOutput output) {
     String topic = input.getPublishPacket().getTopic();
-    if (topic.startsWith(adminPrefix)) {
-      admin.handle(input, output);
+    if (!authorizer.guards(topic)) {
       return;
     }
-    if (!topics.inSpace(topic)) {
+    if (!authorizer.mayPublish(topic, input.getClientInformation().getClientId(),
+        Operators.isOperator(input.getConnectionInformation()))) {
+      // Untouched, it goes on to the authorizer, which refuses it with the reason: HiveMQ calls
+      // interceptors first, and a publish consumed here would never be authorized.
+      return;
+    }
+    if (topic.startsWith(adminPrefix)) {
+      admin.handle(input, output);
       return;
     }
     // Only the extension publishes flags; what devices send here is for the extension alone.

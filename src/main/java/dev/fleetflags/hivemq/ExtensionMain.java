@@ -97,10 +97,10 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     verifier = singleThread("fleetflags-operator-sign-in", 64);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(), delivery,
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
-    DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint);
+    TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
+    DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
     ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
     OperatorAuthenticator authenticator = new OperatorAuthenticator(config.operators(), config.deviceAuthentication(), verifier);
-    TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
 
     Services.eventRegistry().setClientLifecycleEventListener(in -> connections);
     Services.initializerRegistry().setClientInitializer(interceptors);

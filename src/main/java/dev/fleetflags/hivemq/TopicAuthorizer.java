@@ -29,25 +29,35 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
   @Override
   public void authorizePublish(PublishAuthorizerInput input, PublishAuthorizerOutput output) {
     String topic = input.getPublishPacket().getTopic();
-    String clientId = input.getClientInformation().getClientId();
-    boolean operator = Operators.isOperator(input.getConnectionInformation());
-    if (topic.startsWith(adminPrefix)) {
-      if (operator) {
-        output.authorizeSuccessfully();
-      } else {
-        output.failAuthorization(AckReasonCode.NOT_AUTHORIZED, "only FleetFlags operators may publish to " + adminPrefix);
-      }
-    } else if (topics.inSpace(topic)) {
-      String device = topics.resyncDevice(topic);
-      if ((device != null && (operator || device.equals(clientId))) || topic.equals(topics.ackTopic(clientId))) {
-        output.authorizeSuccessfully();
-      } else {
-        output.failAuthorization(AckReasonCode.NOT_AUTHORIZED,
-            "only FleetFlags publishes flags; a device may publish to its own /resync and /ack topics");
-      }
-    } else {
+    if (!guards(topic)) {
       output.nextExtensionOrDefault();
+    } else if (mayPublish(topic, input.getClientInformation().getClientId(),
+        Operators.isOperator(input.getConnectionInformation()))) {
+      output.authorizeSuccessfully();
+    } else if (topic.startsWith(adminPrefix)) {
+      output.failAuthorization(AckReasonCode.NOT_AUTHORIZED, "only FleetFlags operators may publish to " + adminPrefix);
+    } else {
+      output.failAuthorization(AckReasonCode.NOT_AUTHORIZED,
+          "only FleetFlags publishes flags; a device may publish to its own /resync and /ack topics");
     }
+  }
+
+  /** Whether the topic is FleetFlags' to guard: under the admin prefix or in the device topic space. */
+  boolean guards(String topic) {
+    return topic.startsWith(adminPrefix) || topics.inSpace(topic);
+  }
+
+  /**
+   * For a topic FleetFlags guards, whether this client may publish to it. The interceptors ask too
+   * before they act on a publish: HiveMQ calls inbound interceptors before authorizers, and a
+   * publish an interceptor consumes never reaches the authorizer.
+   */
+  boolean mayPublish(String topic, String clientId, boolean operator) {
+    if (topic.startsWith(adminPrefix)) {
+      return operator;
+    }
+    String device = topics.resyncDevice(topic);
+    return (device != null && (operator || device.equals(clientId))) || topic.equals(topics.ackTopic(clientId));
   }
 
   @Override
