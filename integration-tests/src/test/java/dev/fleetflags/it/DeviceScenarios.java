@@ -2,12 +2,16 @@ package dev.fleetflags.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.fleetflags.proto.v1.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -312,6 +316,31 @@ abstract class DeviceScenarios {
     assertEquals(HeldFlags.hex(update.getStateHash()), held.stateHashText());
     assertEquals(operator.revision(), update.getRevision());
     assertHolds(held, operator.evaluate(clientId));
+  }
+
+  /**
+   * A device may ask for its own resync only: another device's is refused ("not authorized" in the
+   * PUBACK, then HiveMQ closes the connection), and that device gets nothing.
+   */
+  @Test
+  void aDeviceCannotAskForAnotherDevicesResync() {
+    try (Mqtt5Device victim = Mqtt5Device.connect(broker, "d5-victim")) {
+      Scenarios.subscribe(victim);
+      try (Mqtt5Device other = Mqtt5Device.connect(broker, "d5-other")) {
+        Mqtt5PubAckException refused =
+            assertThrows(
+                Mqtt5PubAckException.class, () -> other.publish("flags/d5-victim/resync", ""));
+        assertEquals(
+            Mqtt5PubAckReasonCode.NOT_AUTHORIZED, refused.getMqttMessage().getReasonCode());
+      }
+      // Its own resync is granted and answered; by then a resync of the victim would have been too.
+      try (Mqtt5Device other = Mqtt5Device.connect(broker, "d5-other")) {
+        Scenarios.subscribe(other);
+        other.publish("flags/d5-other/resync", "");
+        assertTrue(Scenarios.next(other).getSnapshot());
+      }
+      assertTrue(victim.nextMessage(Duration.ZERO).isEmpty());
+    }
   }
 
   /** A hash of no set the broker knows: the device gets its whole set. */

@@ -2,6 +2,7 @@ package dev.fleetflags.it;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.exceptions.MqttClientStateException;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
 import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException;
@@ -120,7 +121,11 @@ public final class Mqtt3Device implements AutoCloseable {
   public void close() {
     publishes.close();
     if (client.getState().isConnected()) {
-      client.disconnect();
+      try {
+        client.disconnect();
+      } catch (MqttClientStateException closed) {
+        // The broker closed the connection since the check (as it does after refusing a publish).
+      }
     }
   }
 }

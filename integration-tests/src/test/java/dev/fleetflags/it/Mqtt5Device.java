@@ -2,6 +2,7 @@ package dev.fleetflags.it;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.exceptions.MqttClientStateException;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
@@ -243,7 +244,11 @@ public final class Mqtt5Device implements AutoCloseable {
   public void close() {
     publishes.close();
     if (client.getState().isConnected()) {
-      client.disconnect();
+      try {
+        client.disconnect();
+      } catch (MqttClientStateException closed) {
+        // The broker closed the connection since the check (as it does after refusing a publish).
+      }
     }
   }
 }
