@@ -2,6 +2,7 @@ package dev.fleetflags.it;
 
 import static dev.fleetflags.it.DeviceScenarios.assertHolds;
 import static dev.fleetflags.it.DeviceScenarios.texts;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,12 +47,7 @@ abstract class AdminScenarios {
 
   @AfterAll
   void stopBroker() {
-    if (operator != null) {
-      operator.close();
-    }
-    if (broker != null) {
-      broker.close();
-    }
+    Scenarios.close(operator, broker);
   }
 
   static String boolFlag(String key, String defaultVariant) {
@@ -113,6 +110,23 @@ abstract class AdminScenarios {
       assertEquals(true, Scenarios.newDevice(broker, "admin-apply-3").values().get("apply-3"));
       JsonNode history = mqtt3.history(1);
       assertEquals("ops-admin-3", history.at("/entries/0/clientId").asText(), history::toString);
+    }
+  }
+
+  /** An MQTT 5 request without a response topic is answered where an MQTT 3.1.1 one would be. */
+  @Test
+  void anMqtt5RequestWithoutAResponseTopicIsAnsweredOnTheResponsesTopic() {
+    String responses = Operator.responsesTopic("ops-admin-plain");
+    try (Mqtt5Device ops =
+        Mqtt5Device.with(broker, "ops-admin-plain")
+            .credentials(Operator.USERNAME, ExtensionStartScenarios.OPERATOR_PASSWORD)
+            .connect()) {
+      assertFalse(ops.subscribe(responses).isError());
+      ops.publish("flags-admin/query/flags", "{}");
+      Mqtt5Publish answer = ops.awaitMessage();
+      assertEquals(responses, answer.getTopic().toString());
+      JsonNode flags = Operator.parse(new String(answer.getPayloadAsBytes(), UTF_8));
+      assertEquals("ok", flags.get("status").asText(), flags::toString);
     }
   }
 

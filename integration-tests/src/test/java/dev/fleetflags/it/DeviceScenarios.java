@@ -72,12 +72,7 @@ abstract class DeviceScenarios {
 
   @AfterAll
   void stopBroker() {
-    if (operator != null) {
-      operator.close();
-    }
-    if (broker != null) {
-      broker.close();
-    }
+    Scenarios.close(operator, broker);
   }
 
   // --- snapshot on subscribe ------------------------------------------------------------------

@@ -52,6 +52,19 @@ final class Scenarios {
   /** The set up for scenarios that do not test the rate limit. */
   static final ExtensionSetup SETUP = setup(10_000);
 
+  /** Closes what was opened, in this order; parts never opened (null) are passed over. */
+  static void close(AutoCloseable... parts) {
+    for (AutoCloseable part : parts) {
+      if (part != null) {
+        try {
+          part.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot close " + part, e);
+        }
+      }
+    }
+  }
+
   static String flagTopic(String clientId) {
     return "flags/" + clientId;
   }
