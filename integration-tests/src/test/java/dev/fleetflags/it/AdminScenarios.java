@@ -1,7 +1,7 @@
 package dev.fleetflags.it;
 
-import static dev.fleetflags.it.DeviceScenarios.assertHolds;
-import static dev.fleetflags.it.DeviceScenarios.texts;
+import static dev.fleetflags.it.Scenarios.assertHolds;
+import static dev.fleetflags.it.Scenarios.texts;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +15,7 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -149,7 +150,7 @@ abstract class AdminScenarios {
     JsonNode flags = operator.queryFlags();
     assertEquals(
         List.of("replace-kept", "replace-new"),
-        iterable(flags.get("flags").fieldNames()),
+        list(flags.get("flags").fieldNames()),
         flags::toString);
     assertTrue(flags.at("/flags/replace-kept/revision").asLong() < before + 1, "kept as it was");
   }
@@ -484,7 +485,7 @@ abstract class AdminScenarios {
     }
   }
 
-  private static List<String> iterable(java.util.Iterator<String> names) {
+  private static List<String> list(Iterator<String> names) {
     List<String> list = new ArrayList<>();
     names.forEachRemaining(list::add);
     return list;

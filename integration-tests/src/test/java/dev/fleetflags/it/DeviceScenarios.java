@@ -1,5 +1,8 @@
 package dev.fleetflags.it;
 
+import static dev.fleetflags.it.Scenarios.assertHolds;
+import static dev.fleetflags.it.Scenarios.keys;
+import static dev.fleetflags.it.Scenarios.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,11 +15,11 @@ import dev.fleetflags.proto.v1.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -269,7 +272,7 @@ abstract class DeviceScenarios {
    * then, while it is away, turns {@code a} on, deletes {@code gone} and adds {@code new}: two
    * revisions it has not seen.
    */
-  private HeldFlags withStaleFlags(String prefix, java.util.function.Supplier<HeldFlags> device) {
+  private HeldFlags withStaleFlags(String prefix, Supplier<HeldFlags> device) {
     JsonNode first =
         operator.apply(
             """
@@ -349,56 +352,5 @@ abstract class DeviceScenarios {
       assertTrue(update.getSnapshot(), update::toString);
       assertHolds(new HeldFlags().apply(update), operator.evaluate("d5-unknown"));
     }
-  }
-
-  // --- comparisons -----------------------------------------------------------------------------
-
-  /**
-   * The device holds exactly the flags query/evaluate gives a value for, with those values, and the
-   * state hash it reports.
-   */
-  static void assertHolds(HeldFlags held, JsonNode evaluation) {
-    assertEquals("ok", evaluation.get("status").asText(), evaluation::toString);
-    Set<String> valued = new TreeSet<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = evaluation.get("flags").fields();
-        it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      JsonNode value = e.getValue().get("value");
-      if (value == null || value.isNull()) {
-        continue;
-      }
-      valued.add(e.getKey());
-      Flag flag = held.flags().get(e.getKey());
-      if (flag != null) {
-        assertTrue(
-            sameValue(flag, value),
-            e.getKey() + ": the device holds " + flag + ", query/evaluate says " + value);
-      }
-    }
-    assertEquals(valued, held.flags().keySet(), evaluation::toString);
-    assertEquals(evaluation.get("stateHash").asText(), held.stateHashText());
-  }
-
-  private static boolean sameValue(Flag flag, JsonNode value) {
-    return switch (flag.getValueCase()) {
-      case BOOL -> value.isBoolean() && value.asBoolean() == flag.getBool();
-      case INT -> value.isIntegralNumber() && value.asLong() == flag.getInt();
-      case DOUBLE -> value.isNumber() && value.asDouble() == flag.getDouble();
-      case STRING -> value.isTextual() && value.asText().equals(flag.getString());
-      case JSON -> value.equals(Operator.parse(flag.getJson().toStringUtf8()));
-      case VALUE_NOT_SET -> false;
-    };
-  }
-
-  static Set<String> keys(FlagUpdate update) {
-    Set<String> keys = new TreeSet<>();
-    update.getFlagsList().forEach(f -> keys.add(f.getKey()));
-    return keys;
-  }
-
-  static List<String> texts(JsonNode array) {
-    List<String> texts = new java.util.ArrayList<>();
-    array.forEach(n -> texts.add(n.asText()));
-    return texts;
   }
 }

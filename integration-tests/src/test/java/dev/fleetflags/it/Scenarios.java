@@ -1,15 +1,27 @@
 package dev.fleetflags.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
+import dev.fleetflags.proto.v1.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** What the admin and device scenarios share: how their broker is set up, and reading updates. */
+/**
+ * What the admin and device scenarios share: how their broker is set up, reading updates, and
+ * comparing what a device holds with what the admin protocol says.
+ */
 final class Scenarios {
 
   private Scenarios() {}
@@ -111,5 +123,56 @@ final class Scenarios {
       assertEquals(true, snapshot.getSnapshot(), snapshot::toString);
       return new HeldFlags().apply(snapshot);
     }
+  }
+
+  // --- comparisons -----------------------------------------------------------------------------
+
+  /**
+   * The device holds exactly the flags query/evaluate gives a value for, with those values, and the
+   * state hash it reports.
+   */
+  static void assertHolds(HeldFlags held, JsonNode evaluation) {
+    assertEquals("ok", evaluation.get("status").asText(), evaluation::toString);
+    Set<String> valued = new TreeSet<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = evaluation.get("flags").fields();
+        it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode value = e.getValue().get("value");
+      if (value == null || value.isNull()) {
+        continue;
+      }
+      valued.add(e.getKey());
+      Flag flag = held.flags().get(e.getKey());
+      if (flag != null) {
+        assertTrue(
+            sameValue(flag, value),
+            e.getKey() + ": the device holds " + flag + ", query/evaluate says " + value);
+      }
+    }
+    assertEquals(valued, held.flags().keySet(), evaluation::toString);
+    assertEquals(evaluation.get("stateHash").asText(), held.stateHashText());
+  }
+
+  private static boolean sameValue(Flag flag, JsonNode value) {
+    return switch (flag.getValueCase()) {
+      case BOOL -> value.isBoolean() && value.asBoolean() == flag.getBool();
+      case INT -> value.isIntegralNumber() && value.asLong() == flag.getInt();
+      case DOUBLE -> value.isNumber() && value.asDouble() == flag.getDouble();
+      case STRING -> value.isTextual() && value.asText().equals(flag.getString());
+      case JSON -> value.equals(Operator.parse(flag.getJson().toStringUtf8()));
+      case VALUE_NOT_SET -> false;
+    };
+  }
+
+  static Set<String> keys(FlagUpdate update) {
+    Set<String> keys = new TreeSet<>();
+    update.getFlagsList().forEach(f -> keys.add(f.getKey()));
+    return keys;
+  }
+
+  static List<String> texts(JsonNode array) {
+    List<String> texts = new ArrayList<>();
+    array.forEach(n -> texts.add(n.asText()));
+    return texts;
   }
 }
