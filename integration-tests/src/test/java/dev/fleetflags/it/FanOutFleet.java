@@ -1,0 +1,122 @@
+package dev.fleetflags.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.fleetflags.proto.v1.FlagUpdate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Many devices connected at once, each subscribed and holding its first update, and a way to count
+ * what each received between two moments without depending on timing: a barrier.
+ */
+final class FanOutFleet implements AutoCloseable {
+
+  /**
+   * A flag whose only purpose is to end a counting window: every device holds it, and a new value
+   * reaches every device as a one-flag delta after everything published before it.
+   */
+  static final String BARRIER_FLAG = "barrier";
+
+  private final List<FanOutDevice> devices;
+  private long barrier;
+
+  private FanOutFleet(List<FanOutDevice> devices) {
+    this.devices = List.copyOf(devices);
+  }
+
+  /** Connects and subscribes every device in parallel, and waits for each one's first update. */
+  static FanOutFleet online(FleetFlagsBroker broker, List<FanOutDevice.Spec> specs) {
+    List<CompletableFuture<FanOutDevice>> connecting = new ArrayList<>();
+    for (FanOutDevice.Spec spec : specs) {
+      connecting.add(
+          FanOutDevice.connect(broker, spec, new FanOutHeldFlags(), null)
+              .thenCompose(d -> d.subscribe().thenApply(ignored -> d)));
+    }
+    FanOutDevice.join(
+        CompletableFuture.allOf(connecting.toArray(CompletableFuture[]::new)),
+        specs.size() + " devices connecting and subscribing");
+    List<FanOutDevice> devices = new ArrayList<>();
+    for (CompletableFuture<FanOutDevice> c : connecting) {
+      FanOutDevice device = c.join();
+      device.awaitReceived(1);
+      devices.add(device);
+    }
+    return new FanOutFleet(devices);
+  }
+
+  List<FanOutDevice> devices() {
+    return devices;
+  }
+
+  int size() {
+    return devices.size();
+  }
+
+  /** How many updates each device has received so far: the start of a counting window. */
+  Map<FanOutDevice, Integer> mark() {
+    Map<FanOutDevice, Integer> mark = new LinkedHashMap<>();
+    for (FanOutDevice d : devices) {
+      mark.put(d, d.receivedCount());
+    }
+    return mark;
+  }
+
+  /**
+   * Ends a counting window: waits until the extension has handed every update to the broker, then
+   * changes {@link #BARRIER_FLAG} for everyone and waits until every device has it. The broker
+   * keeps a device's messages in order, so whatever was published to it before has then arrived.
+   *
+   * @return per device, the updates it received after {@code mark} and before the barrier's
+   */
+  Map<FanOutDevice, List<FlagUpdate>> barrier(
+      Map<FanOutDevice, Integer> mark, FanOutOperator operator, FanOutMetrics metrics) {
+    metrics.awaitIdle();
+    long value = ++barrier + 1_000_000;
+    operator.apply(barrierDocument(value));
+    Map<FanOutDevice, List<FlagUpdate>> window = new LinkedHashMap<>();
+    for (FanOutDevice d : devices) {
+      d.awaitHeld(
+          held -> FanOutOperator.JSON.valueToTree(value).equals(held.values().get(BARRIER_FLAG)),
+          BARRIER_FLAG + " = " + value);
+      List<FlagUpdate> received = d.received();
+      int end = received.size() - 1;
+      while (!isBarrier(received.get(end), value)) {
+        end--;
+      }
+      FlagUpdate barrierUpdate = received.get(end);
+      assertFalse(barrierUpdate.getSnapshot(), () -> d + ": " + barrierUpdate);
+      assertEquals(1, barrierUpdate.getFlagsCount(), () -> d + ": " + barrierUpdate);
+      assertEquals(0, barrierUpdate.getRemovedCount(), () -> d + ": " + barrierUpdate);
+      window.put(d, received.subList(mark.getOrDefault(d, 0), end));
+    }
+    return window;
+  }
+
+  private static boolean isBarrier(FlagUpdate update, long value) {
+    return update.getFlagsList().stream()
+        .anyMatch(f -> f.getKey().equals(BARRIER_FLAG) && f.getInt() == value);
+  }
+
+  /** The barrier flag with a value; part of any seed that uses {@link #barrier}. */
+  static String barrierDocument(long value) {
+    return """
+           {"flags": {"%s": {"state": "ENABLED", "variants": {"v": %d}, "defaultVariant": "v"}}}"""
+        .formatted(BARRIER_FLAG, value);
+  }
+
+  @Override
+  public void close() {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (FanOutDevice d : devices) {
+      closing.add(d.disconnect());
+    }
+    FanOutDevice.join(
+        CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)),
+        "the fleet disconnecting");
+  }
+}
