@@ -1,5 +1,7 @@
 package dev.fleetflags.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -206,6 +208,24 @@ final class FanOutDevice implements AutoCloseable {
     if (problem != null) {
       throw new AssertionError(clientId() + " received " + problem);
     }
+  }
+
+  /**
+   * The device holds exactly the set the extension evaluates for it, and the hash it computes of
+   * what it holds is the one the last update carried and the one the extension states.
+   */
+  void assertHolds(FanOutOperator.Evaluated evaluated) {
+    FanOutHeldFlags held = held();
+    int receivedHash = receivedHash();
+    assertEquals(evaluated.values(), held.values(), () -> this + " holds a stale or wrong set");
+    assertEquals(
+        FanOutHeldFlags.hex(evaluated.stateHash()),
+        FanOutHeldFlags.hex(held.stateHash()),
+        () -> this + " computes another hash of " + held);
+    assertEquals(
+        FanOutHeldFlags.hex(held.stateHash()),
+        FanOutHeldFlags.hex(receivedHash),
+        () -> this + " was sent another hash: " + received());
   }
 
   @Override

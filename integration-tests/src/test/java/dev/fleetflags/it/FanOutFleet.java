@@ -29,6 +29,33 @@ final class FanOutFleet implements AutoCloseable {
     this.devices = List.copyOf(devices);
   }
 
+  /**
+   * The packaged extension seeded with {@code seedFlags}, letting devices in, with attributes
+   * {@code model} and {@code region} from CONNECT user properties, the operator of {@link
+   * FanOutOperator#connect}, no admin rate limit to speak of, and {@code more} settings.
+   */
+  static ExtensionSetup setup(String seedFlags, String more) {
+    return ExtensionSetup.asPackaged()
+        .withConfig(
+            """
+            <fleetflags>
+                <seed-file>%s</seed-file>
+                <device-authentication>allow</device-authentication>
+                <attributes>
+                    <user-property>model</user-property>
+                    <user-property>region</user-property>
+                </attributes>
+                <operators>
+                    <operator><username>ops</username><password-hash>%s</password-hash></operator>
+                </operators>
+                <limits><admin-requests-per-second>100000</admin-requests-per-second></limits>
+                %s
+            </fleetflags>
+            """
+                .formatted(ExtensionSetup.SEED_FILE, ExtensionStartScenarios.OPERATOR_HASH, more))
+        .withSeedFlags(seedFlags);
+  }
+
   /** Connects and subscribes every device in parallel, and waits for each one's first update. */
   static FanOutFleet online(FleetFlagsBroker broker, List<FanOutDevice.Spec> specs) {
     List<CompletableFuture<FanOutDevice>> connecting = new ArrayList<>();
@@ -57,6 +84,15 @@ final class FanOutFleet implements AutoCloseable {
     return devices.size();
   }
 
+  /** What the extension evaluates for each device, by client id. */
+  Map<String, FanOutOperator.Evaluated> evaluate(FanOutOperator operator) {
+    Map<String, FanOutOperator.Evaluated> all = new LinkedHashMap<>();
+    for (FanOutDevice d : devices) {
+      all.put(d.clientId(), operator.evaluate(d.clientId()));
+    }
+    return all;
+  }
+
   /** How many updates each device has received so far: the start of a counting window. */
   Map<FanOutDevice, Integer> mark() {
     Map<FanOutDevice, Integer> mark = new LinkedHashMap<>();
@@ -77,7 +113,7 @@ final class FanOutFleet implements AutoCloseable {
       Map<FanOutDevice, Integer> mark, FanOutOperator operator, FanOutMetrics metrics) {
     metrics.awaitIdle();
     long value = ++barrier + 1_000_000;
-    operator.apply(barrierDocument(value));
+    operator.apply(document(barrierFlag(value)));
     Map<FanOutDevice, List<FlagUpdate>> window = new LinkedHashMap<>();
     for (FanOutDevice d : devices) {
       d.awaitHeld(
@@ -102,11 +138,18 @@ final class FanOutFleet implements AutoCloseable {
         .anyMatch(f -> f.getKey().equals(BARRIER_FLAG) && f.getInt() == value);
   }
 
-  /** The barrier flag with a value; part of any seed that uses {@link #barrier}. */
-  static String barrierDocument(long value) {
+  /** The barrier flag's entry in a seed document; every seed of a fleet that uses barriers. */
+  static final String BARRIER_SEED = barrierFlag(0);
+
+  private static String barrierFlag(long value) {
     return """
-           {"flags": {"%s": {"state": "ENABLED", "variants": {"v": %d}, "defaultVariant": "v"}}}"""
+           "%s": {"state": "ENABLED", "variants": {"v": %d}, "defaultVariant": "v"}"""
         .formatted(BARRIER_FLAG, value);
+  }
+
+  /** A flagd document of flag entries ({@code "key": {...}}). */
+  static String document(String... flags) {
+    return "{\"flags\": {" + String.join(",\n", flags) + "}}";
   }
 
   @Override

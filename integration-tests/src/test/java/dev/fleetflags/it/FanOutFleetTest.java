@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fleetflags.it.FanOutDevice.Protocol;
 import dev.fleetflags.it.FanOutOperator.Evaluated;
-import dev.fleetflags.proto.v1.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -42,7 +40,7 @@ class FanOutFleetTest {
   private static final String[] REGIONS = {"eu", "us", "apac"};
 
   private static final String SEED =
-      document(
+      FanOutFleet.document(
           rolloutFlag(10),
           regionModeFlag("eu-v1"),
           """
@@ -56,11 +54,11 @@ class FanOutFleetTest {
           offlineFlag("a0"),
           """
           "offline-gone": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""",
-          """
-          "barrier": {"state": "ENABLED", "variants": {"v": 0}, "defaultVariant": "v"}""");
+          FanOutFleet.BARRIER_SEED);
 
   /** The rollout step: 10% to 20%, and a new variant for devices in region eu only. */
-  private static final String ROLLOUT_STEP = document(rolloutFlag(20), regionModeFlag("eu-v2"));
+  private static final String ROLLOUT_STEP =
+      FanOutFleet.document(rolloutFlag(20), regionModeFlag("eu-v2"));
 
   private static String rolloutFlag(int percent) {
     return """
@@ -86,26 +84,6 @@ class FanOutFleetTest {
         .formatted(variant);
   }
 
-  private static String document(String... flags) {
-    return "{\"flags\": {" + String.join(",\n", flags) + "}}";
-  }
-
-  static final String CONFIG =
-      """
-      <fleetflags>
-          <seed-file>%s</seed-file>
-          <device-authentication>allow</device-authentication>
-          <attributes>
-              <user-property>model</user-property>
-              <user-property>region</user-property>
-          </attributes>
-          <operators>
-              <operator><username>ops</username><password-hash>%s</password-hash></operator>
-          </operators>
-          <limits><admin-requests-per-second>100000</admin-requests-per-second></limits>
-      </fleetflags>
-      """;
-
   private EmbeddedBroker broker;
   private FanOutMetrics metrics;
   private FanOutOperator operator;
@@ -116,13 +94,7 @@ class FanOutFleetTest {
 
   @BeforeAll
   void startFleet() {
-    broker =
-        EmbeddedBroker.start(
-            ExtensionSetup.asPackaged()
-                .withConfig(
-                    CONFIG.formatted(
-                        ExtensionSetup.SEED_FILE, ExtensionStartScenarios.OPERATOR_HASH))
-                .withSeedFlags(SEED));
+    broker = EmbeddedBroker.start(FanOutFleet.setup(SEED, ""));
     metrics = new FanOutMetrics(broker);
     operator = FanOutOperator.connect(broker, "ops-fanout");
 
@@ -181,9 +153,9 @@ class FanOutFleetTest {
 
   @Test
   void aRolloutStepReachesExactlyTheDevicesWhoseValueChangedWithOneDeltaEach() {
-    Map<String, Evaluated> before = evaluateAll();
+    Map<String, Evaluated> before = fleet.evaluate(operator);
     for (FanOutDevice d : fleet.devices()) {
-      assertHoldsItsEvaluatedSet(d, before.get(d.clientId()));
+      d.assertHolds(before.get(d.clientId()));
       // The extension evaluates as the test predicts from flagd's rules and the attributes.
       Map<String, String> a = attributes.get(d.clientId());
       Map<String, JsonNode> values = before.get(d.clientId()).values();
@@ -200,12 +172,12 @@ class FanOutFleetTest {
 
     assertEquals(
         List.of("region-mode", "rollout"), strings(answer.get("changed")), answer::toString);
-    Map<String, Evaluated> after = evaluateAll();
+    Map<String, Evaluated> after = fleet.evaluate(operator);
     Map<String, Set<String>> changed = new LinkedHashMap<>();
     Set<String> predictedRollout = new TreeSet<>();
     Set<String> predictedRegion = new TreeSet<>();
     for (FanOutDevice d : fleet.devices()) {
-      Set<String> keys = changedKeys(before.get(d.clientId()), after.get(d.clientId()));
+      Set<String> keys = after.get(d.clientId()).changedSince(before.get(d.clientId()));
       if (!keys.isEmpty()) {
         changed.put(d.clientId(), keys);
       }
@@ -237,7 +209,10 @@ class FanOutFleetTest {
       assertEquals(1, got.size(), () -> d + " should receive one delta: " + got);
       FlagUpdate delta = got.get(0);
       assertFalse(delta.getSnapshot(), () -> d + ": " + delta);
-      assertEquals(keys, keys(delta), () -> d + " should receive only what changed: " + delta);
+      assertEquals(
+          keys,
+          FanOutHeldFlags.keys(delta),
+          () -> d + " should receive only what changed: " + delta);
       assertEquals(0, delta.getRemovedCount(), () -> d + ": " + delta);
       assertEquals(after.get(d.clientId()).revision(), delta.getRevision(), () -> d + ": " + delta);
       if (keys.equals(Set.of("rollout"))) {
@@ -250,12 +225,12 @@ class FanOutFleetTest {
       deltas++;
     }
     assertEquals(changed.size(), deltas);
-    Map<String, Evaluated> settled = evaluateAll();
+    Map<String, Evaluated> settled = fleet.evaluate(operator);
     for (FanOutDevice d : fleet.devices()) {
       assertEquals(
           Set.of(FanOutFleet.BARRIER_FLAG),
-          changedKeys(after.get(d.clientId()), settled.get(d.clientId())));
-      assertHoldsItsEvaluatedSet(d, settled.get(d.clientId()));
+          settled.get(d.clientId()).changedSince(after.get(d.clientId())));
+      d.assertHolds(settled.get(d.clientId()));
     }
 
     // The extension's own count: the step's deltas plus one barrier delta per device.
@@ -288,7 +263,7 @@ class FanOutFleetTest {
     assertEquals(0, nothing.get("devicesAffected").asInt(), nothing::toString);
 
     Evaluated after = operator.evaluate(moved.clientId());
-    assertEquals(Set.of("region-mode"), changedKeys(before, after));
+    assertEquals(Set.of("region-mode"), after.changedSince(before));
     Map<FanOutDevice, List<FlagUpdate>> window = fleet.barrier(mark, operator, metrics);
     for (FanOutDevice d : fleet.devices()) {
       if (d != moved) {
@@ -298,8 +273,8 @@ class FanOutFleetTest {
     List<FlagUpdate> got = window.get(moved);
     assertEquals(1, got.size(), got::toString);
     assertFalse(got.get(0).getSnapshot(), got::toString);
-    assertEquals(Set.of("region-mode"), keys(got.get(0)), got::toString);
-    assertHoldsItsEvaluatedSet(moved, operator.evaluate(moved.clientId()));
+    assertEquals(Set.of("region-mode"), FanOutHeldFlags.keys(got.get(0)), got::toString);
+    moved.assertHolds(operator.evaluate(moved.clientId()));
   }
 
   /**
@@ -317,34 +292,37 @@ class FanOutFleetTest {
         FanOutDevice d3 = FanOutDevice.online(broker, back3)) {
       held5 = d5.held();
       held3 = d3.held();
-      assertHoldsItsEvaluatedSet(d5, operator.evaluate("back-5"));
+      d5.assertHolds(operator.evaluate("back-5"));
     }
     metrics.awaitIndexed(fleet.size() + 1L);
 
     // Three revisions while they are away: a changed value, a new flag, a removed flag.
     operator.apply(
-        document(
+        FanOutFleet.document(
             offlineFlag("a1"),
             """
             "offline-new": {"state": "ENABLED", "variants": {"n": 7}, "defaultVariant": "n"}"""));
-    operator.apply(document(offlineFlag("a2")));
+    operator.apply(FanOutFleet.document(offlineFlag("a2")));
     operator.delete("{\"flags\": [\"offline-gone\"]}");
 
     try (FanOutDevice d5 =
             FanOutDevice.join(
-                FanOutDevice.connect(broker, back5, held5, hex(held5.stateHash())), "back-5");
+                FanOutDevice.connect(broker, back5, held5, FanOutHeldFlags.hex(held5.stateHash())),
+                "back-5");
         FanOutDevice d3 =
             FanOutDevice.join(FanOutDevice.connect(broker, back3, held3, null), "back-3")) {
-      FanOutDevice.join(d3.resync(hex(held3.stateHash())), "back-3 presenting its hash");
+      FanOutDevice.join(
+          d3.resync(FanOutHeldFlags.hex(held3.stateHash())), "back-3 presenting its hash");
       FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
       FanOutDevice.join(d3.subscribe(), "back-3 subscribing");
       for (FanOutDevice d : List.of(d5, d3)) {
         d.awaitReceived(1);
         FlagUpdate delta = d.received().get(0);
         assertFalse(delta.getSnapshot(), () -> d + " should get a delta: " + delta);
-        assertEquals(Set.of("offline-a", "offline-new"), keys(delta), delta::toString);
+        assertEquals(
+            Set.of("offline-a", "offline-new"), FanOutHeldFlags.keys(delta), delta::toString);
         assertEquals(List.of("offline-gone"), delta.getRemovedList(), delta::toString);
-        assertHoldsItsEvaluatedSet(d, operator.evaluate(d.clientId()));
+        d.assertHolds(operator.evaluate(d.clientId()));
       }
 
       // A resync without a hash, or with one the extension does not know: a snapshot.
@@ -355,12 +333,13 @@ class FanOutFleetTest {
           d.awaitReceived(count + 1);
           FlagUpdate snapshot = d.received().get(count);
           assertTrue(snapshot.getSnapshot(), () -> d + " should get a snapshot: " + snapshot);
-          assertHoldsItsEvaluatedSet(d, operator.evaluate(d.clientId()));
+          d.assertHolds(operator.evaluate(d.clientId()));
         }
       }
       // A resync with its current hash: an empty update confirming it.
       int count = d5.receivedCount();
-      FanOutDevice.join(d5.resync(hex(d5.held().stateHash())), "back-5 asking for a resync");
+      FanOutDevice.join(
+          d5.resync(FanOutHeldFlags.hex(d5.held().stateHash())), "back-5 asking for a resync");
       d5.awaitReceived(count + 1);
       assertConfirms(d5, d5.received().get(count));
       held5 = d5.held();
@@ -370,7 +349,8 @@ class FanOutFleetTest {
     // Back with the current hash: a confirmation; with a hash never sent: a snapshot.
     try (FanOutDevice d5 =
         FanOutDevice.join(
-            FanOutDevice.connect(broker, back5, held5, hex(held5.stateHash())), "back-5")) {
+            FanOutDevice.connect(broker, back5, held5, FanOutHeldFlags.hex(held5.stateHash())),
+            "back-5")) {
       FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
       d5.awaitReceived(1);
       assertConfirms(d5, d5.received().get(0));
@@ -382,7 +362,7 @@ class FanOutFleetTest {
       FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
       d5.awaitReceived(1);
       assertTrue(d5.received().get(0).getSnapshot(), () -> d5.received().toString());
-      assertHoldsItsEvaluatedSet(d5, operator.evaluate("back-5"));
+      d5.assertHolds(operator.evaluate("back-5"));
     }
   }
 
@@ -420,43 +400,12 @@ class FanOutFleetTest {
 
   // --- what devices hold, and what changed ------------------------------------------------------
 
-  /**
-   * The device holds exactly the set the extension evaluates for it, and the hash it computes of
-   * what it holds is the one the last update carried and the one the extension states.
-   */
-  private static void assertHoldsItsEvaluatedSet(FanOutDevice d, Evaluated evaluated) {
-    FanOutHeldFlags held = d.held();
-    assertEquals(evaluated.values(), held.values(), () -> d + " holds a stale or wrong set");
-    assertEquals(hex(evaluated.stateHash()), hex(held.stateHash()), () -> d + ": " + held);
-    assertEquals(hex(held.stateHash()), hex(d.receivedHash()), () -> d + ": " + d.received());
-  }
-
   private static void assertConfirms(FanOutDevice d, FlagUpdate update) {
     assertFalse(update.getSnapshot(), update::toString);
     assertEquals(0, update.getFlagsCount(), update::toString);
     assertEquals(0, update.getRemovedCount(), update::toString);
-    assertEquals(hex(d.held().stateHash()), hex(update.getStateHash()));
-  }
-
-  private Map<String, Evaluated> evaluateAll() {
-    Map<String, Evaluated> all = new LinkedHashMap<>();
-    for (FanOutDevice d : fleet.devices()) {
-      all.put(d.clientId(), operator.evaluate(d.clientId()));
-    }
-    return all;
-  }
-
-  /** Keys whose value differs, or that appear or disappear, between two evaluations. */
-  private static Set<String> changedKeys(Evaluated before, Evaluated after) {
-    Set<String> keys = new TreeSet<>();
-    Set<String> all = new TreeSet<>(before.values().keySet());
-    all.addAll(after.values().keySet());
-    for (String key : all) {
-      if (!Objects.equals(before.values().get(key), after.values().get(key))) {
-        keys.add(key);
-      }
-    }
-    return keys;
+    assertEquals(
+        FanOutHeldFlags.hex(d.held().stateHash()), FanOutHeldFlags.hex(update.getStateHash()));
   }
 
   private static Set<String> devicesChanging(Map<String, Set<String>> changed, String flag) {
@@ -464,10 +413,6 @@ class FanOutFleetTest {
         .filter(e -> e.getValue().contains(flag))
         .map(Map.Entry::getKey)
         .collect(Collectors.toCollection(TreeSet::new));
-  }
-
-  private static Set<String> keys(FlagUpdate update) {
-    return update.getFlagsList().stream().map(Flag::getKey).collect(Collectors.toSet());
   }
 
   private static boolean rollout(FanOutDevice d, int percent) {
@@ -496,10 +441,6 @@ class FanOutFleetTest {
         .createObjectNode()
         .set("devices", FanOutOperator.JSON.valueToTree(attributes))
         .toString();
-  }
-
-  static String hex(int hash) {
-    return "%08x".formatted(hash);
   }
 
   private static int varintLength(long value) {

@@ -12,7 +12,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The flags a device holds, kept as a device maker would from the README alone: a snapshot replaces
@@ -108,6 +110,18 @@ final class FanOutHeldFlags {
       }
       case VALUE_NOT_SET -> throw new AssertionError("flag " + flag.getKey() + " has no value");
     };
+  }
+
+  /** A state hash as text: 8 lowercase hex digits. */
+  static String hex(int hash) {
+    return "%08x".formatted(hash);
+  }
+
+  /** The keys of the flags an update sets. */
+  static Set<String> keys(FlagUpdate update) {
+    Set<String> keys = new TreeSet<>();
+    update.getFlagsList().forEach(f -> keys.add(f.getKey()));
+    return keys;
   }
 
   @Override

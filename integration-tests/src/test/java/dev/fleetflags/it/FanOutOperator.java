@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An operator over MQTT 5 request/response: writes flags and registry attributes, and asks the
@@ -74,7 +77,16 @@ final class FanOutOperator implements AutoCloseable {
    * @param values the value of each flag in the device's set
    * @param stateHash the hash of that set
    */
-  record Evaluated(Map<String, JsonNode> values, int stateHash, long revision) {}
+  record Evaluated(Map<String, JsonNode> values, int stateHash, long revision) {
+
+    /** Keys whose value differs from {@code before}, or that appeared or disappeared since. */
+    Set<String> changedSince(Evaluated before) {
+      Set<String> keys = new TreeSet<>(before.values.keySet());
+      keys.addAll(values.keySet());
+      keys.removeIf(key -> Objects.equals(before.values.get(key), values.get(key)));
+      return keys;
+    }
+  }
 
   private JsonNode request(String topic, String payload, String status) {
     String answer =
