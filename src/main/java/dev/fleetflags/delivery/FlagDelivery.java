@@ -9,6 +9,7 @@ import dev.fleetflags.eval.Flag;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
@@ -71,6 +72,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
   /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
   private final AtomicInteger outstanding = new AtomicInteger();
+  /**
+   * Publishes handed to the broker whose outcome is not recorded yet: a fan-out is complete only
+   * when these are done too, or it would end before its last updates are sent and counted.
+   */
+  private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
@@ -85,7 +91,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    this.progress = new FanOutProgress(this::pending, metrics);
+    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
@@ -314,7 +320,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (pending() > 0 || publisher.inFlight() > 0) {
+    while (pending() > 0 || unconfirmed.get() > 0) {
       if (System.nanoTime() > deadline) {
         return false;
       }
@@ -417,22 +423,41 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.sentHash = hash;
       d.sentAttributes = attributes;
     }
-    publisher.publish(d.clientId, payload).whenComplete((taken, failure) -> {
-      if (failure != null) {
-        log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
-        metrics.failed();
-        lost(d, null);
-      } else if (!taken) {
-        lost(d, presented);
-      } else {
-        progress.sent();
-        switch (kind) {
-          case SNAPSHOT -> metrics.snapshot(payload.length);
-          case DELTA -> metrics.delta(payload.length);
-          case CONFIRMATION -> metrics.confirmed(payload.length);
+    unconfirmed.incrementAndGet();
+    CompletableFuture<Boolean> published;
+    try {
+      published = publisher.publish(d.clientId, payload);
+    } catch (InterruptedException e) {
+      unconfirmed.decrementAndGet();
+      throw e;
+    }
+    published.whenComplete((taken, failure) -> {
+      try {
+        recordOutcome(d, presented, kind, payload.length, taken, failure);
+      } finally {
+        if (unconfirmed.decrementAndGet() == 0) {
+          progress.tick(false);
         }
       }
     });
+  }
+
+  private void recordOutcome(DeviceRecord d, @Nullable Integer presented, Kind kind, int bytes,
+      @Nullable Boolean taken, @Nullable Throwable failure) {
+    if (failure != null) {
+      log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      metrics.failed();
+      lost(d, null);
+    } else if (!Boolean.TRUE.equals(taken)) {
+      lost(d, presented);
+    } else {
+      progress.sent();
+      switch (kind) {
+        case SNAPSHOT -> metrics.snapshot(bytes);
+        case DELTA -> metrics.delta(bytes);
+        case CONFIRMATION -> metrics.confirmed(bytes);
+      }
+    }
   }
 
   private enum Kind { SNAPSHOT, DELTA, CONFIRMATION }

@@ -79,6 +79,28 @@ class FanOutTest {
     }
   }
 
+  /** Records the fan-outs delivery reports as complete: the updates each sent. */
+  static final class FanOuts implements DeliveryMetrics {
+    final List<Long> completed = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void snapshot(int bytes) {}
+
+    @Override
+    public void delta(int bytes) {}
+
+    @Override
+    public void confirmed(int bytes) {}
+
+    @Override
+    public void failed() {}
+
+    @Override
+    public void fanOutCompleted(long nanos, long messages) {
+      completed.add(messages);
+    }
+  }
+
   private static FlagSet compile(String json) throws Exception {
     return new FlagSetCompiler(Limits.DEFAULT).compile(json.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
   }
@@ -95,6 +117,7 @@ class FanOutTest {
 
   private final List<FlagDelivery> opened = new ArrayList<>();
   private final Devices devices = new Devices();
+  private final FanOuts fanOuts = new FanOuts();
   private final Map<String, Map<String, Object>> registry = new ConcurrentHashMap<>();
   private LiveFlags live;
 
@@ -107,7 +130,7 @@ class FanOutTest {
     live = new LiveFlags(new FlagSetRevision(1, initial, Map.of()));
     FlagDelivery d = new FlagDelivery(live, new DeviceContexts(id -> registry.getOrDefault(id, Map.of()), Set.of()),
         new FlagUpdates(false), devices, new FlagDelivery.Settings(1, maxInFlight, 0, 8, 1000, Duration.ofSeconds(60)),
-        DeliveryMetrics.NONE);
+        fanOuts);
     live.addListener(d);
     opened.add(d);
     return d;
@@ -164,6 +187,29 @@ class FanOutTest {
     }
     assertEquals(predicted, messaged);
     assertTrue(predicted > 10 && predicted < 80, "about 10% of 400 devices: " + predicted);
+  }
+
+  /**
+   * The queue drains before the broker has taken the last updates; the fan-out (its log line and
+   * fleetflags.fanout.* metrics) ends only when they are taken, and counts every one.
+   */
+  @Test
+  void aFanOutCompletesWhenItsLastUpdateIsTakenAndCountsThemAll() throws Exception {
+    FlagDelivery delivery = start(compile(rollout(10, "")), 1000);
+    connectAll(delivery, 400);
+    devices.hold = true;
+    int affected = change(2, compile(rollout(20, "")), Set.of("ota"), Set.of(), Set.of());
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (delivery.pending() > 0 || devices.held.size() < affected) {
+      assertTrue(System.nanoTime() < deadline, "every affected device is worked on");
+      Thread.sleep(2);
+    }
+    assertEquals(affected, devices.held.size());
+    assertEquals(List.of(), fanOuts.completed, "not complete while its updates wait at the broker");
+
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    assertEquals(List.of((long) affected), fanOuts.completed);
   }
 
   @Test

@@ -167,6 +167,7 @@ class FanOutFleetTest {
     Map<FanOutDevice, Integer> mark = fleet.mark();
     long deltasBefore = metrics.counter("fleetflags.deltas.sent");
     long fanOutsBefore = metrics.timerCount("fleetflags.fanout.duration");
+    long fanOutMessagesBefore = metrics.counter("fleetflags.fanout.messages");
 
     JsonNode answer = operator.apply(ROLLOUT_STEP);
 
@@ -237,7 +238,12 @@ class FanOutFleetTest {
     long expectedDeltas = deltasBefore + deltas + fleet.size();
     metrics.awaitCounter("fleetflags.deltas.sent", expectedDeltas);
     assertEquals(expectedDeltas, metrics.counter("fleetflags.deltas.sent"));
-    assertTrue(metrics.timerCount("fleetflags.fanout.duration") > fanOutsBefore);
+    // Two fan-outs completed (the step's and the barrier's), counting every update they sent.
+    metrics.awaitTimerCount("fleetflags.fanout.duration", fanOutsBefore + 2);
+    assertEquals(fanOutsBefore + 2, metrics.timerCount("fleetflags.fanout.duration"));
+    assertEquals(
+        fanOutMessagesBefore + deltas + fleet.size(),
+        metrics.counter("fleetflags.fanout.messages"));
   }
 
   @Test

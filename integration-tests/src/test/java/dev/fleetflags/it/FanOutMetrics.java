@@ -70,6 +70,13 @@ final class FanOutMetrics {
         () -> name + " to reach " + value + " (" + counter(name) + ")");
   }
 
+  /** Waits until a timer has counted {@code count} events. */
+  void awaitTimerCount(String name, long count) {
+    await(
+        () -> timerCount(name) >= count,
+        () -> name + " to count " + count + " (" + timerCount(name) + ")");
+  }
+
   private <T extends Metric> T metric(String name, Class<T> type) {
     Metric metric = registry.getMetrics().get(name);
     if (!type.isInstance(metric)) {
