@@ -6,6 +6,7 @@ import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
+import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -230,34 +231,38 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         continue; // refreshed above; its sync covers this change too
       }
       DeviceContext attributes;
+      boolean holdsBefore;
       synchronized (d) {
         if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
           continue;
         }
-        if (d.hasWork()) {
-          affected++; // already queued: this change merges into the update it will get
-          continue;
-        }
         attributes = d.attributes;
-        if (d.sentRevision != before || attributes == null || d.sentAttributes != attributes) {
-          d.wantSync = true;
+        holdsBefore = !d.hasWork() && d.sentRevision == before && attributes != null
+            && d.sentAttributes == attributes;
+        if (!holdsBefore && !d.hasWork()) {
+          d.wantSync = true; // behind: its sync covers this change too
           enqueue(d);
-          affected++;
-          continue;
         }
       }
-      boolean hit = !plan.isEmpty() && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      // Also for devices already queued, which this change merges into: the operator is told how
+      // many devices the change itself alters, not how many happen to be waiting.
+      boolean hit = attributes != null && !plan.isEmpty()
+          && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      if (hit) {
+        affected++;
+      }
+      if (!holdsBefore) {
+        continue;
+      }
       synchronized (d) {
         if (d.hasWork() || d.sentRevision != before || d.sentAttributes != attributes) {
           if (!d.hasWork() && d.sentRevision != after && d.subscribed) {
             d.wantSync = true;
             enqueue(d);
           }
-          affected++;
         } else if (hit) {
           d.wantSync = true;
           enqueue(d);
-          affected++;
         } else {
           d.sentRevision = after; // nothing it holds changed
         }
@@ -267,7 +272,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return affected;
   }
 
-  /** Rebuilds a device's context after its registry attributes changed; true if its set changes. */
+  /** Rebuilds a device's context after its registry attributes changed; true if they alter its set. */
   private boolean refreshContext(DeviceRecord d, FlagSetRevision after) {
     synchronized (d) {
       DeviceContext old = d.attributes;
@@ -282,7 +287,10 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       d.wantSync = true;
       enqueue(d);
-      return after.flagSet().evaluate(fresh.withTargetingKey(d.clientId)).stateHash() != d.sentHash;
+      // Whether the attributes alter its flags; an update it waits for anyway does not count.
+      FlagSet flags = after.flagSet();
+      return flags.evaluate(fresh.withTargetingKey(d.clientId)).stateHash()
+          != flags.evaluate(old.withTargetingKey(d.clientId)).stateHash();
     }
   }
 

@@ -240,6 +240,40 @@ class FanOutTest {
     }
   }
 
+  /**
+   * devicesAffected counts the devices whose flags a change alters, also among devices still
+   * queued for an earlier change: those are updated anyway, but not because of this change.
+   */
+  @Test
+  void devicesStillQueuedCountAsAffectedOnlyWhenTheChangeAltersTheirFlags() throws Exception {
+    String promo = ",\"promo\": {\"state\": \"ENABLED\", \"variants\": {\"a\": \"A\", \"b\": \"B\"}, \"defaultVariant\": \"%s\"}";
+    FlagSet a = compile(rollout(0, promo.formatted("a")));
+    FlagSet b = compile(rollout(0, promo.formatted("b")));
+    // tier's gold variant gets another value: only devices on plan gold see a difference
+    FlagSet platinum = compile(rollout(0, promo.formatted("b")).replace("\"gold\": \"gold\"", "\"gold\": \"platinum\""));
+    registry.put("dev-7", Map.of("plan", "gold"));
+    FlagDelivery delivery = start(a, 1);
+    connectAll(delivery, 20);
+
+    devices.hold = true; // the first delta stays in flight: the other devices stay queued
+    assertEquals(20, change(2, b, Set.of("promo"), Set.of(), Set.of()));
+    assertEquals(1, change(3, platinum, Set.of("tier"), Set.of(), Set.of()), "dev-7 alone");
+    registry.put("dev-9", Map.of("colour", "red"));
+    assertEquals(0, change(4, platinum, Set.of(), Set.of(), Set.of("dev-9")), "no flag reads colour");
+    registry.put("dev-11", Map.of("plan", "gold"));
+    assertEquals(1, change(5, platinum, Set.of(), Set.of(), Set.of("dev-11")));
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    for (int i = 0; i < 20; i++) {
+      String id = "dev-" + i;
+      assertEquals("B", devices.state(id).get("promo"), id);
+      assertEquals(i == 7 || i == 11 ? "platinum" : "basic", devices.state(id).get("tier"), id);
+    }
+  }
+
   @Test
   void registryChangeReevaluatesThatDeviceOnly() throws Exception {
     FlagSet set = compile(rollout(0, ""));
