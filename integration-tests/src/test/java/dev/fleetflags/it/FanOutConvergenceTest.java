@@ -130,7 +130,9 @@ class FanOutConvergenceTest {
     long deltasBefore = metrics.counter("fleetflags.deltas.sent");
     JsonNode a = operator.apply(FanOutFleet.document(modeFlag(flag, first)));
     assertEquals(DEVICES, a.get("devicesAffected").asInt(), a::toString);
-    operator.apply(FanOutFleet.document(modeFlag(flag, second)));
+    JsonNode b = operator.apply(FanOutFleet.document(modeFlag(flag, second)));
+    // B alters every device's value, whether A reached it yet or it still waits (then merged).
+    assertEquals(DEVICES, b.get("devicesAffected").asInt(), b::toString);
     // Devices that had received nothing of A when B's answer came: B was planned before them.
     int waiting = 0;
     for (Map.Entry<FanOutDevice, Integer> m : mark.entrySet()) {
