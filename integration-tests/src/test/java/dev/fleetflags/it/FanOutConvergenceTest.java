@@ -66,16 +66,11 @@ class FanOutConvergenceTest {
   }
 
   @AfterAll
+  @SuppressWarnings("try") // closing is all: devices, then the operator, then the broker
   void stopFleet() {
-    if (fleet != null) {
-      fleet.close();
-    }
-    if (operator != null) {
-      operator.close();
-    }
-    if (broker != null) {
-      broker.close();
-    }
+    try (EmbeddedBroker b = broker;
+        FanOutOperator o = operator;
+        FanOutFleet f = fleet) {}
   }
 
   /** A then B on the same flag: each device gets A then B, or one delta with B alone. */

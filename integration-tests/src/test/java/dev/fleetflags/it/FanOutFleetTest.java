@@ -133,16 +133,11 @@ class FanOutFleetTest {
   }
 
   @AfterAll
+  @SuppressWarnings("try") // closing is all: devices, then the operator, then the broker
   void stopFleet() {
-    if (fleet != null) {
-      fleet.close();
-    }
-    if (operator != null) {
-      operator.close();
-    }
-    if (broker != null) {
-      broker.close();
-    }
+    try (EmbeddedBroker b = broker;
+        FanOutOperator o = operator;
+        FanOutFleet f = fleet) {}
   }
 
   /**
