@@ -213,6 +213,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public int onChange(FlagChange change) {
     history.add(change.after());
+    long after = change.after().revision();
+    progress.planning(after);
+    int affected = 0;
+    try {
+      affected = plan(change);
+    } finally {
+      progress.planned(after, affected, devices.size());
+    }
+    return affected;
+  }
+
+  /** Queues the devices a change affects, marks the others current; returns how many it affects. */
+  private int plan(FlagChange change) {
     long before = change.before().revision();
     long after = change.after().revision();
     long now = System.currentTimeMillis() / 1000;
@@ -268,7 +281,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         }
       }
     }
-    progress.planned(after, affected, devices.size());
     return affected;
   }
 
