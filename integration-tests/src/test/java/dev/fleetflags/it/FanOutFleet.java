@@ -106,12 +106,15 @@ final class FanOutFleet implements AutoCloseable {
    * Ends a counting window: waits until the extension has handed every update to the broker, then
    * changes {@link #BARRIER_FLAG} for everyone and waits until every device has it. The broker
    * keeps a device's messages in order, so whatever was published to it before has then arrived.
+   * Returns once the barrier's fan-out is complete too, so the next change starts a fan-out of its
+   * own.
    *
    * @return per device, the updates it received after {@code mark} and before the barrier's
    */
   Map<FanOutDevice, List<FlagUpdate>> barrier(
       Map<FanOutDevice, Integer> mark, FanOutOperator operator, FanOutMetrics metrics) {
     metrics.awaitIdle();
+    long fanOuts = metrics.timerCount("fleetflags.fanout.duration");
     long value = ++barrier + 1_000_000;
     operator.apply(document(barrierFlag(value)));
     Map<FanOutDevice, List<FlagUpdate>> window = new LinkedHashMap<>();
@@ -130,6 +133,7 @@ final class FanOutFleet implements AutoCloseable {
       assertEquals(0, barrierUpdate.getRemovedCount(), () -> d + ": " + barrierUpdate);
       window.put(d, received.subList(mark.getOrDefault(d, 0), end));
     }
+    metrics.awaitTimerCount("fleetflags.fanout.duration", fanOuts + 1);
     return window;
   }
 
