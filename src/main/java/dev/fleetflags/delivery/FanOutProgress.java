@@ -18,6 +18,8 @@ final class FanOutProgress {
   private final DeliveryMetrics metrics;
   private final AtomicLong sent = new AtomicLong();
   private boolean active;
+  /** A change is being planned: devices it queues may be sent before it knows how many. */
+  private boolean planning;
   private long startNanos;
   private long planned;
   private long revision;
@@ -29,10 +31,11 @@ final class FanOutProgress {
     this.metrics = metrics;
   }
 
-  synchronized void planned(long revision, int devices, int indexed) {
-    if (devices == 0) {
-      return;
-    }
+  /**
+   * A change is about to be planned. Workers start on the devices it queues at once, so the
+   * fan-out starts here: what they send counts, and it cannot end before {@link #planned}.
+   */
+  synchronized void planning(long revision) {
     if (!active) {
       active = true;
       startNanos = System.nanoTime();
@@ -40,11 +43,25 @@ final class FanOutProgress {
       planned = 0;
       sent.set(0);
       lastSent = 0;
+      this.revision = revision;
     }
-    planned += devices;
-    this.revision = revision;
-    log.info("Fan-out of revision {}: {} of {} indexed devices affected; {} planned in this fan-out",
-        revision, devices, indexed, planned);
+    planning = true;
+  }
+
+  /** The change is planned: {@code devices} of {@code indexed} are affected. */
+  synchronized void planned(long revision, int devices, int indexed) {
+    planning = false;
+    if (planned + devices == 0) {
+      active = false; // nothing to fan out
+      return;
+    }
+    if (devices > 0) {
+      planned += devices;
+      this.revision = revision;
+      log.info("Fan-out of revision {}: {} of {} indexed devices affected; {} planned in this fan-out",
+          revision, devices, indexed, planned);
+    }
+    tick(false); // its updates may all be out already
   }
 
   void sent() {
@@ -53,7 +70,7 @@ final class FanOutProgress {
 
   /** Called periodically and when the queue drains. */
   synchronized void tick(boolean log) {
-    if (!active) {
+    if (!active || planning) {
       return;
     }
     long now = System.nanoTime();

@@ -6,9 +6,11 @@ import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
+import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
@@ -71,6 +73,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
   /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
   private final AtomicInteger outstanding = new AtomicInteger();
+  /**
+   * Publishes handed to the broker whose outcome is not recorded yet: a fan-out is complete only
+   * when these are done too, or it would end before its last updates are sent and counted.
+   */
+  private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
@@ -85,7 +92,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    this.progress = new FanOutProgress(this::pending, metrics);
+    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
@@ -206,6 +213,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public int onChange(FlagChange change) {
     history.add(change.after());
+    long after = change.after().revision();
+    progress.planning(after);
+    int affected = 0;
+    try {
+      affected = plan(change);
+    } finally {
+      progress.planned(after, affected, devices.size());
+    }
+    return affected;
+  }
+
+  /** Queues the devices a change affects, marks the others current; returns how many it affects. */
+  private int plan(FlagChange change) {
     long before = change.before().revision();
     long after = change.after().revision();
     long now = System.currentTimeMillis() / 1000;
@@ -224,44 +244,47 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         continue; // refreshed above; its sync covers this change too
       }
       DeviceContext attributes;
+      boolean holdsBefore;
       synchronized (d) {
         if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
           continue;
         }
-        if (d.hasWork()) {
-          affected++; // already queued: this change merges into the update it will get
-          continue;
-        }
         attributes = d.attributes;
-        if (d.sentRevision != before || attributes == null || d.sentAttributes != attributes) {
-          d.wantSync = true;
+        holdsBefore = !d.hasWork() && d.sentRevision == before && attributes != null
+            && d.sentAttributes == attributes;
+        if (!holdsBefore && !d.hasWork()) {
+          d.wantSync = true; // behind: its sync covers this change too
           enqueue(d);
-          affected++;
-          continue;
         }
       }
-      boolean hit = !plan.isEmpty() && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      // Also for devices already queued, which this change merges into: the operator is told how
+      // many devices the change itself alters, not how many happen to be waiting.
+      boolean hit = attributes != null && !plan.isEmpty()
+          && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      if (hit) {
+        affected++;
+      }
+      if (!holdsBefore) {
+        continue;
+      }
       synchronized (d) {
         if (d.hasWork() || d.sentRevision != before || d.sentAttributes != attributes) {
           if (!d.hasWork() && d.sentRevision != after && d.subscribed) {
             d.wantSync = true;
             enqueue(d);
           }
-          affected++;
         } else if (hit) {
           d.wantSync = true;
           enqueue(d);
-          affected++;
         } else {
           d.sentRevision = after; // nothing it holds changed
         }
       }
     }
-    progress.planned(after, affected, devices.size());
     return affected;
   }
 
-  /** Rebuilds a device's context after its registry attributes changed; true if its set changes. */
+  /** Rebuilds a device's context after its registry attributes changed; true if they alter its set. */
   private boolean refreshContext(DeviceRecord d, FlagSetRevision after) {
     synchronized (d) {
       DeviceContext old = d.attributes;
@@ -276,7 +299,10 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       d.wantSync = true;
       enqueue(d);
-      return after.flagSet().evaluate(fresh.withTargetingKey(d.clientId)).stateHash() != d.sentHash;
+      // Whether the attributes alter its flags; an update it waits for anyway does not count.
+      FlagSet flags = after.flagSet();
+      return flags.evaluate(fresh.withTargetingKey(d.clientId)).stateHash()
+          != flags.evaluate(old.withTargetingKey(d.clientId)).stateHash();
     }
   }
 
@@ -314,7 +340,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (pending() > 0 || publisher.inFlight() > 0) {
+    while (pending() > 0 || unconfirmed.get() > 0) {
       if (System.nanoTime() > deadline) {
         return false;
       }
@@ -417,22 +443,41 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.sentHash = hash;
       d.sentAttributes = attributes;
     }
-    publisher.publish(d.clientId, payload).whenComplete((taken, failure) -> {
-      if (failure != null) {
-        log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
-        metrics.failed();
-        lost(d, null);
-      } else if (!taken) {
-        lost(d, presented);
-      } else {
-        progress.sent();
-        switch (kind) {
-          case SNAPSHOT -> metrics.snapshot(payload.length);
-          case DELTA -> metrics.delta(payload.length);
-          case CONFIRMATION -> metrics.confirmed(payload.length);
+    unconfirmed.incrementAndGet();
+    CompletableFuture<Boolean> published;
+    try {
+      published = publisher.publish(d.clientId, payload);
+    } catch (InterruptedException e) {
+      unconfirmed.decrementAndGet();
+      throw e;
+    }
+    published.whenComplete((taken, failure) -> {
+      try {
+        recordOutcome(d, presented, kind, payload.length, taken, failure);
+      } finally {
+        if (unconfirmed.decrementAndGet() == 0) {
+          progress.tick(false);
         }
       }
     });
+  }
+
+  private void recordOutcome(DeviceRecord d, @Nullable Integer presented, Kind kind, int bytes,
+      @Nullable Boolean taken, @Nullable Throwable failure) {
+    if (failure != null) {
+      log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      metrics.failed();
+      lost(d, null);
+    } else if (!Boolean.TRUE.equals(taken)) {
+      lost(d, presented);
+    } else {
+      progress.sent();
+      switch (kind) {
+        case SNAPSHOT -> metrics.snapshot(bytes);
+        case DELTA -> metrics.delta(bytes);
+        case CONFIRMATION -> metrics.confirmed(bytes);
+      }
+    }
   }
 
   private enum Kind { SNAPSHOT, DELTA, CONFIRMATION }

@@ -79,6 +79,28 @@ class FanOutTest {
     }
   }
 
+  /** Records the fan-outs delivery reports as complete: the updates each sent. */
+  static final class FanOuts implements DeliveryMetrics {
+    final List<Long> completed = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void snapshot(int bytes) {}
+
+    @Override
+    public void delta(int bytes) {}
+
+    @Override
+    public void confirmed(int bytes) {}
+
+    @Override
+    public void failed() {}
+
+    @Override
+    public void fanOutCompleted(long nanos, long messages) {
+      completed.add(messages);
+    }
+  }
+
   private static FlagSet compile(String json) throws Exception {
     return new FlagSetCompiler(Limits.DEFAULT).compile(json.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
   }
@@ -95,6 +117,7 @@ class FanOutTest {
 
   private final List<FlagDelivery> opened = new ArrayList<>();
   private final Devices devices = new Devices();
+  private final FanOuts fanOuts = new FanOuts();
   private final Map<String, Map<String, Object>> registry = new ConcurrentHashMap<>();
   private LiveFlags live;
 
@@ -107,7 +130,7 @@ class FanOutTest {
     live = new LiveFlags(new FlagSetRevision(1, initial, Map.of()));
     FlagDelivery d = new FlagDelivery(live, new DeviceContexts(id -> registry.getOrDefault(id, Map.of()), Set.of()),
         new FlagUpdates(false), devices, new FlagDelivery.Settings(1, maxInFlight, 0, 8, 1000, Duration.ofSeconds(60)),
-        DeliveryMetrics.NONE);
+        fanOuts);
     live.addListener(d);
     opened.add(d);
     return d;
@@ -166,6 +189,29 @@ class FanOutTest {
     assertTrue(predicted > 10 && predicted < 80, "about 10% of 400 devices: " + predicted);
   }
 
+  /**
+   * The queue drains before the broker has taken the last updates; the fan-out (its log line and
+   * fleetflags.fanout.* metrics) ends only when they are taken, and counts every one.
+   */
+  @Test
+  void aFanOutCompletesWhenItsLastUpdateIsTakenAndCountsThemAll() throws Exception {
+    FlagDelivery delivery = start(compile(rollout(10, "")), 1000);
+    connectAll(delivery, 400);
+    devices.hold = true;
+    int affected = change(2, compile(rollout(20, "")), Set.of("ota"), Set.of(), Set.of());
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (delivery.pending() > 0 || devices.held.size() < affected) {
+      assertTrue(System.nanoTime() < deadline, "every affected device is worked on");
+      Thread.sleep(2);
+    }
+    assertEquals(affected, devices.held.size());
+    assertEquals(List.of(), fanOuts.completed, "not complete while its updates wait at the broker");
+
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    assertEquals(List.of((long) affected), fanOuts.completed);
+  }
+
   @Test
   void changesWhileADeviceIsQueuedMergeIntoOneMessageWithTheNetResult() throws Exception {
     String gold = ",\"promo\": {\"state\": \"ENABLED\", \"variants\": {\"a\": \"A\", \"b\": \"B\", \"c\": \"C\"}, \"defaultVariant\": \"%s\"}";
@@ -191,6 +237,40 @@ class FanOutTest {
       assertEquals(back.evaluate(DeviceContext.of(id)).stateHash(),
           devices.received.get(id).get(devices.messages(id) - 1).getStateHash());
       assertTrue(devices.messages(id) <= 3, id + " got no stale intermediate updates: " + devices.received.get(id));
+    }
+  }
+
+  /**
+   * devicesAffected counts the devices whose flags a change alters, also among devices still
+   * queued for an earlier change: those are updated anyway, but not because of this change.
+   */
+  @Test
+  void devicesStillQueuedCountAsAffectedOnlyWhenTheChangeAltersTheirFlags() throws Exception {
+    String promo = ",\"promo\": {\"state\": \"ENABLED\", \"variants\": {\"a\": \"A\", \"b\": \"B\"}, \"defaultVariant\": \"%s\"}";
+    FlagSet a = compile(rollout(0, promo.formatted("a")));
+    FlagSet b = compile(rollout(0, promo.formatted("b")));
+    // tier's gold variant gets another value: only devices on plan gold see a difference
+    FlagSet platinum = compile(rollout(0, promo.formatted("b")).replace("\"gold\": \"gold\"", "\"gold\": \"platinum\""));
+    registry.put("dev-7", Map.of("plan", "gold"));
+    FlagDelivery delivery = start(a, 1);
+    connectAll(delivery, 20);
+
+    devices.hold = true; // the first delta stays in flight: the other devices stay queued
+    assertEquals(20, change(2, b, Set.of("promo"), Set.of(), Set.of()));
+    assertEquals(1, change(3, platinum, Set.of("tier"), Set.of(), Set.of()), "dev-7 alone");
+    registry.put("dev-9", Map.of("colour", "red"));
+    assertEquals(0, change(4, platinum, Set.of(), Set.of(), Set.of("dev-9")), "no flag reads colour");
+    registry.put("dev-11", Map.of("plan", "gold"));
+    assertEquals(1, change(5, platinum, Set.of(), Set.of(), Set.of("dev-11")));
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+    devices.release();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    for (int i = 0; i < 20; i++) {
+      String id = "dev-" + i;
+      assertEquals("B", devices.state(id).get("promo"), id);
+      assertEquals(i == 7 || i == 11 ? "platinum" : "basic", devices.state(id).get("tier"), id);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.fleetflags.it;
 
+import com.codahale.metrics.MetricRegistry;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -196,6 +197,17 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The running broker's MetricRegistry, the one extensions register their metrics in (FleetFlags'
+   * are named {@code fleetflags.*}).
+   */
+  public MetricRegistry metricRegistry() {
+    if (hivemq == null) {
+      throw new IllegalStateException("the broker is not running");
+    }
+    return hivemq.getMetricRegistry();
   }
 
   public Path root() {
