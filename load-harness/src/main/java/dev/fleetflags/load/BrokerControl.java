@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fleetflags.it.Mqtt5Device;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
@@ -45,10 +46,23 @@ final class BrokerControl {
     return answer.path("successful").asLong(-1);
   }
 
-  /** The broker JVM's heap in use after three full GCs. */
-  long heapAfterGc() {
-    return control(ControlExtension.STATUS, JSON.createObjectNode().put("gc", true))
-        .get("heapUsed").asLong();
+  /**
+   * From now on the broker follows each SUBACK with one message of {@code size} zero bytes to the
+   * client's topic of the template, through its PublishService; 0 stops it.
+   */
+  void firstMessage(String topicTemplate, int size) {
+    control(ControlExtension.FIRST_MESSAGE,
+        JSON.createObjectNode().put("topic", topicTemplate).put("size", size));
+  }
+
+  /**
+   * The broker JVM's heap in use after three full GCs; the live objects by class go to the file
+   * (the broker's own JVM writes it).
+   */
+  long heapAfterGc(Path histogram) {
+    ObjectNode request = JSON.createObjectNode().put("gc", true);
+    request.put("histogram", histogram.toAbsolutePath().toString());
+    return control(ControlExtension.STATUS, request).get("heapUsed").asLong();
   }
 
   /** The broker's connections and FleetFlags' metrics ({@code fleetflags.*}) now. */

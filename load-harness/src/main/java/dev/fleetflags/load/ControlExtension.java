@@ -14,6 +14,8 @@ import com.hivemq.extension.sdk.api.events.client.parameters.ConnectionStartInpu
 import com.hivemq.extension.sdk.api.events.client.parameters.DisconnectEventInput;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundOutput;
+import com.hivemq.extension.sdk.api.interceptor.suback.parameter.SubackOutboundInput;
+import com.hivemq.extension.sdk.api.interceptor.suback.parameter.SubackOutboundOutput;
 import com.hivemq.extension.sdk.api.packets.auth.DefaultAuthorizationBehaviour;
 import com.hivemq.extension.sdk.api.packets.general.Qos;
 import com.hivemq.extension.sdk.api.packets.publish.PublishPacket;
@@ -27,6 +29,10 @@ import com.hivemq.extension.sdk.api.services.publish.PublishService;
 import com.hivemq.extension.sdk.api.services.publish.PublishToClientResult;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +40,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -42,7 +50,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The harness's hand inside the broker's JVM (an {@code EmbeddedExtension}, beside FleetFlags):
  * on an MQTT 5 request to {@value #BASELINE} it publishes through the broker's own PublishService
- * the bare baseline FleetFlags is measured against; on {@value #STATUS} it answers the broker's
+ * the bare baseline FleetFlags is measured against, and on {@value #FIRST_MESSAGE} it follows
+ * every SUBACK with a message of its own; on {@value #STATUS} it answers the broker's
  * heap (after full GCs, if asked) and FleetFlags' metrics. Answers go to the request's response
  * topic with its correlation data. Requests are worked off one at a time on a thread of its own,
  * never on the broker's.
@@ -60,10 +69,23 @@ final class ControlExtension implements ExtensionMain {
   static final String BASELINE = PREFIX + "baseline";
 
   /**
-   * {@code {"gc": true}} or {@code {}}: heap used (after three full GCs if asked), connections open,
-   * FleetFlags' metrics.
+   * {@code {"gc": true, "histogram": "<file>"}} or {@code {}}: heap used (after three full GCs if
+   * asked), connections open, FleetFlags' metrics; the live objects by class into the file, if
+   * named.
    */
   static final String STATUS = PREFIX + "status";
+
+  /**
+   * {@code {"topic": "plain/{clientId}", "size": 840}}: from now on, after each SUBACK, publish one
+   * QoS 1 message of {@code size} zero bytes to the client's topic (what a first message costs the
+   * broker itself, as FleetFlags' first flag set follows the SUBACK); size 0 stops it.
+   */
+  static final String FIRST_MESSAGE = PREFIX + "first-message";
+
+  /** A SUBACK can be seen a moment before the topic tree has the subscription (as FleetFlags finds). */
+  private static final int NOT_SUBSCRIBED_RETRIES = 5;
+
+  private static final long RETRY_MILLIS = 20;
 
   private static final Logger log = LoggerFactory.getLogger(ControlExtension.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -71,13 +93,12 @@ final class ControlExtension implements ExtensionMain {
   private final boolean admitEveryone;
   /** Connections that started and have not ended: the broker has processed every DISCONNECT. */
   private final AtomicInteger connected = new AtomicInteger();
-  private final ExecutorService worker =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "load-control");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> daemon(r, "load-control"));
+  private final ScheduledExecutorService publisher =
+      Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "load-control-first-message"));
+  private volatile @Nullable FirstMessage firstMessage;
+
+  private record FirstMessage(String topic, int size) {}
 
   /**
    * @param admitEveryone whether to let every client in: for the broker without FleetFlags, which
@@ -90,7 +111,11 @@ final class ControlExtension implements ExtensionMain {
   @Override
   public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
     Services.initializerRegistry()
-        .setClientInitializer((in, context) -> context.addPublishInboundInterceptor(this::onPublish));
+        .setClientInitializer(
+            (in, context) -> {
+              context.addPublishInboundInterceptor(this::onPublish);
+              context.addSubackOutboundInterceptor(this::onSuback);
+            });
     Services.eventRegistry()
         .setClientLifecycleEventListener(
             in ->
@@ -121,6 +146,41 @@ final class ControlExtension implements ExtensionMain {
   @Override
   public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
     worker.shutdownNow();
+    publisher.shutdownNow();
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  private void onSuback(SubackOutboundInput input, SubackOutboundOutput output) {
+    FirstMessage message = firstMessage;
+    if (message != null) {
+      String clientId = input.getClientInformation().getClientId();
+      publisher.execute(() -> publishFirst(clientId, message, 0));
+    }
+  }
+
+  private void publishFirst(String clientId, FirstMessage message, int attempt) {
+    var publish =
+        Builders.publish()
+            .topic(message.topic().replace("{clientId}", clientId))
+            .qos(Qos.AT_LEAST_ONCE)
+            .payload(ByteBuffer.wrap(new byte[message.size()]))
+            .build();
+    Services.publishService()
+        .publishToClient(publish, clientId)
+        .thenAccept(
+            result -> {
+              if (result == PublishToClientResult.NOT_SUBSCRIBED && attempt < NOT_SUBSCRIBED_RETRIES) {
+                publisher.schedule(
+                    () -> publishFirst(clientId, message, attempt + 1),
+                    RETRY_MILLIS,
+                    TimeUnit.MILLISECONDS);
+              }
+            });
   }
 
   private void onPublish(PublishInboundInput input, PublishInboundOutput output) {
@@ -142,7 +202,8 @@ final class ControlExtension implements ExtensionMain {
             answer =
                 switch (topic) {
                   case BASELINE -> baseline(request);
-                  case STATUS -> status(request.path("gc").asBoolean(false)).put("connected", connected.get());
+                  case STATUS -> status(request).put("connected", connected.get());
+                  case FIRST_MESSAGE -> firstMessage(request);
                   default -> JSON.createObjectNode().put("error", "unknown topic " + topic);
                 };
           } catch (IOException | RuntimeException e) {
@@ -153,6 +214,12 @@ final class ControlExtension implements ExtensionMain {
             answer(clientId, responseTopic, correlation, answer);
           }
         });
+  }
+
+  private ObjectNode firstMessage(JsonNode request) {
+    int size = request.path("size").asInt();
+    firstMessage = size > 0 ? new FirstMessage(request.get("topic").asText(), size) : null;
+    return JSON.createObjectNode();
   }
 
   private ObjectNode baseline(JsonNode request) {
@@ -175,13 +242,16 @@ final class ControlExtension implements ExtensionMain {
     return JSON.createObjectNode().put("published", results.size()).put("successful", taken);
   }
 
-  private static ObjectNode status(boolean gc) {
-    if (gc) {
+  private static ObjectNode status(JsonNode request) throws IOException {
+    if (request.path("gc").asBoolean(false)) {
       for (int i = 0; i < 3; i++) {
         System.gc();
       }
     }
     ObjectNode answer = JSON.createObjectNode();
+    if (request.hasNonNull("histogram")) {
+      Files.writeString(Path.of(request.get("histogram").asText()), classHistogram());
+    }
     answer.put("heapUsed", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     ObjectNode metrics = answer.putObject("metrics");
     for (Map.Entry<String, Metric> m : Services.metricRegistry().getMetrics().entrySet()) {
@@ -195,6 +265,17 @@ final class ControlExtension implements ExtensionMain {
       }
     }
     return answer;
+  }
+
+  /** What {@code jcmd <pid> GC.class_histogram} prints: live objects by class, after a full GC. */
+  private static String classHistogram() {
+    try {
+      return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+          new Object[] {new String[0]}, new String[] {String[].class.getName()});
+    } catch (JMException e) {
+      return "no class histogram: " + e;
+    }
   }
 
   private static void answer(

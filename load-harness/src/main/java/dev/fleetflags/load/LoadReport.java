@@ -28,11 +28,17 @@ final class LoadReport {
         r.devices(), times(f.fleetFlags()), r.devices(), r.bytes().delta(), times(f.bare()),
         f.ratio()));
     LoadResults.Timing c = r.connect();
+    LoadResults.Timing m = r.connectFirstMessage();
     out.append(String.format(Locale.ROOT,
         "| 2 | connect + subscribe %,d devices | with first flag set: %s (%,.0f/s) | subscribe to a"
             + " topic FleetFlags does not serve: %s (%,.0f/s) | **%.2f** of the bare rate | ≥ 0.9 |%n",
         r.devices(), times(c.fleetFlags()), rate(r.devices(), c.fleetFlags()), times(c.bare()),
         rate(r.devices(), c.bare()), 1 / c.ratio()));
+    out.append(String.format(Locale.ROOT,
+        "| 2 | the same, against the broker's own first message | (as above) | subscribe to that"
+            + " topic, then one %d B message the broker publishes after each SUBACK: %s (%,.0f/s) |"
+            + " %.2f of that rate | |%n",
+        r.bytes().snapshotMedian(), times(m.bare()), rate(r.devices(), m.bare()), 1 / m.ratio()));
     LoadResults.Rollout ro = r.rollout();
     out.append(String.format(Locale.ROOT,
         "| 3 | rollout step 10%% → 20%% | %,d messages received, %,d deltas sent, admin answer:"

@@ -4,14 +4,17 @@ import java.util.List;
 
 /**
  * What a run measured. Times are nanoseconds per round, FleetFlags' beside the bare baseline's of
- * the same round on the same broker; {@code problems} lists every correctness check that failed
- * (empty: the run is valid).
+ * the same round on the same broker: {@code connect} against connect + subscribe alone, {@code
+ * connectFirstMessage} against that followed by one message of the snapshot's size the broker
+ * publishes itself. {@code problems} lists every correctness check that failed (empty: the run is
+ * valid).
  */
 public record LoadResults(
     int devices,
     int rounds,
     Timing fanOut,
     Timing connect,
+    Timing connectFirstMessage,
     Rollout rollout,
     WireBytes bytes,
     Heap heap,

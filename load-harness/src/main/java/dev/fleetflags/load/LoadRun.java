@@ -56,6 +56,7 @@ final class LoadRun {
     clean(settings.work());
     List<Long> connectFlags = new ArrayList<>();
     List<Long> connectBare = new ArrayList<>();
+    List<Long> connectBareMessage = new ArrayList<>();
     List<Long> fanOut = new ArrayList<>();
     List<Long> baseline = new ArrayList<>();
     long heapBefore;
@@ -73,31 +74,48 @@ final class LoadRun {
       int others = control.status().get("connected").asInt();
       log("broker pid %d with FleetFlags on port %d; %d devices", broker.pid(), broker.mqttPort(), n);
 
-      // 2. connect + subscribe (+ first flag set), bare and FleetFlags alternately; 5. the heap
-      snapshots = new int[0];
-      heapBefore = 0;
+      // 5. the heap: a fresh broker before and after the devices connected and got their sets
+      // (leftovers of earlier connections would blur it); this is also the warm-up round
+      heapBefore = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
+      fleet.connect(FLAG_TOPIC);
+      snapshots = checkSnapshots(await(fleet, n, "first flag sets"));
+      if (!control.awaitStatus(LoadRun::idle)) {
+        problem("FleetFlags did not become idle after the first flag sets");
+      }
+      heapAfter = control.heapAfterGc(broker.logFile().resolveSibling("heap-after.txt"));
+      int snapshotSize = median(IntStream.of(snapshots).boxed().toList());
+      fleet.disconnect();
+      awaitConnections(control, others);
+
+      // 2. connect + subscribe (+ first flag set), bare and FleetFlags alternately
       for (int round = 0; round < settings.rounds(); round++) {
         long start = System.nanoTime();
         connectBare.add(fleet.connect(BARE_TOPIC) - start);
         expectNothingMore(fleet, "bare devices");
         fleet.disconnect();
         awaitConnections(control, others);
-        if (round == settings.rounds() - 1) {
-          heapBefore = control.heapAfterGc();
-        }
+        control.firstMessage(BARE_TOPIC, snapshotSize);
+        start = System.nanoTime();
+        fleet.connect(BARE_TOPIC);
+        List<Fleet.Arrival> firsts = await(fleet, n, "the broker's first messages");
+        connectBareMessage.add(last(firsts) - start);
+        checkBaseline(firsts, snapshotSize, "first message");
+        control.firstMessage(BARE_TOPIC, 0);
+        fleet.disconnect();
+        awaitConnections(control, others);
         start = System.nanoTime();
         fleet.connect(FLAG_TOPIC);
         List<Fleet.Arrival> sets = await(fleet, n, "first flag sets");
         connectFlags.add(last(sets) - start);
-        snapshots = checkSnapshots(sets);
-        log("connect round %d: bare %d ms, with first flag set %d ms", round + 1,
-            millis(connectBare.get(round)), millis(connectFlags.get(round)));
+        checkSnapshots(sets);
+        log("connect round %d: bare %d ms, with the broker's own first message %d ms, with first"
+            + " flag set %d ms", round + 1, millis(connectBare.get(round)),
+            millis(connectBareMessage.get(round)), millis(connectFlags.get(round)));
         if (round < settings.rounds() - 1) {
           fleet.disconnect();
           awaitConnections(control, others);
         }
       }
-      heapAfter = control.heapAfterGc();
 
       // 1. a change affecting every device against N publishes of the same size by the broker
       delta = 0;
@@ -167,29 +185,24 @@ final class LoadRun {
     long bareBefore;
     long bareAfter;
     List<Integer> snapshotSizes = IntStream.of(snapshots).boxed().sorted().toList();
-    int snapshotMedian = median(snapshotSizes);
     try (BrokerProcess broker = BrokerProcess.start(settings, settings.work().resolve("bare"), false);
         Mqtt5Device operator = signIn(broker);
         Fleet fleet = new Fleet(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
-      int others = control.status().get("connected").asInt();
       log("broker pid %d without FleetFlags on port %d", broker.pid(), broker.mqttPort());
+      bareBefore = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
       fleet.connect(FLAG_TOPIC);
-      fleet.disconnect();
-      awaitConnections(control, others);
-      bareBefore = control.heapAfterGc();
-      fleet.connect(FLAG_TOPIC);
-      baselineRound(fleet, control, FLAG_TOPIC, snapshotMedian);
-      bareAfter = control.heapAfterGc();
+      baselineRound(fleet, control, FLAG_TOPIC, median(snapshotSizes));
+      bareAfter = control.heapAfterGc(broker.logFile().resolveSibling("heap-after.txt"));
       fleet.disconnect();
     }
 
     LoadResults.WireBytes bytes =
         wireBytes(delta, deltaRevision, rolloutDelta, rolloutRevision, snapshots, snapshotSizes);
     LoadResults.Heap heap = new LoadResults.Heap(heapBefore, heapAfter, bareBefore, bareAfter, n);
-    clean(settings.work());
     return new LoadResults(n, settings.rounds(), new LoadResults.Timing(fanOut, baseline),
-        new LoadResults.Timing(connectFlags, connectBare), rollout, bytes, heap, problems);
+        new LoadResults.Timing(connectFlags, connectBare),
+        new LoadResults.Timing(connectFlags, connectBareMessage), rollout, bytes, heap, problems);
   }
 
   private Mqtt5Device signIn(BrokerProcess broker) {
@@ -211,15 +224,20 @@ final class LoadRun {
       problem("baseline: the broker took %d of %d publishes", taken, n);
     }
     List<Fleet.Arrival> arrivals = await(fleet, n, "baseline messages");
-    checkOnePerDevice(arrivals, "baseline");
+    checkBaseline(arrivals, size, "baseline");
+    return last(arrivals) - start;
+  }
+
+  /** One message per device, of the baseline's {@code size} zero bytes. */
+  private void checkBaseline(List<Fleet.Arrival> arrivals, int size, String what) {
+    checkOnePerDevice(arrivals, what);
     for (Fleet.Arrival a : arrivals) {
       if (a.payload().length != size || (size > 0 && a.payload()[0] != 0)) {
-        problem("baseline: %s received %d bytes that are not the baseline's %d zero bytes",
-            Fleet.id(a.device()), a.payload().length, size);
+        problem("%s: %s received %d bytes, not %d zero bytes", what, Fleet.id(a.device()),
+            a.payload().length, size);
         break;
       }
     }
-    return last(arrivals) - start;
   }
 
   /**
@@ -385,7 +403,10 @@ final class LoadRun {
     System.out.printf("[load] " + format + "%n", args);
   }
 
-  /** Removes a previous run's broker folders. */
+  /**
+   * Removes a previous run's broker folders. A run leaves its own in place: the broker logs and
+   * the class histograms beside each heap reading ({@code log/heap-*.txt}).
+   */
   private static void clean(Path folder) throws IOException {
     if (Files.exists(folder)) {
       try (Stream<Path> paths = Files.walk(folder)) {
