@@ -47,7 +47,9 @@ final class BrokerProcess implements FleetFlagsBroker {
     int port = freePort();
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(settings.brokerJvmArgs());
+    // {broker} names each JVM's files apart, e.g. a JFR recording per broker
+    String name = root.getFileName().toString();
+    settings.brokerJvmArgs().forEach(a -> command.add(a.replace("{broker}", name)));
     command.add("-Dfleetflags.zip=" + System.getProperty("fleetflags.zip", ""));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * The devices: {@code dev-0 .. dev-<n-1>}, each a real MQTT 5 client (hivemq-mqtt-client, async
@@ -36,6 +37,8 @@ final class Fleet implements AutoCloseable {
   private final Duration wait;
   private final List<Mqtt5AsyncClient> clients = new ArrayList<>();
   private final ConcurrentLinkedQueue<Arrival> inbox = new ConcurrentLinkedQueue<>();
+  /** The inbox's size, kept apart: counting a ConcurrentLinkedQueue walks it. */
+  private final AtomicInteger inboxSize = new AtomicInteger();
 
   Fleet(FleetFlagsBroker broker, LoadSettings settings) {
     this.broker = broker;
@@ -88,7 +91,10 @@ final class Fleet implements AutoCloseable {
       // before CONNECT, so nothing sent right after the SUBACK is missed
       client.publishes(
           MqttGlobalPublishFilter.ALL,
-          p -> inbox.add(new Arrival(device, System.nanoTime(), p.getPayloadAsBytes())));
+          p -> {
+            inbox.add(new Arrival(device, System.nanoTime(), p.getPayloadAsBytes()));
+            inboxSize.incrementAndGet();
+          });
       var properties = client.connectWith().cleanStart(true).userProperties();
       attributes(device).forEach(properties::add);
       done.add(
@@ -123,24 +129,35 @@ final class Fleet implements AutoCloseable {
   }
 
   /**
-   * Waits until the inbox holds at least {@code count} messages, within the settings' bound.
+   * Waits until the inbox holds at least {@code count} messages, or until none has arrived for the
+   * settings' bound (a loaded machine is slow, a broken broker silent).
    *
    * @return false if the bound passed first
    */
   boolean awaitArrivals(int count) throws InterruptedException {
+    return awaitProgress(inboxSize::get, count);
+  }
+
+  /** Until {@code done} reaches {@code count}; false once it has not grown for the bound. */
+  private boolean awaitProgress(IntSupplier done, int count) throws InterruptedException {
+    int seen = done.getAsInt();
     long deadline = System.nanoTime() + wait.toNanos();
-    while (inbox.size() < count) {
-      if (System.nanoTime() > deadline) {
+    while (seen < count) {
+      Thread.sleep(2);
+      int now = done.getAsInt();
+      if (now > seen) {
+        seen = now;
+        deadline = System.nanoTime() + wait.toNanos();
+      } else if (System.nanoTime() > deadline) {
         return false;
       }
-      Thread.sleep(2);
     }
     return true;
   }
 
   /** How many messages wait in the inbox. */
   int arrived() {
-    return inbox.size();
+    return inboxSize.get();
   }
 
   /** Takes everything received so far out of the inbox. */
@@ -148,19 +165,26 @@ final class Fleet implements AutoCloseable {
     List<Arrival> taken = new ArrayList<>();
     for (Arrival a = inbox.poll(); a != null; a = inbox.poll()) {
       taken.add(a);
+      inboxSize.decrementAndGet();
     }
     return taken;
   }
 
+  /** Until every device's step is done; fails on the first error or when none completes for the bound. */
   private void await(List<CompletableFuture<?>> all, String what) throws InterruptedException {
-    try {
-      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-          .get(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
+    CompletableFuture<?>[] futures = all.toArray(CompletableFuture[]::new);
+    AtomicInteger done = new AtomicInteger();
+    for (CompletableFuture<?> f : futures) {
+      f.whenComplete((result, failure) -> done.incrementAndGet());
+    }
+    if (!awaitProgress(done::get, futures.length)) {
       long open = all.stream().filter(f -> !f.isDone()).count();
       throw new IllegalStateException(open + " of " + all.size() + " devices did not " + what
-          + " within " + wait, e);
-    } catch (java.util.concurrent.ExecutionException e) {
+          + ", none for " + wait);
+    }
+    try {
+      CompletableFuture.allOf(futures).join();
+    } catch (CompletionException e) {
       long failed = all.stream().filter(CompletableFuture::isCompletedExceptionally).count();
       throw new IllegalStateException(failed + " of " + all.size() + " devices failed to " + what,
           e.getCause());

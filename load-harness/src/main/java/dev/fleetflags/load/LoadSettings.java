@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param flags the flag set the broker is seeded with ({@code ../shared/bench/flags-50.json})
  * @param work where the brokers' folders go (emptied first)
  * @param out the file the result table is written to, if any
- * @param brokerJvmArgs options of the broker's JVM (heap, JFR)
+ * @param brokerJvmArgs options of the broker's JVM (heap, JFR); {@code {broker}} in them becomes
+ *     the broker's name ({@code fleetflags} or {@code bare})
  * @param timeout bound on every wait for devices or the broker; reached only when something is wrong
  */
 public record LoadSettings(
