@@ -24,9 +24,10 @@ final class LoadReport {
     LoadResults.Timing f = r.fanOut();
     out.append(String.format(Locale.ROOT,
         "| 1 | a change affecting all %,d devices: admin publish until the last device has its delta"
-            + " | %s | %,d × %d B through the broker's PublishService: %s | **%.2f** | ≤ 1.15 |%n",
-        r.devices(), times(f.fleetFlags()), r.devices(), r.bytes().delta(), times(f.bare()),
-        f.ratio()));
+            + " | %s; admin answer after %s | %,d × %d B through the broker's PublishService: %s |"
+            + " **%.2f** | ≤ 1.15 |%n",
+        r.devices(), times(f.fleetFlags()), times(r.fanOutAnswered()), r.devices(),
+        r.bytes().delta(), times(f.bare()), f.ratio()));
     LoadResults.Timing c = r.connect();
     LoadResults.Timing m = r.connectFirstMessage();
     out.append(String.format(Locale.ROOT,

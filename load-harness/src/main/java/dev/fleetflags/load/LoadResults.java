@@ -4,15 +4,17 @@ import java.util.List;
 
 /**
  * What a run measured. Times are nanoseconds per round, FleetFlags' beside the bare baseline's of
- * the same round on the same broker: {@code connect} against connect + subscribe alone, {@code
- * connectFirstMessage} against that followed by one message of the snapshot's size the broker
- * publishes itself. {@code problems} lists every correctness check that failed (empty: the run is
- * valid).
+ * the same round on the same broker; {@code fanOutAnswered}: when the operator had the admin
+ * answer (validated, durably written, planned). {@code connect} is against connect + subscribe
+ * alone, {@code connectFirstMessage} against that followed by one message of the snapshot's size
+ * the broker publishes itself. {@code problems} lists every correctness check that failed (empty:
+ * the run is valid).
  */
 public record LoadResults(
     int devices,
     int rounds,
     Timing fanOut,
+    List<Long> fanOutAnswered,
     Timing connect,
     Timing connectFirstMessage,
     Rollout rollout,
@@ -21,6 +23,7 @@ public record LoadResults(
     List<String> problems) {
 
   public LoadResults {
+    fanOutAnswered = List.copyOf(fanOutAnswered);
     problems = List.copyOf(problems);
   }
 

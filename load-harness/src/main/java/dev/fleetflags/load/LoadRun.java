@@ -59,6 +59,7 @@ final class LoadRun {
     List<Long> connectBareMessage = new ArrayList<>();
     List<Long> fanOut = new ArrayList<>();
     List<Long> baseline = new ArrayList<>();
+    List<Long> answered = new ArrayList<>();
     long heapBefore;
     long heapAfter;
     int[] snapshots;
@@ -128,6 +129,7 @@ final class LoadRun {
         expectNothingMore(fleet, "devices before the change");
         long start = System.nanoTime();
         JsonNode answer = control.admin("flags/apply", allDevicesFlag(value));
+        answered.add(System.nanoTime() - start);
         expectAccepted(answer, n, "the change of " + ALL_DEVICES_FLAG);
         List<Fleet.Arrival> deltas = await(fleet, n, "deltas of " + ALL_DEVICES_FLAG);
         fanOut.add(last(deltas) - start);
@@ -136,8 +138,9 @@ final class LoadRun {
         if (round % 2 == 0) {
           baseline.add(baselineRound(fleet, control, FLAG_TOPIC, delta));
         }
-        log("fan-out round %d: FleetFlags %d ms, broker's PublishService %d ms", round + 1,
-            millis(fanOut.get(round)), millis(baseline.get(round)));
+        log("fan-out round %d: FleetFlags %d ms (answered after %d ms), broker's PublishService %d"
+            + " ms", round + 1, millis(fanOut.get(round)), millis(answered.get(round)),
+            millis(baseline.get(round)));
       }
 
       // 3. a rollout step from 10% to 20%
@@ -200,7 +203,7 @@ final class LoadRun {
     LoadResults.WireBytes bytes =
         wireBytes(delta, deltaRevision, rolloutDelta, rolloutRevision, snapshots, snapshotSizes);
     LoadResults.Heap heap = new LoadResults.Heap(heapBefore, heapAfter, bareBefore, bareAfter, n);
-    return new LoadResults(n, settings.rounds(), new LoadResults.Timing(fanOut, baseline),
+    return new LoadResults(n, settings.rounds(), new LoadResults.Timing(fanOut, baseline), answered,
         new LoadResults.Timing(connectFlags, connectBare),
         new LoadResults.Timing(connectFlags, connectBareMessage), rollout, bytes, heap, problems);
   }
