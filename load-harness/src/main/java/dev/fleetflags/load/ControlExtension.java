@@ -3,6 +3,8 @@ package dev.fleetflags.load;
 import com.codahale.metrics.Counting;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
+import com.codahale.metrics.Snapshot;
+import com.codahale.metrics.Timer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -70,8 +72,8 @@ final class ControlExtension implements ExtensionMain {
 
   /**
    * {@code {"gc": true, "histogram": "<file>"}} or {@code {}}: heap used (after three full GCs if
-   * asked), connections open, FleetFlags' metrics; the live objects by class into the file, if
-   * named.
+   * asked), connections open, FleetFlags' metrics (timers also as mean and max in ms); the live
+   * objects by class into the file, if named.
    */
   static final String STATUS = PREFIX + "status";
 
@@ -260,6 +262,11 @@ final class ControlExtension implements ExtensionMain {
       }
       if (m.getValue() instanceof Counting c) {
         metrics.put(m.getKey(), c.getCount());
+        if (m.getValue() instanceof Timer t) {
+          Snapshot s = t.getSnapshot();
+          metrics.put(m.getKey() + ".mean-ms", s.getMean() / 1e6);
+          metrics.put(m.getKey() + ".max-ms", s.getMax() / 1e6);
+        }
       } else if (m.getValue() instanceof Gauge<?> g && g.getValue() instanceof Number n) {
         metrics.put(m.getKey(), n.longValue());
       }

@@ -143,6 +143,12 @@ final class LoadRun {
             millis(baseline.get(round)));
       }
 
+      JsonNode adminTime = control.status().get("metrics");
+      log("FleetFlags handled its admin requests in %.0f ms on average, %.0f ms at most"
+          + " (fleetflags.admin.time: validation, durable write, planning)",
+          adminTime.path("fleetflags.admin.time.mean-ms").asDouble(),
+          adminTime.path("fleetflags.admin.time.max-ms").asDouble());
+
       // 3. a rollout step from 10% to 20%
       RolloutPrediction ten = new RolloutPrediction(ROLLOUT_FLAG, 10);
       RolloutPrediction twenty = new RolloutPrediction(ROLLOUT_FLAG, 20);
