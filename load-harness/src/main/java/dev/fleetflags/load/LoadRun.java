@@ -52,166 +52,210 @@ final class LoadRun {
     this.seed = JSON.readTree(settings.flags().toFile());
   }
 
+  /** A broker with the operator's connection and the devices (not connected between phases). */
+  private record Session(BrokerProcess broker, BrokerControl control, Fleet fleet, int others) {}
+
+  /** The first flag sets of the warm-up round: sizes by device, and their median. */
+  private record Snapshots(int[] bySize, int median) {}
+
+  /** A fan-out phase's rounds and the delta's size and revision (for the bytes comparison). */
+  private record FanOut(LoadResults.Timing timing, List<Long> answered, int delta, int revision) {}
+
+  /** The rollout step and its delta's size and revision. */
+  private record Step(LoadResults.Rollout rollout, int delta, int revision) {}
+
   LoadResults run() throws IOException, InterruptedException {
     clean(settings.work());
-    List<Long> connectFlags = new ArrayList<>();
-    List<Long> connectBare = new ArrayList<>();
-    List<Long> connectBareMessage = new ArrayList<>();
-    List<Long> fanOut = new ArrayList<>();
-    List<Long> baseline = new ArrayList<>();
-    List<Long> answered = new ArrayList<>();
-    long heapBefore;
-    long heapAfter;
-    int[] snapshots;
-    int delta;
-    int deltaRevision;
-    LoadResults.Rollout rollout;
-    int rolloutDelta;
-    int rolloutRevision;
+    long[] heapFlags = new long[2];
+    Snapshots snapshots;
+    LoadResults.Timing[] connects;
+    FanOut fanOut;
+    Step step;
     try (BrokerProcess broker = BrokerProcess.start(settings, settings.work().resolve("fleetflags"), true);
         Mqtt5Device operator = signIn(broker);
         Fleet fleet = new Fleet(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
-      int others = control.status().get("connected").asInt();
+      Session session = new Session(broker, control, fleet, control.status().get("connected").asInt());
       log("broker pid %d with FleetFlags on port %d; %d devices", broker.pid(), broker.mqttPort(), n);
-
-      // 5. the heap: a fresh broker before and after the devices connected and got their sets
-      // (leftovers of earlier connections would blur it); this is also the warm-up round
-      heapBefore = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
-      fleet.connect(FLAG_TOPIC);
-      snapshots = checkSnapshots(await(fleet, n, "first flag sets"));
-      if (!control.awaitStatus(LoadRun::idle)) {
-        problem("FleetFlags did not become idle after the first flag sets");
-      }
-      heapAfter = control.heapAfterGc(broker.logFile().resolveSibling("heap-after.txt"));
-      int snapshotSize = median(IntStream.of(snapshots).boxed().toList());
-      fleet.disconnect();
-      awaitConnections(control, others);
-
-      // 2. connect + subscribe (+ first flag set), bare and FleetFlags alternately
-      for (int round = 0; round < settings.rounds(); round++) {
-        long start = System.nanoTime();
-        connectBare.add(fleet.connect(BARE_TOPIC) - start);
-        expectNothingMore(fleet, "bare devices");
-        fleet.disconnect();
-        awaitConnections(control, others);
-        control.firstMessage(BARE_TOPIC, snapshotSize);
-        start = System.nanoTime();
-        fleet.connect(BARE_TOPIC);
-        List<Fleet.Arrival> firsts = await(fleet, n, "the broker's first messages");
-        connectBareMessage.add(last(firsts) - start);
-        checkBaseline(firsts, snapshotSize, "first message");
-        control.firstMessage(BARE_TOPIC, 0);
-        fleet.disconnect();
-        awaitConnections(control, others);
-        start = System.nanoTime();
-        fleet.connect(FLAG_TOPIC);
-        List<Fleet.Arrival> sets = await(fleet, n, "first flag sets");
-        connectFlags.add(last(sets) - start);
-        checkSnapshots(sets);
-        log("connect round %d: bare %d ms, with the broker's own first message %d ms, with first"
-            + " flag set %d ms", round + 1, millis(connectBare.get(round)),
-            millis(connectBareMessage.get(round)), millis(connectFlags.get(round)));
-        if (round < settings.rounds() - 1) {
-          fleet.disconnect();
-          awaitConnections(control, others);
-        }
-      }
-
-      // 1. a change affecting every device against N publishes of the same size by the broker
-      delta = 0;
-      deltaRevision = 0;
-      for (int round = 0; round < settings.rounds(); round++) {
-        boolean value = round % 2 == 0;
-        if (round % 2 == 1) {
-          baseline.add(baselineRound(fleet, control, FLAG_TOPIC, delta));
-        }
-        expectNothingMore(fleet, "devices before the change");
-        long start = System.nanoTime();
-        JsonNode answer = control.admin("flags/apply", allDevicesFlag(value));
-        answered.add(System.nanoTime() - start);
-        expectAccepted(answer, n, "the change of " + ALL_DEVICES_FLAG);
-        List<Fleet.Arrival> deltas = await(fleet, n, "deltas of " + ALL_DEVICES_FLAG);
-        fanOut.add(last(deltas) - start);
-        delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
-        deltaRevision = answer.path("revision").asInt();
-        if (round % 2 == 0) {
-          baseline.add(baselineRound(fleet, control, FLAG_TOPIC, delta));
-        }
-        log("fan-out round %d: FleetFlags %d ms (answered after %d ms), broker's PublishService %d"
-            + " ms", round + 1, millis(fanOut.get(round)), millis(answered.get(round)),
-            millis(baseline.get(round)));
-      }
-
-      JsonNode adminTime = control.status().get("metrics");
-      log("FleetFlags handled its admin requests in %.0f ms on average, %.0f ms at most"
-          + " (fleetflags.admin.time: validation, durable write, planning)",
-          adminTime.path("fleetflags.admin.time.mean-ms").asDouble(),
-          adminTime.path("fleetflags.admin.time.max-ms").asDouble());
-
-      // 3. a rollout step from 10% to 20%
-      RolloutPrediction ten = new RolloutPrediction(ROLLOUT_FLAG, 10);
-      RolloutPrediction twenty = new RolloutPrediction(ROLLOUT_FLAG, 20);
-      JsonNode introduced = control.admin("flags/apply", ten.document());
-      expectAccepted(introduced, n, "the new flag " + ROLLOUT_FLAG + " at 10%");
-      checkDeltas(await(fleet, n, ROLLOUT_FLAG + " at 10%"), ROLLOUT_FLAG,
-          device -> ten.on(Fleet.id(device)), "every device");
-      TreeSet<Integer> predicted = new TreeSet<>();
-      for (int device = 0; device < n; device++) {
-        if (ten.on(Fleet.id(device)) != twenty.on(Fleet.id(device))) {
-          predicted.add(device);
-        }
-      }
-      long sentBefore = deltasSent(control.status());
-      JsonNode step = control.admin("flags/apply", twenty.document());
-      expectAccepted(step, predicted.size(), "the step of " + ROLLOUT_FLAG + " to 20%");
-      // Exact: FleetFlags has nothing queued or in flight, and every delta it counted arrived.
-      boolean quiet = control.awaitStatus(s -> idle(s) && deltasSent(s) - sentBefore == fleet.arrived());
-      List<Fleet.Arrival> stepDeltas = fleet.takeArrivals();
-      long sent = deltasSent(control.status()) - sentBefore;
-      if (!quiet) {
-        problem("rollout step: FleetFlags sent %d deltas, devices received %d", sent, stepDeltas.size());
-      }
-      TreeSet<Integer> received = new TreeSet<>();
-      stepDeltas.forEach(a -> received.add(a.device()));
-      rolloutDelta = checkDeltas(stepDeltas, ROLLOUT_FLAG, device -> twenty.on(Fleet.id(device)),
-          "the predicted devices");
-      boolean exact = received.equals(predicted) && stepDeltas.size() == predicted.size();
-      if (!exact) {
-        problem("rollout step: %d devices predicted to change, %d messages to %d devices; not"
-            + " predicted: %s; missed: %s", predicted.size(), stepDeltas.size(), received.size(),
-            difference(received, predicted), difference(predicted, received));
-      }
-      rollout = new LoadResults.Rollout(predicted.size(), step.path("devicesAffected").asInt(-1),
-          stepDeltas.size(), sent, exact);
-      rolloutRevision = step.path("revision").asInt();
-      log("rollout step: %d predicted, %d affected, %d received", predicted.size(),
-          rollout.affected(), rollout.received());
+      snapshots = warmUp(session, heapFlags);
+      connects = connects(session, snapshots.median());
+      fanOut = fanOut(session);
+      step = rolloutStep(session);
       fleet.disconnect();
     }
+    long[] heapBare = bareHeap(snapshots.median());
+    LoadResults.WireBytes bytes = wireBytes(fanOut, step, snapshots);
+    LoadResults.Heap heap = new LoadResults.Heap(heapFlags[0], heapFlags[1], heapBare[0], heapBare[1], n);
+    return new LoadResults(n, settings.rounds(), fanOut.timing(), fanOut.answered(), connects[0],
+        connects[1], step.rollout(), bytes, heap, problems);
+  }
 
-    // 5. the same devices on a broker without FleetFlags, for the heap per device
-    long bareBefore;
-    long bareAfter;
-    List<Integer> snapshotSizes = IntStream.of(snapshots).boxed().sorted().toList();
+  /**
+   * 5. The heap, on the fresh broker (leftovers of earlier connections would blur it): before and
+   * after the devices connected and got their first sets, into {@code heap}. Also the warm-up
+   * round of the timed phases.
+   */
+  private Snapshots warmUp(Session s, long[] heap) throws InterruptedException {
+    heap[0] = s.control().heapAfterGc(s.broker().logFile().resolveSibling("heap-before.txt"));
+    s.fleet().connect(FLAG_TOPIC);
+    int[] sizes = checkSnapshots(await(s.fleet(), n, "first flag sets"));
+    if (!s.control().awaitStatus(LoadRun::idle)) {
+      problem("FleetFlags did not become idle after the first flag sets");
+    }
+    heap[1] = s.control().heapAfterGc(s.broker().logFile().resolveSibling("heap-after.txt"));
+    disconnect(s);
+    return new Snapshots(sizes, median(IntStream.of(sizes).boxed().toList()));
+  }
+
+  /**
+   * 2. Connect + subscribe, alone, followed by the broker's own first message of the snapshot's
+   * size, and followed by the first flag set, in turn; the devices stay connected after the last.
+   *
+   * @return against connect + subscribe alone, and against the broker's own first message
+   */
+  private LoadResults.Timing[] connects(Session s, int snapshotSize) throws InterruptedException {
+    List<Long> flags = new ArrayList<>();
+    List<Long> bare = new ArrayList<>();
+    List<Long> bareMessage = new ArrayList<>();
+    for (int round = 0; round < settings.rounds(); round++) {
+      long start = System.nanoTime();
+      bare.add(s.fleet().connect(BARE_TOPIC) - start);
+      expectNothingMore(s.fleet(), "bare devices");
+      disconnect(s);
+
+      s.control().firstMessage(BARE_TOPIC, snapshotSize);
+      start = System.nanoTime();
+      s.fleet().connect(BARE_TOPIC);
+      List<Fleet.Arrival> firsts = await(s.fleet(), n, "the broker's first messages");
+      bareMessage.add(last(firsts) - start);
+      checkBaseline(firsts, snapshotSize, "first message");
+      s.control().firstMessage(BARE_TOPIC, 0);
+      disconnect(s);
+
+      start = System.nanoTime();
+      s.fleet().connect(FLAG_TOPIC);
+      List<Fleet.Arrival> sets = await(s.fleet(), n, "first flag sets");
+      flags.add(last(sets) - start);
+      checkSnapshots(sets);
+      log("connect round %d: bare %d ms, with the broker's own first message %d ms, with first"
+          + " flag set %d ms", round + 1, millis(bare.get(round)), millis(bareMessage.get(round)),
+          millis(flags.get(round)));
+      if (round < settings.rounds() - 1) {
+        disconnect(s);
+      }
+    }
+    return new LoadResults.Timing[] {
+      new LoadResults.Timing(flags, bare), new LoadResults.Timing(flags, bareMessage)
+    };
+  }
+
+  /**
+   * 1. A change affecting every device (flag {@value #ALL_DEVICES_FLAG} flipped) against N
+   * publishes of the same size by the broker, alternating which goes first.
+   */
+  private FanOut fanOut(Session s) throws InterruptedException {
+    List<Long> flags = new ArrayList<>();
+    List<Long> baseline = new ArrayList<>();
+    List<Long> answered = new ArrayList<>();
+    int delta = 0;
+    int revision = 0;
+    for (int round = 0; round < settings.rounds(); round++) {
+      boolean value = round % 2 == 0;
+      if (round % 2 == 1) {
+        baseline.add(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta));
+      }
+      expectNothingMore(s.fleet(), "devices before the change");
+      long start = System.nanoTime();
+      JsonNode answer = s.control().admin("flags/apply", allDevicesFlag(value));
+      answered.add(System.nanoTime() - start);
+      expectAccepted(answer, n, "the change of " + ALL_DEVICES_FLAG);
+      List<Fleet.Arrival> deltas = await(s.fleet(), n, "deltas of " + ALL_DEVICES_FLAG);
+      flags.add(last(deltas) - start);
+      delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
+      revision = answer.path("revision").asInt();
+      if (round % 2 == 0) {
+        baseline.add(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta));
+      }
+      log("fan-out round %d: FleetFlags %d ms (answered after %d ms), broker's PublishService %d"
+          + " ms", round + 1, millis(flags.get(round)), millis(answered.get(round)),
+          millis(baseline.get(round)));
+    }
+    JsonNode metrics = s.control().status().get("metrics");
+    log("FleetFlags handled its admin requests in %.0f ms on average, %.0f ms at most"
+        + " (fleetflags.admin.time: validation, durable write, planning)",
+        metrics.path("fleetflags.admin.time.mean-ms").asDouble(),
+        metrics.path("fleetflags.admin.time.max-ms").asDouble());
+    return new FanOut(new LoadResults.Timing(flags, baseline), answered, delta, revision);
+  }
+
+  /**
+   * 3. Flag {@value #ROLLOUT_FLAG} introduced at 10% (every device gets it), then stepped to 20%:
+   * exactly the predicted devices must get a delta.
+   */
+  private Step rolloutStep(Session s) throws InterruptedException {
+    RolloutPrediction ten = new RolloutPrediction(ROLLOUT_FLAG, 10);
+    RolloutPrediction twenty = new RolloutPrediction(ROLLOUT_FLAG, 20);
+    expectAccepted(s.control().admin("flags/apply", ten.document()), n,
+        "the new flag " + ROLLOUT_FLAG + " at 10%");
+    checkDeltas(await(s.fleet(), n, ROLLOUT_FLAG + " at 10%"), ROLLOUT_FLAG,
+        device -> ten.on(Fleet.id(device)), "every device");
+    TreeSet<Integer> predicted = new TreeSet<>();
+    for (int device = 0; device < n; device++) {
+      if (ten.on(Fleet.id(device)) != twenty.on(Fleet.id(device))) {
+        predicted.add(device);
+      }
+    }
+    long sentBefore = deltasSent(s.control().status());
+    JsonNode answer = s.control().admin("flags/apply", twenty.document());
+    expectAccepted(answer, predicted.size(), "the step of " + ROLLOUT_FLAG + " to 20%");
+    // Exact: FleetFlags has nothing queued or in flight, and every delta it counted arrived.
+    boolean quiet = s.control().awaitStatus(
+        status -> idle(status) && deltasSent(status) - sentBefore == s.fleet().arrived());
+    List<Fleet.Arrival> deltas = s.fleet().takeArrivals();
+    long sent = deltasSent(s.control().status()) - sentBefore;
+    if (!quiet) {
+      problem("rollout step: FleetFlags sent %d deltas, devices received %d", sent, deltas.size());
+    }
+    TreeSet<Integer> received = new TreeSet<>();
+    deltas.forEach(a -> received.add(a.device()));
+    int delta = checkDeltas(deltas, ROLLOUT_FLAG, device -> twenty.on(Fleet.id(device)),
+        "the predicted devices");
+    boolean exact = received.equals(predicted) && deltas.size() == predicted.size();
+    if (!exact) {
+      problem("rollout step: %d devices predicted to change, %d messages to %d devices; not"
+          + " predicted: %s; missed: %s", predicted.size(), deltas.size(), received.size(),
+          difference(received, predicted), difference(predicted, received));
+    }
+    LoadResults.Rollout rollout = new LoadResults.Rollout(predicted.size(),
+        answer.path("devicesAffected").asInt(-1), deltas.size(), sent, exact);
+    log("rollout step: %d predicted, %d affected, %d received", predicted.size(),
+        rollout.affected(), rollout.received());
+    return new Step(rollout, delta, answer.path("revision").asInt());
+  }
+
+  /**
+   * 5. The same devices on a fresh broker without FleetFlags, each sent one message of the
+   * snapshot's size: its heap before and after.
+   */
+  private long[] bareHeap(int snapshotSize) throws IOException, InterruptedException {
     try (BrokerProcess broker = BrokerProcess.start(settings, settings.work().resolve("bare"), false);
         Mqtt5Device operator = signIn(broker);
         Fleet fleet = new Fleet(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
       log("broker pid %d without FleetFlags on port %d", broker.pid(), broker.mqttPort());
-      bareBefore = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
+      long before = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
       fleet.connect(FLAG_TOPIC);
-      baselineRound(fleet, control, FLAG_TOPIC, median(snapshotSizes));
-      bareAfter = control.heapAfterGc(broker.logFile().resolveSibling("heap-after.txt"));
+      baselineRound(fleet, control, FLAG_TOPIC, snapshotSize);
+      long after = control.heapAfterGc(broker.logFile().resolveSibling("heap-after.txt"));
       fleet.disconnect();
+      return new long[] {before, after};
     }
+  }
 
-    LoadResults.WireBytes bytes =
-        wireBytes(delta, deltaRevision, rolloutDelta, rolloutRevision, snapshots, snapshotSizes);
-    LoadResults.Heap heap = new LoadResults.Heap(heapBefore, heapAfter, bareBefore, bareAfter, n);
-    return new LoadResults(n, settings.rounds(), new LoadResults.Timing(fanOut, baseline), answered,
-        new LoadResults.Timing(connectFlags, connectBare),
-        new LoadResults.Timing(connectFlags, connectBareMessage), rollout, bytes, heap, problems);
+  /** Disconnects the devices and waits until the broker has processed it. */
+  private void disconnect(Session s) throws InterruptedException {
+    s.fleet().disconnect();
+    awaitConnections(s.control(), s.others());
   }
 
   private Mqtt5Device signIn(BrokerProcess broker) {
@@ -357,8 +401,8 @@ final class LoadRun {
   }
 
   /** FleetFlags' bytes measured on the devices beside what LaunchDarkly and flagd send. */
-  private LoadResults.WireBytes wireBytes(int delta, int deltaRevision, int rolloutDelta,
-      int rolloutRevision, int[] snapshots, List<Integer> sorted) throws IOException {
+  private LoadResults.WireBytes wireBytes(FanOut fanOut, Step step, Snapshots snapshots)
+      throws IOException {
     JsonNode allFlag = JSON.readTree(allDevicesFlag(true)).get("flags").get(ALL_DEVICES_FLAG);
     JsonNode rolloutFlag = JSON.readTree(new RolloutPrediction(ROLLOUT_FLAG, 20).document())
         .get("flags").get(ROLLOUT_FLAG);
@@ -369,16 +413,19 @@ final class LoadRun {
     flags.set(ALL_DEVICES_FLAG, allFlag);
     ObjectNode afterRollout = afterDelta.deepCopy();
     ((ObjectNode) afterRollout.get("flags")).set(ROLLOUT_FLAG, rolloutFlag);
+    List<Integer> sorted = IntStream.of(snapshots.bySize()).boxed().sorted().toList();
     return new LoadResults.WireBytes(
         ALL_DEVICES_FLAG,
-        delta,
-        rolloutDelta,
-        snapshots.length == 0 ? 0 : snapshots[0],
+        fanOut.delta(),
+        step.delta(),
+        snapshots.bySize().length == 0 ? 0 : snapshots.bySize()[0],
         sorted.isEmpty() ? 0 : sorted.get(0),
-        median(sorted),
+        snapshots.median(),
         sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1),
-        FlagServiceMessages.bytes(FlagServiceMessages.launchDarklyPatch(ALL_DEVICES_FLAG, allFlag, deltaRevision)),
-        FlagServiceMessages.bytes(FlagServiceMessages.launchDarklyPatch(ROLLOUT_FLAG, rolloutFlag, rolloutRevision)),
+        FlagServiceMessages.bytes(
+            FlagServiceMessages.launchDarklyPatch(ALL_DEVICES_FLAG, allFlag, fanOut.revision())),
+        FlagServiceMessages.bytes(
+            FlagServiceMessages.launchDarklyPatch(ROLLOUT_FLAG, rolloutFlag, step.revision())),
         FlagServiceMessages.bytes(FlagServiceMessages.launchDarklyPut(snapshotConfig, 1)),
         FlagServiceMessages.bytes(FlagServiceMessages.flagdSync(afterDelta)),
         FlagServiceMessages.bytes(FlagServiceMessages.flagdSync(afterRollout)),
