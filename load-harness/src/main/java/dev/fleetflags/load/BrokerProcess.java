@@ -58,6 +58,7 @@ final class BrokerProcess implements FleetFlagsBroker {
     command.add(Integer.toString(port));
     command.add(withFleetFlags ? "fleetflags" : "bare");
     command.add(settings.flags().toString());
+    command.add(settings.delivery());
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)

@@ -29,8 +29,11 @@ public final class LoadBroker {
   private static final String OPERATOR_HASH =
       "pbkdf2-sha256:10000:+KoLYs/U50uBkRD7g4Ch3w==:9RtVG7Kl32M5Vi+DYCE2RW8UteYD5T1XEW8fdb+mugQ=";
 
-  /** The device population's attributes, on the allow-list; the settings not named are defaults. */
-  static final String FLEETFLAGS_CONFIG =
+  /**
+   * The device population's attributes on the allow-list, and {@code <delivery>} if given; the
+   * settings not named are defaults.
+   */
+  private static final String FLEETFLAGS_CONFIG =
       """
       <fleetflags>
           <seed-file>%s</seed-file>
@@ -40,6 +43,7 @@ public final class LoadBroker {
               <user-property>firmware</user-property>
           </attributes>
           <device-authentication>allow</device-authentication>
+          %s
           <operators>
               <operator>
                   <username>%s</username>
@@ -47,8 +51,7 @@ public final class LoadBroker {
               </operator>
           </operators>
       </fleetflags>
-      """
-          .formatted(ExtensionSetup.SEED_FILE, OPERATOR, OPERATOR_HASH);
+      """;
 
   private LoadBroker() {}
 
@@ -57,10 +60,13 @@ public final class LoadBroker {
     int port = Integer.parseInt(args[1]);
     boolean fleetFlags = args[2].equals("fleetflags");
     Path flags = Path.of(args[3]);
+    String delivery = args.length > 4 && !args[4].isBlank() ? "<delivery>" + args[4] + "</delivery>" : "";
 
     ExtensionSetup setup =
         ExtensionSetup.asPackaged()
-            .withConfig(FLEETFLAGS_CONFIG)
+            .withConfig(
+                FLEETFLAGS_CONFIG.formatted(
+                    ExtensionSetup.SEED_FILE, delivery, OPERATOR, OPERATOR_HASH))
             .withSeedFlags(Files.readString(flags));
     Path extensions = root.resolve("extensions");
     (fleetFlags ? setup : setup.disabled()).prepare(ExtensionZip.fromBuild(), extensions);

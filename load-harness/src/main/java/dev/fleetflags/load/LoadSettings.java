@@ -17,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param flags the flag set the broker is seeded with ({@code ../shared/bench/flags-50.json})
  * @param work where the brokers' folders go (emptied first)
  * @param out the file the result table is written to, if any
+ * @param delivery FleetFlags' {@code <delivery>} settings as XML (e.g. {@code
+ *     <max-in-flight>5000</max-in-flight>}); empty: the defaults
  * @param brokerJvmArgs options of the broker's JVM (heap, JFR); {@code {broker}} in them becomes
  *     the broker's name ({@code fleetflags} or {@code bare})
  * @param timeout bound on every wait for devices or the broker; reached only when something is wrong
@@ -28,6 +30,7 @@ public record LoadSettings(
     Path flags,
     Path work,
     @Nullable Path out,
+    String delivery,
     List<String> brokerJvmArgs,
     Duration timeout) {
 
@@ -49,6 +52,7 @@ public record LoadSettings(
         Path.of(System.getProperty("fleetflags.bench.dir", "../shared/bench"), "flags-50.json"),
         Path.of(System.getProperty("load.work", "target/load")),
         out.isBlank() ? null : Path.of(out),
+        System.getProperty("load.delivery", ""),
         jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")),
         Duration.ofSeconds(Integer.getInteger("load.waitSeconds", 120)));
   }

@@ -27,6 +27,7 @@ class LoadHarnessSmokeTest {
             Path.of(System.getProperty("fleetflags.bench.dir"), "flags-50.json"),
             Path.of(System.getProperty("load.work")),
             null,
+            "",
             List.of("-Xmx512m"),
             Duration.ofSeconds(60));
 
