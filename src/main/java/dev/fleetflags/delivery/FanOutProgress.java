@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reports long fan-outs: a line when one starts, one per interval while devices remain (planned,
- * sent, remaining, rate), and one when the queue has drained and the last publish completed, with
- * the duration. Overlapping changes merge into one fan-out, as their deltas do.
+ * sent, remaining, rate), and one when the queue has drained, with the duration. Overlapping
+ * changes merge into one fan-out, as their deltas do.
  */
 final class FanOutProgress {
 
@@ -51,7 +51,7 @@ final class FanOutProgress {
     sent.incrementAndGet();
   }
 
-  /** Called periodically, when the queue drains and when a publish completes with nothing left. */
+  /** Called periodically and when the queue drains. */
   synchronized void tick(boolean log) {
     if (!active) {
       return;

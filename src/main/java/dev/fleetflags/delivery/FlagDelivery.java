@@ -85,9 +85,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    // A fan-out is done when its last update is published, not when the last device left the
-    // queue: until then its publishes are still in flight.
-    this.progress = new FanOutProgress(() -> pending() + this.publisher.inFlight(), metrics);
+    this.progress = new FanOutProgress(this::pending, metrics);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
@@ -433,9 +431,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
           case DELTA -> metrics.delta(payload.length);
           case CONFIRMATION -> metrics.confirmed(payload.length);
         }
-      }
-      if (outstanding.get() == 0 && publisher.inFlight() == 0) {
-        progress.tick(false); // this was a fan-out's last publish
       }
     });
   }
