@@ -1,0 +1,59 @@
+package dev.fleetflags.load;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a run measures and where.
+ *
+ * @param devices devices connected at once (ids {@code dev-0..}, attributes of the shared
+ *     population, which repeats after 10,000)
+ * @param rounds rounds of each timed comparison: a connect round of each kind, a fan-out and a
+ *     baseline publish per round
+ * @param connectsInFlight connects and subscribes outstanding at once, the same for both kinds
+ * @param flags the flag set the broker is seeded with ({@code ../shared/bench/flags-50.json})
+ * @param work where the brokers' folders go (emptied first)
+ * @param out the file the result table is written to, if any
+ * @param delivery FleetFlags' {@code <delivery>} settings as XML (e.g. {@code
+ *     <max-in-flight>5000</max-in-flight>}); empty: the defaults
+ * @param brokerJvmArgs options of the broker's JVM (heap, JFR); {@code {broker}} in them becomes
+ *     the broker's name ({@code fleetflags} or {@code bare})
+ * @param timeout bound on every wait for devices or the broker; reached only when something is wrong
+ */
+public record LoadSettings(
+    int devices,
+    int rounds,
+    int connectsInFlight,
+    Path flags,
+    Path work,
+    @Nullable Path out,
+    String delivery,
+    List<String> brokerJvmArgs,
+    Duration timeout) {
+
+  public LoadSettings {
+    if (devices < 1 || rounds < 1 || connectsInFlight < 1) {
+      throw new IllegalArgumentException("devices, rounds and connects in flight must be positive");
+    }
+    brokerJvmArgs = List.copyOf(brokerJvmArgs);
+  }
+
+  /** From system properties {@code load.*}, with the defaults of the documented command. */
+  public static LoadSettings fromSystemProperties() {
+    String out = System.getProperty("load.out", "");
+    String jvm = System.getProperty("load.brokerJvmArgs", "-Xms2g -Xmx2g").trim();
+    return new LoadSettings(
+        Integer.getInteger("load.devices", 5000),
+        Integer.getInteger("load.rounds", 3),
+        Integer.getInteger("load.connectsInFlight", 500),
+        Path.of(System.getProperty("fleetflags.bench.dir", "../shared/bench"), "flags-50.json"),
+        Path.of(System.getProperty("load.work", "target/load")),
+        out.isBlank() ? null : Path.of(out),
+        System.getProperty("load.delivery", ""),
+        jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")),
+        Duration.ofSeconds(Integer.getInteger("load.waitSeconds", 120)));
+  }
+}
