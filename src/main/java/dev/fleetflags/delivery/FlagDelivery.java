@@ -2,6 +2,7 @@ package dev.fleetflags.delivery;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.fleetflags.eval.AttributeInterner;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
@@ -10,6 +11,7 @@ import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -65,8 +67,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final PacedPublisher publisher;
   private final DeliveryMetrics metrics;
   private final RevisionHistory history;
-  private final AttributeInterner interner = new AttributeInterner();
-  private final SharedFacts sharedFacts = new SharedFacts();
+  private final AttributeInterner interner = new AttributeInterner(Set.of(DeviceContexts.USERNAME));
   private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
@@ -112,20 +113,24 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   // --- broker events (broker threads: record and queue only) -----------------------------------
 
   /**
-   * A device connected. {@code connection} identifies this connection, so that the end of an
-   * earlier one with the same client id does not remove it; {@code presentedHash} is the state
-   * hash it says it holds (CONNECT user property), or null.
+   * A device connected. {@code connection} identifies this connection (any object of the caller's,
+   * one per connection, compared by identity), so that the end of an earlier one with the same
+   * client id does not remove it; {@code presentedHash} is the state hash it says it holds (CONNECT
+   * user property), or null.
    */
-  public void connected(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceRecord previous =
-        devices.put(clientId, new DeviceRecord(clientId, connection, sharedFacts.intern(facts), presentedHash));
+  public void connected(String clientId, Object connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+    DeviceContext own = interner.intern(contexts.connection(facts));
+    DeviceRecord previous = devices.put(clientId, new DeviceRecord(clientId, connection, own, presentedHash));
     if (previous != null) {
       forget(previous);
     }
   }
 
-  /** A device's connection ended. */
-  public void disconnected(String clientId, long connection) {
+  /**
+   * A device's connection ended. Returns whether the device is gone: false if a later connection
+   * with its client id has taken over (or it was not known).
+   */
+  public boolean disconnected(String clientId, Object connection) {
     DeviceRecord[] removed = new DeviceRecord[1];
     devices.computeIfPresent(clientId, (id, d) -> {
       if (d.connection != connection) {
@@ -137,21 +142,26 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (removed[0] != null) {
       forget(removed[0]);
     }
+    return removed[0] != null;
   }
 
+  /** Releases what a device no longer in the index holds; once per record. */
   private void forget(DeviceRecord d) {
     long sent;
+    DeviceContext attributes;
     synchronized (d) {
       sent = d.sentRevision;
       d.subscribed = false;
+      attributes = d.attributes;
+      // Nothing of its own left to release: a late worker reads these, and builds nothing new.
+      d.attributes = d.facts;
     }
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
-    sharedFacts.release(d.facts);
-    DeviceContext shared = d.attributes;
-    if (shared != null) {
-      interner.release(shared);
+    interner.release(d.facts);
+    if (attributes != null && attributes != d.facts) {
+      interner.release(attributes);
     }
   }
 
@@ -202,8 +212,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
-  /** The connection facts of a connected device, or null. */
-  public @Nullable ConnectionFacts facts(String clientId) {
+  /**
+   * What a connected device's connection says about it (allowed user properties, username), as
+   * attributes without a targeting key; null if it is not connected.
+   */
+  public @Nullable DeviceContext connectionAttributes(String clientId) {
     DeviceRecord d = devices.get(clientId);
     return d == null ? null : d.facts;
   }
@@ -291,9 +304,14 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       if (old == null) {
         return false; // built on its first delivery, from the new attributes
       }
-      DeviceContext fresh = interner.intern(contexts.build(d.clientId, d.facts));
+      if (devices.get(d.clientId) != d) {
+        return false; // gone (being forgotten): it holds nothing more
+      }
+      DeviceContext fresh = ownAttributes(d);
       d.attributes = fresh;
-      interner.release(old);
+      if (old != d.facts) {
+        interner.release(old);
+      }
       if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT) {
         return false;
       }
@@ -332,9 +350,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return publisher.inFlight();
   }
 
-  /** Distinct attribute combinations among connected devices (each stored once). */
-  public int attributeCombinations() {
-    return interner.size();
+  /** Distinct attribute values held for connected devices (each stored once, shared among them). */
+  public int attributeValues() {
+    return interner.values();
   }
 
   /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
@@ -564,8 +582,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   }
 
   /**
-   * The device's shared attributes, built on first use under its monitor, so a registry change
-   * cannot race it.
+   * The device's attributes, built on first use under its monitor, so a registry change cannot
+   * race it.
    */
   private DeviceContext attributes(DeviceRecord d) {
     DeviceContext a = d.attributes;
@@ -574,10 +592,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
     synchronized (d) {
       if (d.attributes == null) {
-        d.attributes = interner.intern(contexts.build(d.clientId, d.facts));
+        d.attributes = ownAttributes(d);
       }
       return d.attributes;
     }
+  }
+
+  /**
+   * The device's attributes as the registry now has them: its connection's own (nothing more to
+   * hold) if the registry has none for it, else interned of their own. Caller holds its monitor.
+   */
+  private DeviceContext ownAttributes(DeviceRecord d) {
+    DeviceContext attributes = contexts.attributes(d.clientId, d.facts);
+    return attributes == d.facts ? attributes : interner.intern(attributes);
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSet;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.rules.Limits;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +37,9 @@ import java.util.concurrent.CompletableFuture;
  * user properties ({@code tags} comma-separated, as a user property is a string).
  *
  * <p>Run by {@code mvn -q -Pbench test -Dbench.main=dev.fleetflags.bench.DeviceFootprint} (see
- * BENCHMARKS.md); prints bytes per device for each population. {@code -Dhold=true} waits a
- * minute after each reading, for {@code jmap -histo:live}.
+ * BENCHMARKS.md); prints bytes per device for each population. {@code -Dbench.histogram=<prefix>} also
+ * writes the JVM's class histogram at each reading to {@code <prefix>-shared.txt} and {@code
+ * <prefix>-distinct.txt} (jcmd GC.class_histogram), to see where the bytes are.
  */
 public final class DeviceFootprint {
 
@@ -54,15 +56,16 @@ public final class DeviceFootprint {
     for (int i = 0; i < n; i++) {
       clientIds[i] = "device-" + i; // the broker's own session holds these
     }
-    measure(String.format("shared population (its %,d devices repeated)", BenchDevices.COUNT), set, BenchDevices.generate(), clientIds);
-    measure("distinct devices (the population's generator continued)", set, BenchDevices.generate(n), clientIds);
+    measure("shared", String.format("shared population (its %,d devices repeated)", BenchDevices.COUNT), set,
+        BenchDevices.generate(), clientIds);
+    measure("distinct", "distinct devices (the population's generator continued)", set, BenchDevices.generate(n), clientIds);
     if (clientIds.length != n) {
       throw new AssertionError(); // keeps the client ids reachable until the last reading
     }
   }
 
-  private static void measure(String population, FlagSet set, List<BenchDevices.Device> devices, String[] clientIds)
-      throws InterruptedException {
+  private static void measure(String name, String population, FlagSet set, List<BenchDevices.Device> devices,
+      String[] clientIds) throws InterruptedException, IOException {
     int n = clientIds.length;
     int combinations = combinations(devices, n);
     LiveFlags live = new LiveFlags(new FlagSetRevision(1, set, Map.of()));
@@ -70,7 +73,7 @@ public final class DeviceFootprint {
     FlagDelivery delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
         (clientId, payload) -> CompletableFuture.completedFuture(true),
         new FlagDelivery.Settings(1, 1000, 0, 8, WARM_UP, Duration.ofMinutes(10)), DeliveryMetrics.NONE);
-    long[] connections = new long[n];
+    Object[] connections = new Object[n];
     // Warm up the delivery code and its caches on other devices, then forget them.
     index(delivery, devices, clientIds, connections, 0, WARM_UP);
     for (int i = 0; i < WARM_UP; i++) {
@@ -82,14 +85,15 @@ public final class DeviceFootprint {
     int indexed = delivery.deviceCount();
     System.out.printf("%s: %,d devices indexed, %,d attribute combinations: %d bytes per device%n",
         population, indexed, combinations, (after - before) / indexed);
-    if (Boolean.getBoolean("hold")) {
-      Thread.sleep(60_000); // time for jmap -histo:live
+    String histogram = System.getProperty("histogram");
+    if (histogram != null && !histogram.isEmpty()) {
+      writeHistogram(Path.of(histogram + "-" + name + ".txt"));
     }
     delivery.close();
   }
 
   private static void index(FlagDelivery delivery, List<BenchDevices.Device> devices, String[] clientIds,
-      long[] connections, int from, int to) throws InterruptedException {
+      Object[] connections, int from, int to) throws InterruptedException {
     for (int i = from; i < to; i++) {
       Map<String, Object> a = devices.get(i % devices.size()).attributes();
       // Fresh strings per device, as each CONNECT packet brings its own.
@@ -101,7 +105,7 @@ public final class DeviceFootprint {
       if (!tags.isEmpty()) {
         properties.put(new String("tags"), String.join(",", tags.stream().map(String::valueOf).toList()));
       }
-      long connection = i;
+      Object connection = new Object(); // what the broker's lifecycle listener passes: one object per connection
       connections[i] = connection;
       delivery.connected(clientIds[i], connection, new ConnectionFacts(null, properties), null);
       delivery.subscribed(clientIds[i]);
@@ -118,6 +122,15 @@ public final class DeviceFootprint {
       distinct.add(devices.get(i % devices.size()).attributes());
     }
     return distinct.size();
+  }
+
+  private static void writeHistogram(Path file) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p = new ProcessBuilder(jcmd.toString(), Long.toString(ProcessHandle.current().pid()), "GC.class_histogram")
+        .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+    if (p.waitFor() != 0) {
+      throw new IOException("jcmd GC.class_histogram failed; see " + file);
+    }
   }
 
   private static long usedAfterGc() throws InterruptedException {

@@ -240,6 +240,22 @@ public final class Mqtt5Device implements AutoCloseable {
     publish.send();
   }
 
+  /** Waits until the broker has ended this connection (a session takeover, a refused publish). */
+  public void awaitDisconnected() {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (client.getState().isConnected()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(clientId + " still connected after " + WAIT);
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   @Override
   public void close() {
     publishes.close();
