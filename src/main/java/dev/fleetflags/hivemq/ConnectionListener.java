@@ -25,7 +25,7 @@ import java.util.Map;
  * for all of that connection's events, so each connection gets a {@link Connection} of its own: the
  * object itself tells the connection from a later one with the same client id (a session
  * takeover, whose start comes before the old connection's end). It costs the connection 16 bytes,
- * where an id in the broker's connection attribute store cost it ~210 (the store's map, entry and
+ * where an id in the broker's connection attribute store cost it ~216 (the store's map, entry and
  * buffers, made for the first attribute of a connection).
  */
 final class ConnectionListener implements ClientLifecycleEventListenerProvider {
