@@ -10,6 +10,7 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,30 +31,9 @@ abstract class ExtensionStartScenarios {
       {"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
                           "defaultVariant": "off"}}}""";
 
-  /** Operator ops, password {@value #OPERATOR_PASSWORD}. */
-  static final String OPERATOR_PASSWORD = "it-secret";
-
-  /**
-   * PBKDF2-SHA256 of {@value #OPERATOR_PASSWORD}, salt "fleetflags-it-sa", 10,000 iterations (the
-   * fewest FleetFlags accepts, to keep sign-in fast in tests).
-   */
-  static final String OPERATOR_HASH =
-      "pbkdf2-sha256:10000:ZmxlZXRmbGFncy1pdC1zYQ==:un38uyuYPMK/lyg3EwQmuUMXDwMe75kTxMtUzYWBGvk=";
-
   /** Seeded, with one operator, letting devices in (no other security extension needed). */
   static final ExtensionSetup SEEDED_OPEN =
-      ExtensionSetup.asPackaged()
-          .withConfig(
-              """
-              <fleetflags>
-                  <seed-file>%s</seed-file>
-                  <device-authentication>allow</device-authentication>
-                  <operators>
-                      <operator><username>ops</username><password-hash>%s</password-hash></operator>
-                  </operators>
-              </fleetflags>
-              """
-                  .formatted(ExtensionSetup.SEED_FILE, OPERATOR_HASH))
+      Scenarios.open(List.of(), "<seed-file>%s</seed-file>".formatted(ExtensionSetup.SEED_FILE))
           .withSeedFlags(FLAGS);
 
   @Test
@@ -137,7 +117,7 @@ abstract class ExtensionStartScenarios {
   void operatorsGetTheirAnswersAndDevicesKeepTheBrokersOtherTopics() {
     try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
       try (Mqtt5Device operator =
-          Mqtt5Device.with(broker, "ops-1").credentials("ops", OPERATOR_PASSWORD).connect()) {
+          Mqtt5Device.with(broker, "ops-1").credentials("ops", Operator.PASSWORD).connect()) {
         String answer =
             operator.request("flags-admin/query/flags", "{}", "flags-admin/responses/ops-1");
         assertTrue(answer.contains("beta"), answer);
