@@ -87,7 +87,7 @@ final class ExtensionMetrics {
   }
 
   /** Polls, bounded by {@link MqttDevice#WAIT}: metrics have no way to notify. */
-  static void await(BooleanSupplier condition, Supplier<String> what) {
+  private static void await(BooleanSupplier condition, Supplier<String> what) {
     long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
