@@ -25,8 +25,10 @@ final class Scope {
   private @Nullable SemVer lastVersion;
   private Murmur3.@Nullable State lastBucketPrefix;
   private int lastBucketHash;
-  /** The targeting key's UTF-8 bytes, encoded on the first fractional of this evaluation. */
+  /** The targeting key's UTF-8 bytes, encoded on the second fractional of this evaluation. */
   private byte @Nullable [] targetingKeyUtf8;
+  /** Whether this evaluation has hashed the targeting key once already (without encoding it). */
+  private boolean hashedKey;
 
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
@@ -48,6 +50,7 @@ final class Scope {
     lastVersion = null;
     lastBucketPrefix = null;
     targetingKeyUtf8 = null;
+    hashedKey = false;
   }
 
   /** A scope for folding constant expressions at compile time; it has no device data. */
@@ -92,13 +95,21 @@ final class Scope {
       return lastBucketHash;
     }
     byte[] key = targetingKeyUtf8;
-    if (key == null) {
-      // Encoded once per device and evaluation, then hashed a block per step for every flag.
+    int hash;
+    if (key != null) {
+      hash = Murmur3.hash(flagKeyPrefix, key);
+    } else if (!hashedKey) {
+      // One fractional (one flag resolved, a change planned) hashes the characters, allocating nothing.
+      hashedKey = true;
+      hash = Murmur3.hashUtf8NoAlloc(flagKeyPrefix, targetingKey);
+    } else {
+      // More (a whole set): encoded once, then hashed a block per step for every flag.
       key = targetingKey.getBytes(StandardCharsets.UTF_8);
       targetingKeyUtf8 = key;
+      hash = Murmur3.hash(flagKeyPrefix, key);
     }
-    lastBucketHash = Murmur3.hash(flagKeyPrefix, key);
+    lastBucketHash = hash;
     lastBucketPrefix = flagKeyPrefix;
-    return lastBucketHash;
+    return hash;
   }
 }
