@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One compiled flag: its variants as arrays (values typed: a FLOAT flag's values are all Double),
- * its targeting as an {@link Expr} tree, and per variant the hash it adds to a device's state hash.
+ * its targeting as an {@link Expr} tree compiled into a {@link Targeting} that chooses a variant
+ * index, and per variant the hash it adds to a device's state hash.
  * Evaluating it for a device gives a packed code (see {@link Evaluation}) and allocates nothing on
  * the common paths.
  */
