@@ -54,13 +54,8 @@ final class Data {
 
   /** The value at {@code segments} of the device's attributes, or {@link #MISSING}. */
   private static @Nullable Object attribute(Scope s, String[] segments) {
-    String first = segments[0];
-    Map<String, Object> attributes = s.device.attributes();
-    Object value = attributes.get(first);
-    if (value == null && !attributes.containsKey(first)) {
-      return MISSING;
-    }
-    return segments.length == 1 ? value : descend(value, segments, 1);
+    Object value = s.device.attributeOrMissing(segments[0]);
+    return segments.length == 1 || value == MISSING ? value : descend(value, segments, 1);
   }
 
   /** Whether a path read at the top reads a device attribute (not the targeting key or $flagd). */
@@ -147,7 +142,15 @@ final class Data {
 
     @Override
     @Nullable Object eval(Scope s) {
-      Object value = attribute && s.data == Scope.ROOT ? attribute(s, segments) : lookup(s, flagKey, segments);
+      Object value;
+      if (attribute && s.data == Scope.ROOT) {
+        value = s.attribute(segments[0]); // interned: see the constructor
+        if (segments.length > 1 && value != MISSING) {
+          value = descend(value, segments, 1);
+        }
+      } else {
+        value = lookup(s, flagKey, segments);
+      }
       return value == MISSING ? fallback.eval(s) : value;
     }
 

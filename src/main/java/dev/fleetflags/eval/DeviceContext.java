@@ -22,18 +22,26 @@ public final class DeviceContext {
 
   private final @Nullable String targetingKey;
   private final Map<String, Object> attributes;
+  /**
+   * The map behind {@link #attributes}, for targeting's reads: through the unmodifiable view, whose
+   * call site sees every kind of map in the JVM, each read would be a virtual call; on this field's
+   * one class it is inlined.
+   */
+  private final LinkedHashMap<String, Object> lookup;
 
   public DeviceContext(@Nullable String targetingKey, Map<String, ?> attributes) {
     this.targetingKey = targetingKey;
-    Map<String, Object> normalized = new LinkedHashMap<>(Math.max(4, attributes.size() * 2));
+    LinkedHashMap<String, Object> normalized = new LinkedHashMap<>(Math.max(4, attributes.size() * 2));
     attributes.forEach((name, value) -> normalized.put(Objects.requireNonNull(name), normalize(value)));
+    this.lookup = normalized;
     this.attributes = Collections.unmodifiableMap(normalized);
   }
 
-  /** A fleet keeps one of these per connected device: two references, nothing cached. */
-  private DeviceContext(Map<String, Object> normalizedAttributes, @Nullable String targetingKey) {
+  /** A fleet keeps one of these per connected device: three references, nothing cached. */
+  private DeviceContext(DeviceContext shared, @Nullable String targetingKey) {
     this.targetingKey = targetingKey;
-    this.attributes = normalizedAttributes;
+    this.attributes = shared.attributes;
+    this.lookup = shared.lookup;
   }
 
   /**
@@ -41,7 +49,7 @@ public final class DeviceContext {
    * key: devices that share attributes can share their memory.
    */
   public DeviceContext withTargetingKey(String key) {
-    return new DeviceContext(attributes, key);
+    return new DeviceContext(this, key);
   }
 
   public static DeviceContext of(String targetingKey) {
@@ -58,6 +66,12 @@ public final class DeviceContext {
 
   public Map<String, Object> attributes() {
     return attributes;
+  }
+
+  /** The attribute {@code name}, or {@link Data#MISSING} where the device has none. */
+  @Nullable Object attributeOrMissing(String name) {
+    Object value = lookup.get(name);
+    return value != null || lookup.containsKey(name) ? value : Data.MISSING;
   }
 
   /** The context as JSON Logic data: attributes, {@code targetingKey} and {@code $flagd}. */
