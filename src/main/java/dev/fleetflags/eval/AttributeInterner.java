@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Shares the parts of device contexts that repeat across a fleet: the sorted attribute names (a
@@ -46,7 +47,7 @@ public final class AttributeInterner {
     if (n.length == 0) {
       return DeviceContext.empty();
     }
-    String[] sharedNames = (String[]) acquire(names, Arrays.asList(n), n);
+    String[] sharedNames = (String[]) acquire(names, Arrays.asList(n), () -> canonicalNames(n));
     Object[] v = context.values.clone();
     for (int i = 0; i < v.length; i++) {
       if (v[i] instanceof String s && !ownValues.contains(n[i])) {
@@ -76,9 +77,25 @@ public final class AttributeInterner {
     return values.size();
   }
 
+  /**
+   * The names as the JVM's interned strings, as targeting's names are (literals, Jackson's member
+   * names): a lookup then finds them by identity. Once per distinct set of names.
+   */
+  private static String[] canonicalNames(String[] names) {
+    String[] canonical = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      canonical[i] = names[i].intern();
+    }
+    return canonical;
+  }
+
   private static <K> Object acquire(ConcurrentHashMap<K, Shared> shared, K key, Object part) {
+    return acquire(shared, key, () -> part);
+  }
+
+  private static <K> Object acquire(ConcurrentHashMap<K, Shared> shared, K key, Supplier<Object> part) {
     return shared.compute(key, (k, existing) -> {
-      Shared entry = existing != null ? existing : new Shared(part);
+      Shared entry = existing != null ? existing : new Shared(part.get());
       entry.users++;
       return entry;
     }).part;

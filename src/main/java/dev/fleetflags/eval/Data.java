@@ -142,7 +142,15 @@ final class Data {
 
     @Override
     @Nullable Object eval(Scope s) {
-      Object value = attribute && s.data == Scope.ROOT ? attribute(s, segments) : lookup(s, flagKey, segments);
+      Object value;
+      if (attribute && s.data == Scope.ROOT) {
+        value = s.attribute(segments[0]); // interned: see the constructor
+        if (segments.length > 1 && value != MISSING) {
+          value = descend(value, segments, 1);
+        }
+      } else {
+        value = lookup(s, flagKey, segments);
+      }
       return value == MISSING ? fallback.eval(s) : value;
     }
 

@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One compiled flag: its variants as arrays (values typed: a FLOAT flag's values are all Double),
- * its targeting as an {@link Expr} tree, and per variant the hash it adds to a device's state hash.
+ * its targeting as an {@link Expr} tree compiled into a {@link Targeting} that chooses a variant
+ * index, and per variant the hash it adds to a device's state hash.
  * Evaluating it for a device gives a packed code (see {@link Evaluation}) and allocates nothing on
  * the common paths.
  */
@@ -24,7 +25,11 @@ public final class Flag {
   private final int[] entryHashes;
   private final byte @Nullable [][] jsonValues;
   private final int defaultIndex;
-  private final @Nullable Expr targeting;
+  /** The compiled targeting, choosing a variant index; null when the flag has none. */
+  private final @Nullable Targeting targeting;
+  /** The codes of TARGETING_MATCH, by variant, and of the outcome when targeting gives null. */
+  private final short[] matchCodes;
+  private final short noResultCode;
   private final Map<String, Object> metadata;
   private final @Nullable String parseError;
   private final boolean timeDependent;
@@ -60,12 +65,18 @@ public final class Flag {
     }
     String dv = definition.defaultVariant();
     this.defaultIndex = dv == null ? -1 : indexOfName(dv);
-    this.targeting = targeting;
     this.metadata = metadata;
     this.parseError = null;
     this.timeDependent = timeDependent;
     this.variantPositions = n > 8 ? positions(variantNames) : null;
     this.served = new Resolution[SERVING_OUTCOMES * n];
+    this.matchCodes = new short[n];
+    for (int v = 0; v < n; v++) {
+      matchCodes[v] = Evaluation.code(Evaluation.TARGETING_MATCH, v);
+    }
+    this.noResultCode = Evaluation.code(Evaluation.DEFAULT, defaultIndex >= 0 ? defaultIndex : Evaluation.NO_VARIANT);
+    // Last: the targeting finds variants through this flag's names, set above.
+    this.targeting = targeting == null ? null : Targeting.of(targeting, this::variantIndex);
   }
 
   /** A flag that cannot be evaluated: every evaluation is an ERROR with PARSE_ERROR. */
@@ -80,6 +91,8 @@ public final class Flag {
     this.jsonValues = null;
     this.defaultIndex = -1;
     this.targeting = null;
+    this.matchCodes = new short[0];
+    this.noResultCode = Evaluation.code(Evaluation.DEFAULT, Evaluation.NO_VARIANT);
     this.metadata = metadata;
     this.parseError = parseError;
     this.timeDependent = false;
@@ -103,25 +116,23 @@ public final class Flag {
     if (state == FlagState.DISABLED) {
       return Evaluation.code(Evaluation.DISABLED, Evaluation.NO_VARIANT);
     }
-    int fallback = defaultIndex >= 0 ? defaultIndex : Evaluation.NO_VARIANT;
-    if (targeting == null) {
+    Targeting t = targeting;
+    if (t == null) {
+      int fallback = defaultIndex >= 0 ? defaultIndex : Evaluation.NO_VARIANT;
       return Evaluation.code(defaultIndex >= 0 ? Evaluation.STATIC : Evaluation.DEFAULT, fallback);
     }
-    Object result;
+    int choice;
     s.data = Scope.ROOT;
     try {
-      result = targeting.eval(s);
+      choice = t.choose(s);
     } catch (RuntimeException | StackOverflowError e) {
       // Operators do not throw; this keeps a defect in one flag from failing the whole set.
       return Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
     }
-    if (result == null) {
-      return Evaluation.code(Evaluation.DEFAULT, fallback);
+    if (choice >= 0) {
+      return matchCodes[choice];
     }
-    int index = variantIndex(result);
-    return index >= 0
-        ? Evaluation.code(Evaluation.TARGETING_MATCH, index)
-        : Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
+    return choice == Targeting.NO_RESULT ? noResultCode : Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);
   }
 
   /** STATIC, TARGETING_MATCH and DEFAULT: the outcomes that can serve a variant. */
@@ -140,7 +151,7 @@ public final class Flag {
     return r;
   }
 
-  /** The variant a targeting result names: strings as they are, booleans and numbers as text. */
+  /** The variant a targeting result names: strings as they are, booleans and numbers as text; -1 for none. */
   private int variantIndex(Object result) {
     String name;
     if (result instanceof String s) {

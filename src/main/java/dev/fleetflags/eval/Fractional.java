@@ -57,42 +57,58 @@ final class Fractional extends Expr {
 
   @Override
   @Nullable Object eval(Scope s) {
-    int hash;
-    if (bucketBy == null) {
-      String targetingKey = s.targetingKey;
-      if (targetingKey == null) {
-        return null;
-      }
-      hash = s.bucketHash(flagKeyPrefix, targetingKey);
-    } else {
-      Object by = bucketBy.eval(s);
-      if (by instanceof String str) {
-        hash = Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str);
-      } else if (by == null) {
-        String targetingKey = s.targetingKey;
-        if (targetingKey == null) {
-          return null;
-        }
-        hash = s.bucketHash(flagKeyPrefix, targetingKey);
-      } else {
-        return null;
-      }
-    }
-    long point;
     if (cumulative != null) {
-      long total = cumulative[cumulative.length - 1];
-      point = ((hash & 0xFFFFFFFFL) * total) >>> 32;
-      for (int i = 0; i < cumulative.length; i++) {
-        if (point < cumulative[i]) {
-          return constantVariants[i];
-        }
-      }
-      return null;
+      int bucket = bucket(s);
+      return bucket < 0 ? null : constantVariants[bucket];
     }
-    return computed(s, hash);
+    long hash = hash(s);
+    return hash < 0 ? null : computed(s, hash);
   }
 
-  private @Nullable Object computed(Scope s, int hash) {
+  /** Whether every variant and weight is a literal, so that {@link #bucket} applies. */
+  boolean isLiteralSplit() {
+    return cumulative != null;
+  }
+
+  /** The literal variants in bucket order; only for a literal split. */
+  @Nullable Object[] literalVariants() {
+    return java.util.Objects.requireNonNull(constantVariants).clone();
+  }
+
+  /**
+   * For a literal split: the index of the bucket the device falls in, or -1 where there is
+   * nothing to bucket by (no targeting key, or a bucketBy value that is not a string).
+   */
+  int bucket(Scope s) {
+    long hash = hash(s);
+    if (hash < 0) {
+      return -1;
+    }
+    long[] ends = cumulative;
+    long point = (hash * ends[ends.length - 1]) >>> 32;
+    int i = 0;
+    while (point >= ends[i]) {
+      i++; // point < total, the last end, so this stops inside the array
+    }
+    return i;
+  }
+
+  /** The bucketing hash as an unsigned 32-bit value, or -1 when there is nothing to bucket by. */
+  private long hash(Scope s) {
+    if (bucketBy != null) {
+      Object by = bucketBy.eval(s);
+      if (by instanceof String str) {
+        return Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str) & 0xFFFFFFFFL;
+      }
+      if (by != null) {
+        return -1;
+      }
+    }
+    String targetingKey = s.targetingKey;
+    return targetingKey == null ? -1 : s.bucketHash(flagKeyPrefix, targetingKey) & 0xFFFFFFFFL;
+  }
+
+  private @Nullable Object computed(Scope s, long hash) {
     int n = variants.length;
     Object[] values = new Object[n];
     long[] ends = new long[n];
@@ -112,7 +128,7 @@ final class Fractional extends Expr {
     if (total <= 0 || total > MAX_TOTAL_WEIGHT) {
       return null;
     }
-    long point = ((hash & 0xFFFFFFFFL) * total) >>> 32;
+    long point = (hash * total) >>> 32;
     for (int i = 0; i < n; i++) {
       if (point < ends[i]) {
         return values[i];

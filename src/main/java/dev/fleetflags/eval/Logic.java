@@ -15,6 +15,11 @@ final class Logic {
       this.args = args;
     }
 
+    /** Conditions and values, alternating, then the else value if there is one. */
+    Expr[] args() {
+      return args;
+    }
+
     @Override
     @Nullable Object eval(Scope s) {
       int i = 0;

@@ -65,13 +65,28 @@ final class SemVerCompare extends Expr {
 
   @Override
   @Nullable Object eval(Scope s) {
+    int result = compare(s);
+    return result == UNREADABLE ? null : result == HOLDS;
+  }
+
+  /** As a condition (the usual use): null is falsy, so no value needs making. */
+  @Override
+  boolean test(Scope s) {
+    return compare(s) == HOLDS;
+  }
+
+  private static final int UNREADABLE = -1;
+  private static final int DOES_NOT_HOLD = 0;
+  private static final int HOLDS = 1;
+
+  private int compare(Scope s) {
     Object v = text(version.eval(s));
     if (v == null) {
-      return null;
+      return UNREADABLE;
     }
     SemVer actual = s.semVer((String) v);
     if (actual == null) {
-      return null;
+      return UNREADABLE;
     }
     Op op = constantOp != null ? constantOp : Op.of(operator.eval(s));
     SemVer wanted = constantTarget;
@@ -80,9 +95,9 @@ final class SemVerCompare extends Expr {
       wanted = t == null ? null : s.semVer((String) t);
     }
     if (op == null || wanted == null) {
-      return null;
+      return UNREADABLE;
     }
-    return op.holds(actual, wanted);
+    return op.holds(actual, wanted) ? HOLDS : DOES_NOT_HOLD;
   }
 
   /** A version's text: strings as they are, numbers as JavaScript prints them, else null. */

@@ -344,13 +344,29 @@ final class TargetingCompiler {
   private Expr in(Expr needle, Expr haystack) {
     if (haystack instanceof Expr.Const c) {
       if (c.value instanceof List<?> list) {
-        return new Text.InSet(needle, list);
+        String[] strings = smallStringList(list);
+        return strings != null ? new Text.InStrings(needle, strings) : new Text.InSet(needle, list);
       }
       if (c.value instanceof String str) {
         return new Text.InString(needle, str);
       }
     }
     return new Text.In(needle, haystack);
+  }
+
+  /** The members of {@code list} if they are a few strings only, else null. */
+  private static String @Nullable [] smallStringList(List<?> list) {
+    if (list.size() > Text.InStrings.MAX_MEMBERS) {
+      return null;
+    }
+    String[] strings = new String[list.size()];
+    for (int i = 0; i < strings.length; i++) {
+      if (!(list.get(i) instanceof String str)) {
+        return null;
+      }
+      strings[i] = str;
+    }
+    return strings;
   }
 
   private Expr fractional(List<?> args, String path, boolean listed, int depth, boolean result) {

@@ -126,6 +126,43 @@ final class Text {
   }
 
   /**
+   * {@code in} over a short literal array of strings only: a scan that compares hash codes (which
+   * strings cache) before characters, cheaper than a hash set for the few values targeting lists
+   * usually hold. Only a string is {@code ===} to a string.
+   */
+  static final class InStrings extends Logic.Predicate {
+    /** The most members for which a scan beats a hash lookup. */
+    static final int MAX_MEMBERS = 8;
+
+    private final Expr needle;
+    private final String[] members;
+    private final int[] hashes;
+
+    InStrings(Expr needle, String[] members) {
+      this.needle = needle;
+      this.members = members;
+      this.hashes = new int[members.length];
+      for (int i = 0; i < members.length; i++) {
+        hashes[i] = members[i].hashCode();
+      }
+    }
+
+    @Override
+    boolean test(Scope s) {
+      if (!(needle.eval(s) instanceof String n)) {
+        return false;
+      }
+      int hash = n.hashCode();
+      for (int i = 0; i < hashes.length; i++) {
+        if (hashes[i] == hash && members[i].equals(n)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /**
    * {@code in} over a literal array: a hash lookup, so a list of 100,000 device ids costs O(1) per
    * evaluation. Keys keep {@code ===}: numbers are held as doubles (1 and 1.0 meet, "1" and 1 do
    * not); arrays and objects in the literal can never be {@code ===} to a computed value.

@@ -135,6 +135,15 @@ public class FlagEngineBenchmark {
     return i;
   }
 
+  /**
+   * The harness alone: taking the next device and consuming a result, which every benchmark here
+   * also does; what it costs is part of each figure above it.
+   */
+  @Benchmark
+  public void harness_rotationOnly(Workload w, Blackhole bh) {
+    bh.consume(w.devices[nextDevice()]);
+  }
+
   @Benchmark
   public void allFlags_fleetflags(Workload w, Blackhole bh) {
     bh.consume(w.flagSet.evaluate(w.devices[nextDevice()], w.epochSeconds));

@@ -287,7 +287,10 @@ class OperatorsTest {
 
   @Test
   void inCompilesToTheNodeItsHaystackCalls() {
-    assertInstanceOf(Text.InSet.class, compile(json("{'in': [{'var': 'model'}, ['a', 'b']]}")));
+    // a few literal strings are scanned, other literal lists looked up in a hash set
+    assertInstanceOf(Text.InStrings.class, compile(json("{'in': [{'var': 'model'}, ['a', 'b']]}")));
+    assertInstanceOf(Text.InSet.class, compile(json("{'in': [{'var': 'model'}, ['a', 1]]}")));
+    assertInstanceOf(Text.InSet.class, compile(json("{'in': [{'var': 'model'}, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']]}")));
     assertInstanceOf(Text.InString.class, compile(json("{'in': [{'var': 'model'}, 'th-100,th-200']}")));
     assertInstanceOf(Text.In.class, compile(json("{'in': [{'var': 'model'}, {'var': 'tags'}]}")));
     // a list with a computed element is evaluated per device, then searched

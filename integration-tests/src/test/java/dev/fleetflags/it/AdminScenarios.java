@@ -1,6 +1,6 @@
 package dev.fleetflags.it;
 
-import static dev.fleetflags.it.Scenarios.assertHolds;
+import static dev.fleetflags.it.Scenarios.document;
 import static dev.fleetflags.it.Scenarios.texts;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,10 +57,6 @@ abstract class AdminScenarios {
            "defaultVariant": "%s"}\
     """
         .formatted(key, defaultVariant);
-  }
-
-  static String document(String... flags) {
-    return "{\"flags\": {" + String.join(",\n", flags) + "}}";
   }
 
   static void assertAccepted(
@@ -120,7 +116,7 @@ abstract class AdminScenarios {
     String responses = Operator.responsesTopic("ops-admin-plain");
     try (Mqtt5Device ops =
         Mqtt5Device.with(broker, "ops-admin-plain")
-            .credentials(Operator.USERNAME, ExtensionStartScenarios.OPERATOR_PASSWORD)
+            .credentials(Operator.USERNAME, Operator.PASSWORD)
             .connect()) {
       assertFalse(ops.subscribe(responses).isError());
       ops.publish("flags-admin/query/flags", "{}");
@@ -178,7 +174,7 @@ abstract class AdminScenarios {
       HeldFlags held = new HeldFlags().apply(Scenarios.subscribe(device));
       JsonNode answer = operator.apply(document(boolFlag("affects-1", "on")));
       assertEquals(1, answer.get("devicesAffected").asInt(), answer::toString);
-      var delta = Scenarios.next(device);
+      var delta = device.awaitUpdate();
       assertEquals(answer.get("revision").asLong(), delta.getRevision());
       held.apply(delta);
       assertEquals(true, held.values().get("affects-1"));
@@ -212,7 +208,7 @@ abstract class AdminScenarios {
       assertFlag(evaluation, "evaluate-static", "1", "low", "STATIC");
       assertFlag(evaluation, "evaluate-targeted", "true", "on", "TARGETING_MATCH");
       assertEquals("DISABLED", evaluation.at("/flags/evaluate-disabled/reason").asText());
-      assertHolds(held, evaluation);
+      held.assertMatches(Operator.Evaluated.of(evaluation));
     }
     // "What if": a device not connected, with assumed attributes.
     JsonNode whatIf =

@@ -14,18 +14,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * HiveMQ Testcontainers module. Skipped, with the reason, where no Docker engine runs.
  */
 @ExtendWith(DockerEngine.class)
-class ContainerExtensionStartTest extends ExtensionStartScenarios {
+class ContainerExtensionStartTest extends ExtensionStartScenarios<ContainerBroker> {
 
   @Override
-  FleetFlagsBroker start(ExtensionSetup setup, boolean expectStart) {
+  ContainerBroker start(ExtensionSetup setup, boolean expectStart) {
     return ContainerBroker.start(setup, expectStart);
   }
 
   /** The image's allow-all extension admits the clients FleetFlags delegates by default. */
   @Test
   void withTheDefaultsTheImagesAllowAllExtensionAdmitsDevices() {
-    try (FleetFlagsBroker broker = start(ExtensionSetup.asPackaged(), true);
-        Mqtt5Device mqtt5 = Mqtt5Device.connect(broker, "dev-1");
+    FleetFlagsBroker broker = shared(ExtensionSetup.asPackaged());
+    try (Mqtt5Device mqtt5 = Mqtt5Device.connect(broker, "dev-1");
         Mqtt3Device mqtt3 = Mqtt3Device.connect(broker, "dev-2")) {
       assertTrue(broker.extensionStarted(), broker.logTail());
       assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, mqtt5.subscribe("flags/dev-1"));

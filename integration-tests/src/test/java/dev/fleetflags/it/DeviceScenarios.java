@@ -1,6 +1,5 @@
 package dev.fleetflags.it;
 
-import static dev.fleetflags.it.Scenarios.assertHolds;
 import static dev.fleetflags.it.Scenarios.keys;
 import static dev.fleetflags.it.Scenarios.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,7 +126,7 @@ abstract class DeviceScenarios {
         HeldFlags.hex(snapshot.getStateHash()),
         held.stateHashText(),
         "the state hash computed as the README specifies");
-    assertHolds(held, operator.evaluate(clientId));
+    held.assertMatches(operator.evaluated(clientId));
   }
 
   // --- attributes ------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ abstract class DeviceScenarios {
       JsonNode evaluation = operator.evaluate("d5-props");
       assertEquals("th-200", evaluation.at("/attributes/model").asText());
       assertTrue(evaluation.at("/attributes/power").isMissingNode(), evaluation::toString);
-      assertHolds(held, evaluation);
+      held.assertMatches(Operator.Evaluated.of(evaluation));
     }
   }
 
@@ -169,7 +168,7 @@ abstract class DeviceScenarios {
       assertEquals("accepted", set.get("status").asText(), set::toString);
       assertEquals(List.of("d5-registry"), texts(set.get("devices")));
       assertEquals(1, set.get("devicesAffected").asInt(), set::toString);
-      FlagUpdate delta = Scenarios.next(device);
+      FlagUpdate delta = device.awaitUpdate();
       assertFalse(delta.getSnapshot(), delta::toString);
       held.apply(delta);
       assertEquals(Set.of("dev-ota", "dev-interval"), keys(delta), delta::toString);
@@ -178,14 +177,14 @@ abstract class DeviceScenarios {
       assertEquals(HeldFlags.hex(delta.getStateHash()), held.stateHashText());
       JsonNode evaluation = operator.evaluate("d5-registry");
       assertEquals("th-100", evaluation.at("/attributes/model").asText());
-      assertHolds(held, evaluation);
+      held.assertMatches(Operator.Evaluated.of(evaluation));
 
       JsonNode removed = operator.attributes("{\"devices\": {\"d5-registry\": {\"model\": null}}}");
       assertEquals("accepted", removed.get("status").asText(), removed::toString);
-      held.apply(Scenarios.next(device));
+      held.apply(device.awaitUpdate());
       assertEquals(true, held.values().get("dev-ota"), "the user property again");
       assertEquals(300L, held.values().get("dev-interval"));
-      assertHolds(held, operator.evaluate("d5-registry"));
+      held.assertMatches(operator.evaluated("d5-registry"));
     }
   }
 
@@ -198,7 +197,7 @@ abstract class DeviceScenarios {
     try (Mqtt3Device device = Mqtt3Device.connect(broker, "d3-registry")) {
       HeldFlags held = new HeldFlags().apply(Scenarios.subscribe(device));
       assertEquals("full", held.values().get("dev-mode"));
-      assertHolds(held, operator.evaluate("d3-registry"));
+      held.assertMatches(operator.evaluated("d3-registry"));
     }
   }
 
@@ -222,11 +221,11 @@ abstract class DeviceScenarios {
         // HiveMQ reports the old connection's end before it sends that connection its DISCONNECT,
         // and handles a client id's events in order: this resync is handled after that end.
         second.publish("flags/d5-takeover/resync", "");
-        FlagUpdate snapshot = Scenarios.next(second);
+        FlagUpdate snapshot = second.awaitUpdate();
         assertTrue(snapshot.getSnapshot(), snapshot::toString);
         JsonNode evaluation = operator.evaluate("d5-takeover");
         assertTrue(evaluation.get("connected").asBoolean(), evaluation::toString);
-        assertHolds(new HeldFlags().apply(snapshot), evaluation);
+        new HeldFlags().apply(snapshot).assertMatches(Operator.Evaluated.of(evaluation));
       }
     }
   }
@@ -340,7 +339,7 @@ abstract class DeviceScenarios {
     assertEquals(7L, held.values().get(prefix + "new"));
     assertEquals(HeldFlags.hex(update.getStateHash()), held.stateHashText());
     assertEquals(operator.revision(), update.getRevision());
-    assertHolds(held, operator.evaluate(clientId));
+    held.assertMatches(operator.evaluated(clientId));
   }
 
   /**
@@ -362,7 +361,7 @@ abstract class DeviceScenarios {
       try (Mqtt5Device other = Mqtt5Device.connect(broker, "d5-other")) {
         Scenarios.subscribe(other);
         other.publish("flags/d5-other/resync", "");
-        assertTrue(Scenarios.next(other).getSnapshot());
+        assertTrue(other.awaitUpdate().getSnapshot());
       }
       assertTrue(victim.nextMessage(Duration.ZERO).isEmpty());
     }
@@ -377,7 +376,7 @@ abstract class DeviceScenarios {
             .connect()) {
       FlagUpdate update = Scenarios.subscribe(device);
       assertTrue(update.getSnapshot(), update::toString);
-      assertHolds(new HeldFlags().apply(update), operator.evaluate("d5-unknown"));
+      new HeldFlags().apply(update).assertMatches(operator.evaluated("d5-unknown"));
     }
   }
 }

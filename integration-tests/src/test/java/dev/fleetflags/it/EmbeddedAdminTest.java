@@ -1,5 +1,6 @@
 package dev.fleetflags.it;
 
+import static dev.fleetflags.it.Scenarios.document;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

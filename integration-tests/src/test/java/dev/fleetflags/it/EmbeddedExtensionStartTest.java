@@ -15,10 +15,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The start scenarios on HiveMQ CE embedded in this JVM, plus what only it can show. */
-class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
+class EmbeddedExtensionStartTest extends ExtensionStartScenarios<EmbeddedBroker> {
 
   @Override
-  FleetFlagsBroker start(ExtensionSetup setup, boolean expectStart) {
+  EmbeddedBroker start(ExtensionSetup setup, boolean expectStart) {
     return EmbeddedBroker.start(setup);
   }
 
@@ -28,15 +28,13 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
    */
   @Test
   void withTheDefaultsOtherClientsAreRefusedWhereNoOtherExtensionAdmitsThem() {
-    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged())) {
-      Mqtt5ConnAckException mqtt5 =
-          assertThrows(Mqtt5ConnAckException.class, () -> Mqtt5Device.connect(broker, "dev-1"));
-      assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, mqtt5.getMqttMessage().getReasonCode());
-      Mqtt3ConnAckException mqtt3 =
-          assertThrows(Mqtt3ConnAckException.class, () -> Mqtt3Device.connect(broker, "dev-2"));
-      assertEquals(
-          Mqtt3ConnAckReturnCode.NOT_AUTHORIZED, mqtt3.getMqttMessage().getReturnCode());
-    }
+    EmbeddedBroker broker = shared(ExtensionSetup.asPackaged());
+    Mqtt5ConnAckException mqtt5 =
+        assertThrows(Mqtt5ConnAckException.class, () -> Mqtt5Device.connect(broker, "dev-1"));
+    assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, mqtt5.getMqttMessage().getReasonCode());
+    Mqtt3ConnAckException mqtt3 =
+        assertThrows(Mqtt3ConnAckException.class, () -> Mqtt3Device.connect(broker, "dev-2"));
+    assertEquals(Mqtt3ConnAckReturnCode.NOT_AUTHORIZED, mqtt3.getMqttMessage().getReturnCode());
   }
 
   @Test
@@ -51,21 +49,25 @@ class EmbeddedExtensionStartTest extends ExtensionStartScenarios {
     }
   }
 
+  /**
+   * On the seeded broker the other scenarios share: they only connect clients, which a restart
+   * leaves to reconnect, and this is the only one that restarts it.
+   */
   @Test
   void restartsOnTheSameFoldersWithItsStore() throws Exception {
-    try (EmbeddedBroker broker = EmbeddedBroker.start(SEEDED_OPEN)) {
-      Path marker = broker.dataFolder().resolve("marker");
-      Files.writeString(marker, "kept");
-      broker.restart();
-      assertEquals(
-          2, FleetFlagsBroker.STARTED.matcher(broker.log()).results().count(), broker.logTail());
-      assertEquals("kept", Files.readString(marker));
-      // The store survived: the seed is not applied twice, and its flags are served.
-      assertTrue(broker.log().contains("not applied: the store already holds flags"), broker.logTail());
-      try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
-        device.subscribe("flags/dev-1");
-        assertTrue(device.awaitMessage().getPayloadAsBytes().length > 0);
-      }
+    EmbeddedBroker broker = shared(SEEDED_OPEN);
+    Path marker = broker.dataFolder().resolve("marker");
+    Files.writeString(marker, "kept");
+    broker.restart();
+    assertEquals(
+        2, FleetFlagsBroker.STARTED.matcher(broker.log()).results().count(), broker.logTail());
+    assertEquals("kept", Files.readString(marker));
+    // The store survived: the seed is not applied twice, and its flags are served.
+    assertTrue(
+        broker.log().contains("not applied: the store already holds flags"), broker.logTail());
+    try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-restart")) {
+      device.subscribe("flags/dev-restart");
+      assertTrue(device.awaitMessage().getPayloadAsBytes().length > 0);
     }
   }
 

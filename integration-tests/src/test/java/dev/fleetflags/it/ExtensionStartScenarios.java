@@ -10,68 +10,65 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * How the packaged extension starts, or refuses to, on a real broker, and that what starts is
  * wired up. Written once, run against every kind of {@link FleetFlagsBroker} by the subclasses.
+ *
+ * <p>Scenarios that start FleetFlags as packaged, or seeded and open, share one broker per setup
+ * (see {@link #shared}): they only read its log and connect clients of their own ids. Scenarios
+ * that need a configuration of their own, or a broker without FleetFlags, start their own.
+ *
+ * @param <B> the kind of broker
  */
-abstract class ExtensionStartScenarios {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ExtensionStartScenarios<B extends FleetFlagsBroker> {
 
   /**
    * Starts a broker with the zip unpacked and the setup applied.
    *
    * @param expectStart whether the scenario expects FleetFlags to start (a container waits for it)
    */
-  abstract FleetFlagsBroker start(ExtensionSetup setup, boolean expectStart);
+  abstract B start(ExtensionSetup setup, boolean expectStart);
+
+  private final Map<ExtensionSetup, B> shared = new LinkedHashMap<>();
+
+  /** The class's broker with this setup, started when a scenario first asks for it. */
+  B shared(ExtensionSetup setup) {
+    return shared.computeIfAbsent(setup, s -> start(s, true));
+  }
+
+  @AfterAll
+  void stopSharedBrokers() {
+    Scenarios.close(shared.values().toArray(AutoCloseable[]::new));
+  }
 
   static final String FLAGS =
       """
       {"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
                           "defaultVariant": "off"}}}""";
 
-  /** Operator ops, password {@value #OPERATOR_PASSWORD}. */
-  static final String OPERATOR_PASSWORD = "it-secret";
-
-  /**
-   * PBKDF2-SHA256 of {@value #OPERATOR_PASSWORD}, salt "fleetflags-it-sa", 10,000 iterations (the
-   * fewest FleetFlags accepts, to keep sign-in fast in tests).
-   */
-  static final String OPERATOR_HASH =
-      "pbkdf2-sha256:10000:ZmxlZXRmbGFncy1pdC1zYQ==:un38uyuYPMK/lyg3EwQmuUMXDwMe75kTxMtUzYWBGvk=";
-
   /** Seeded, with one operator, letting devices in (no other security extension needed). */
   static final ExtensionSetup SEEDED_OPEN =
-      ExtensionSetup.asPackaged()
-          .withConfig(
-              """
-              <fleetflags>
-                  <seed-file>%s</seed-file>
-                  <device-authentication>allow</device-authentication>
-                  <operators>
-                      <operator><username>ops</username><password-hash>%s</password-hash></operator>
-                  </operators>
-              </fleetflags>
-              """
-                  .formatted(ExtensionSetup.SEED_FILE, OPERATOR_HASH))
+      Scenarios.open(List.of(), "<seed-file>%s</seed-file>".formatted(ExtensionSetup.SEED_FILE))
           .withSeedFlags(FLAGS);
 
   @Test
   void startsFromThePackagedZipWithItsDefaults() {
-    try (FleetFlagsBroker broker = start(ExtensionSetup.asPackaged(), true)) {
-      assertTrue(broker.extensionStarted(), broker.logTail());
-      assertTrue(
-          broker.log().contains("device topic flags/{clientId}, admin topics flags-admin/#"),
-          broker.logTail());
-      assertEquals(
-          ExtensionZip.fromBuild().version(),
-          FleetFlagsBroker.STARTED
-              .matcher(broker.log())
-              .results()
-              .findFirst()
-              .orElseThrow()
-              .group(1));
-    }
+    FleetFlagsBroker broker = shared(ExtensionSetup.asPackaged());
+    assertTrue(broker.extensionStarted(), broker.logTail());
+    assertTrue(
+        broker.log().contains("device topic flags/{clientId}, admin topics flags-admin/#"),
+        broker.logTail());
+    assertEquals(
+        ExtensionZip.fromBuild().version(),
+        FleetFlagsBroker.STARTED.matcher(broker.log()).results().findFirst().orElseThrow().group(1));
   }
 
   @Test
@@ -108,24 +105,23 @@ abstract class ExtensionStartScenarios {
   /** The parts are registered: authentication, topic authorization, delivery. */
   @Test
   void startedFromTheZipItServesDevicesTheirOwnFlagsOnly() throws Exception {
-    try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
-      try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
-        assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, device.subscribe("flags/dev-1"));
-        Mqtt5Publish update = device.awaitMessage();
-        assertEquals("flags/dev-1", update.getTopic().toString());
-        FlagUpdate snapshot = FlagUpdate.parseFrom(update.getPayloadAsBytes());
-        assertTrue(snapshot.getSnapshot(), snapshot::toString);
-        assertEquals("beta", snapshot.getFlags(0).getKey(), snapshot::toString);
-        assertFalse(snapshot.getFlags(0).getBool(), snapshot::toString);
-        assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/dev-2"));
-        assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/+"));
-      }
-      try (Mqtt3Device device = Mqtt3Device.connect(broker, "dev-3")) {
-        assertEquals(Mqtt3SubAckReturnCode.SUCCESS_MAXIMUM_QOS_1, device.subscribe("flags/dev-3"));
-        Mqtt3Publish update = device.awaitMessage();
-        assertEquals("flags/dev-3", update.getTopic().toString());
-        assertEquals(Mqtt3SubAckReturnCode.FAILURE, device.subscribe("flags/#"));
-      }
+    FleetFlagsBroker broker = shared(SEEDED_OPEN);
+    try (Mqtt5Device device = Mqtt5Device.connect(broker, "dev-1")) {
+      assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, device.subscribe("flags/dev-1"));
+      Mqtt5Publish update = device.awaitMessage();
+      assertEquals("flags/dev-1", update.getTopic().toString());
+      FlagUpdate snapshot = FlagUpdate.parseFrom(update.getPayloadAsBytes());
+      assertTrue(snapshot.getSnapshot(), snapshot::toString);
+      assertEquals("beta", snapshot.getFlags(0).getKey(), snapshot::toString);
+      assertFalse(snapshot.getFlags(0).getBool(), snapshot::toString);
+      assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/dev-2"));
+      assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, device.subscribe("flags/+"));
+    }
+    try (Mqtt3Device device = Mqtt3Device.connect(broker, "dev-3")) {
+      assertEquals(Mqtt3SubAckReturnCode.SUCCESS_MAXIMUM_QOS_1, device.subscribe("flags/dev-3"));
+      Mqtt3Publish update = device.awaitMessage();
+      assertEquals("flags/dev-3", update.getTopic().toString());
+      assertEquals(Mqtt3SubAckReturnCode.FAILURE, device.subscribe("flags/#"));
     }
   }
 
@@ -135,15 +131,14 @@ abstract class ExtensionStartScenarios {
    */
   @Test
   void operatorsGetTheirAnswersAndDevicesKeepTheBrokersOtherTopics() {
-    try (FleetFlagsBroker broker = start(SEEDED_OPEN, true)) {
-      try (Mqtt5Device operator =
-          Mqtt5Device.with(broker, "ops-1").credentials("ops", OPERATOR_PASSWORD).connect()) {
-        String answer =
-            operator.request("flags-admin/query/flags", "{}", "flags-admin/responses/ops-1");
-        assertTrue(answer.contains("beta"), answer);
-      }
-      brokerServesMqtt5AndMqtt311Clients(broker);
+    FleetFlagsBroker broker = shared(SEEDED_OPEN);
+    try (Mqtt5Device operator =
+        Mqtt5Device.with(broker, "ops-1").credentials("ops", Operator.PASSWORD).connect()) {
+      String answer =
+          operator.request("flags-admin/query/flags", "{}", "flags-admin/responses/ops-1");
+      assertTrue(answer.contains("beta"), answer);
     }
+    brokerServesMqtt5AndMqtt311Clients(broker);
   }
 
   @Test

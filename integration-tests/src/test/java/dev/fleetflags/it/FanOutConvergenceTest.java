@@ -1,12 +1,15 @@
 package dev.fleetflags.it;
 
+import static dev.fleetflags.it.Operator.accepted;
+import static dev.fleetflags.it.Scenarios.document;
+import static dev.fleetflags.it.Scenarios.keys;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fleetflags.it.FanOutDevice.Protocol;
-import dev.fleetflags.it.FanOutOperator.Evaluated;
+import dev.fleetflags.it.Device.Protocol;
+import dev.fleetflags.it.Operator.Evaluated;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,43 +37,36 @@ class FanOutConvergenceTest {
   /** Publishes a worker may hold or the broker may have in flight when a change is planned. */
   private static final int IN_PROGRESS = 2 /* worker-threads */ + 1 /* max-in-flight */;
 
-  private EmbeddedBroker broker;
-  private FanOutMetrics metrics;
-  private FanOutOperator operator;
-  private FanOutFleet fleet;
+  private Fleet fleet;
+  private Operator operator;
+  private ExtensionMetrics metrics;
 
   @BeforeAll
   void startFleet() {
-    broker =
-        EmbeddedBroker.start(
-            FanOutFleet.setup(
-                FanOutFleet.document(
-                    modeFlag("mode-1", "m0"), modeFlag("mode-2", "m0"), FanOutFleet.BARRIER_SEED),
-                """
-<worker-threads>2</worker-threads>
-<delivery><max-in-flight>1</max-in-flight><publish-rate>%d</publish-rate></delivery>
-"""
-                    .formatted(RATE)));
-    metrics = new FanOutMetrics(broker);
-    operator = FanOutOperator.connect(broker, "ops-convergence");
-    List<FanOutDevice.Spec> specs = new ArrayList<>();
+    ExtensionSetup setup =
+        Fleet.setup(
+            document(modeFlag("mode-1", "m0"), modeFlag("mode-2", "m0"), Fleet.BARRIER_SEED),
+            """
+            <worker-threads>2</worker-threads>
+            <delivery><max-in-flight>1</max-in-flight><publish-rate>%d</publish-rate></delivery>
+            """
+                .formatted(RATE));
+    List<Device.Spec> specs = new ArrayList<>();
     for (int i = 0; i < DEVICES; i++) {
       specs.add(
           i % 3 == 2
-              ? new FanOutDevice.Spec("c3-%02d".formatted(i), Protocol.MQTT3, Map.of())
-              : new FanOutDevice.Spec(
+              ? new Device.Spec("c3-%02d".formatted(i), Protocol.MQTT3, Map.of())
+              : new Device.Spec(
                   "c5-%02d".formatted(i), Protocol.MQTT5, Map.of("region", "eu")));
     }
-    fleet = FanOutFleet.online(broker, specs);
-    metrics.awaitIdle();
+    fleet = Fleet.start(setup, "ops-convergence", Map.of(), specs);
+    operator = fleet.operator();
+    metrics = fleet.metrics();
   }
 
   @AfterAll
-  @SuppressWarnings("try") // closing is all: devices, then the operator, then the broker
   void stopFleet() {
-    try (EmbeddedBroker b = broker;
-        FanOutOperator o = operator;
-        FanOutFleet f = fleet) {}
+    Scenarios.close(fleet);
   }
 
   /** A then B on the same flag: each device gets A then B, or one delta with B alone. */
@@ -78,12 +74,12 @@ class FanOutConvergenceTest {
   void aChangeDuringAFanOutConvergesToTheFinalValue() {
     Outcome outcome = changeTwice("mode-1", "m1", "m2");
     int merged = 0;
-    for (FanOutDevice d : fleet.devices()) {
+    for (Device d : fleet.devices()) {
       List<FlagUpdate> got = outcome.window().get(d);
       assertTrue(got.size() == 1 || got.size() == 2, () -> d + " received " + got);
       for (FlagUpdate u : got) {
         assertFalse(u.getSnapshot(), () -> d + " received " + got);
-        assertEquals(Set.of("mode-1"), FanOutHeldFlags.keys(u), () -> d + " received " + got);
+        assertEquals(Set.of("mode-1"), keys(u), () -> d + " received " + got);
       }
       assertEquals("m2", got.get(got.size() - 1).getFlags(0).getString(), got::toString);
       if (got.size() == 2) {
@@ -103,7 +99,7 @@ class FanOutConvergenceTest {
   void aChangeRevertedDuringItsFanOutLeavesWaitingDevicesAlone() {
     Outcome outcome = changeTwice("mode-2", "m1", "m0");
     int untouched = 0;
-    for (FanOutDevice d : fleet.devices()) {
+    for (Device d : fleet.devices()) {
       List<FlagUpdate> got = outcome.window().get(d);
       if (got.isEmpty()) {
         untouched++;
@@ -121,28 +117,28 @@ class FanOutConvergenceTest {
    * holds the final value everywhere; every device then holds what the extension evaluates.
    */
   private Outcome changeTwice(String flag, String first, String second) {
-    Map<FanOutDevice, Integer> mark = fleet.mark();
+    Map<Device, Integer> mark = fleet.mark();
     long deltasBefore = metrics.counter("fleetflags.deltas.sent");
-    JsonNode a = operator.apply(FanOutFleet.document(modeFlag(flag, first)));
+    JsonNode a = accepted(operator.apply(document(modeFlag(flag, first))));
     assertEquals(DEVICES, a.get("devicesAffected").asInt(), a::toString);
-    JsonNode b = operator.apply(FanOutFleet.document(modeFlag(flag, second)));
+    JsonNode b = accepted(operator.apply(document(modeFlag(flag, second))));
     // B alters every device's value, whether A reached it yet or it still waits (then merged).
     assertEquals(DEVICES, b.get("devicesAffected").asInt(), b::toString);
     // Devices that had received nothing of A when B's answer came: B was planned before them.
     int waiting = 0;
-    for (Map.Entry<FanOutDevice, Integer> m : mark.entrySet()) {
+    for (Map.Entry<Device, Integer> m : mark.entrySet()) {
       if (m.getKey().receivedCount() == m.getValue()) {
         waiting++;
       }
     }
-    JsonNode expected = FanOutOperator.JSON.valueToTree(second);
-    for (FanOutDevice d : fleet.devices()) {
-      d.awaitHeld(held -> expected.equals(held.values().get(flag)), flag + " = " + second);
+    JsonNode expected = Operator.JSON.valueToTree(second);
+    for (Device d : fleet.devices()) {
+      d.awaitHeld(held -> expected.equals(held.jsonValues().get(flag)), flag + " = " + second);
     }
-    Map<FanOutDevice, List<FlagUpdate>> window = fleet.barrier(mark, operator, metrics);
-    Map<String, Evaluated> evaluated = fleet.evaluate(operator);
+    Map<Device, List<FlagUpdate>> window = fleet.barrier(mark);
+    Map<String, Evaluated> evaluated = fleet.evaluate();
     long deltas = 0;
-    for (FanOutDevice d : fleet.devices()) {
+    for (Device d : fleet.devices()) {
       assertEquals(expected, evaluated.get(d.clientId()).values().get(flag));
       d.assertHolds(evaluated.get(d.clientId()));
       deltas += window.get(d).size();
@@ -160,7 +156,7 @@ class FanOutConvergenceTest {
    * @param waiting devices that had received nothing of the first change when the second was
    *     accepted
    */
-  private record Outcome(Map<FanOutDevice, List<FlagUpdate>> window, int waiting) {
+  private record Outcome(Map<Device, List<FlagUpdate>> window, int waiting) {
 
     /**
      * Says how many devices had their updates merged. Of the devices still waiting when the second

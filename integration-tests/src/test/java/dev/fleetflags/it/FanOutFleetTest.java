@@ -1,12 +1,16 @@
 package dev.fleetflags.it;
 
+import static dev.fleetflags.it.Operator.accepted;
+import static dev.fleetflags.it.Scenarios.document;
+import static dev.fleetflags.it.Scenarios.keys;
+import static dev.fleetflags.it.Scenarios.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fleetflags.it.FanOutDevice.Protocol;
-import dev.fleetflags.it.FanOutOperator.Evaluated;
+import dev.fleetflags.it.Device.Protocol;
+import dev.fleetflags.it.Operator.Evaluated;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +34,7 @@ import org.junit.jupiter.api.TestInstance;
  * the devices from the README.
  *
  * <p>One broker and fleet for the class; each test counts its own window (see {@link
- * FanOutFleet#barrier}) and touches its own flags, so the order of the tests does not matter.
+ * Fleet#barrier}) and touches its own flags, so the order of the tests does not matter.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FanOutFleetTest {
@@ -40,7 +44,7 @@ class FanOutFleetTest {
   private static final String[] REGIONS = {"eu", "us", "apac"};
 
   private static final String SEED =
-      FanOutFleet.document(
+      document(
           rolloutFlag(10),
           regionModeFlag("eu-v1"),
           """
@@ -54,11 +58,11 @@ class FanOutFleetTest {
           offlineFlag("a0"),
           """
           "offline-gone": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}""",
-          FanOutFleet.BARRIER_SEED);
+          Fleet.BARRIER_SEED);
 
   /** The rollout step: 10% to 20%, and a new variant for devices in region eu only. */
   private static final String ROLLOUT_STEP =
-      FanOutFleet.document(rolloutFlag(20), regionModeFlag("eu-v2"));
+      document(rolloutFlag(20), regionModeFlag("eu-v2"));
 
   private static String rolloutFlag(int percent) {
     return """
@@ -84,21 +88,17 @@ class FanOutFleetTest {
         .formatted(variant);
   }
 
+  private Fleet fleet;
   private EmbeddedBroker broker;
-  private FanOutMetrics metrics;
-  private FanOutOperator operator;
-  private FanOutFleet fleet;
+  private Operator operator;
+  private ExtensionMetrics metrics;
 
   /** The targeting attributes each fleet device has, as the test set them up. */
   private final Map<String, Map<String, String>> attributes = new HashMap<>();
 
   @BeforeAll
   void startFleet() {
-    broker = EmbeddedBroker.start(FanOutFleet.setup(SEED, ""));
-    metrics = new FanOutMetrics(broker);
-    operator = FanOutOperator.connect(broker, "ops-fanout");
-
-    List<FanOutDevice.Spec> specs = new ArrayList<>();
+    List<Device.Spec> specs = new ArrayList<>();
     Map<String, Map<String, String>> registry = new LinkedHashMap<>();
     for (int i = 0; i < MQTT5_DEVICES; i++) {
       String id = "m5-%03d".formatted(i);
@@ -107,7 +107,7 @@ class FanOutFleetTest {
       properties.put("region", REGIONS[i % 3]);
       // Not on the allow-list: must not reach targeting (secret-gate stays off).
       properties.put("secret", "open");
-      specs.add(new FanOutDevice.Spec(id, Protocol.MQTT5, properties));
+      specs.add(new Device.Spec(id, Protocol.MQTT5, properties));
       Map<String, String> effective = new HashMap<>(properties);
       effective.remove("secret");
       if (i % 10 == 0) {
@@ -119,7 +119,7 @@ class FanOutFleetTest {
     }
     for (int i = 0; i < MQTT3_DEVICES; i++) {
       String id = "m3-%03d".formatted(i);
-      specs.add(new FanOutDevice.Spec(id, Protocol.MQTT3, Map.of()));
+      specs.add(new Device.Spec(id, Protocol.MQTT3, Map.of()));
       Map<String, String> effective = new HashMap<>();
       if (i % 2 == 0) {
         registry.put(id, Map.of("region", "eu", "model", "th-200"));
@@ -127,17 +127,15 @@ class FanOutFleetTest {
       }
       attributes.put(id, effective);
     }
-    operator.attributes(registryRequest(registry));
-    fleet = FanOutFleet.online(broker, specs);
-    metrics.awaitIdle();
+    fleet = Fleet.start(Fleet.setup(SEED, ""), "ops-fanout", registry, specs);
+    broker = fleet.broker();
+    operator = fleet.operator();
+    metrics = fleet.metrics();
   }
 
   @AfterAll
-  @SuppressWarnings("try") // closing is all: devices, then the operator, then the broker
   void stopFleet() {
-    try (EmbeddedBroker b = broker;
-        FanOutOperator o = operator;
-        FanOutFleet f = fleet) {}
+    Scenarios.close(fleet);
   }
 
   /**
@@ -147,13 +145,13 @@ class FanOutFleetTest {
   @BeforeEach
   void settle() {
     metrics.awaitIndexed(fleet.size() + 1L);
-    fleet.barrier(fleet.mark(), operator, metrics);
+    fleet.barrier(fleet.mark());
   }
 
   @Test
   void aRolloutStepReachesExactlyTheDevicesWhoseValueChangedWithOneDeltaEach() {
-    Map<String, Evaluated> before = fleet.evaluate(operator);
-    for (FanOutDevice d : fleet.devices()) {
+    Map<String, Evaluated> before = fleet.evaluate();
+    for (Device d : fleet.devices()) {
       d.assertHolds(before.get(d.clientId()));
       // The extension evaluates as the test predicts from flagd's rules and the attributes.
       Map<String, String> a = attributes.get(d.clientId());
@@ -163,20 +161,20 @@ class FanOutFleetTest {
       assertEquals(json("th-200".equals(a.get("model")) ? 5L : 1L), values.get("model-level"));
       assertEquals(json(false), values.get("secret-gate"), d::clientId);
     }
-    Map<FanOutDevice, Integer> mark = fleet.mark();
+    Map<Device, Integer> mark = fleet.mark();
     long deltasBefore = metrics.counter("fleetflags.deltas.sent");
     long fanOutsBefore = metrics.timerCount("fleetflags.fanout.duration");
     long fanOutMessagesBefore = metrics.counter("fleetflags.fanout.messages");
 
-    JsonNode answer = operator.apply(ROLLOUT_STEP);
+    JsonNode answer = accepted(operator.apply(ROLLOUT_STEP));
 
     assertEquals(
-        List.of("region-mode", "rollout"), strings(answer.get("changed")), answer::toString);
-    Map<String, Evaluated> after = fleet.evaluate(operator);
+        List.of("region-mode", "rollout"), texts(answer.get("changed")), answer::toString);
+    Map<String, Evaluated> after = fleet.evaluate();
     Map<String, Set<String>> changed = new LinkedHashMap<>();
     Set<String> predictedRollout = new TreeSet<>();
     Set<String> predictedRegion = new TreeSet<>();
-    for (FanOutDevice d : fleet.devices()) {
+    for (Device d : fleet.devices()) {
       Set<String> keys = after.get(d.clientId()).changedSince(before.get(d.clientId()));
       if (!keys.isEmpty()) {
         changed.put(d.clientId(), keys);
@@ -201,10 +199,10 @@ class FanOutFleetTest {
     metrics.awaitCounter("fleetflags.fanout.messages", fanOutMessages);
     assertEquals(fanOutMessages, metrics.counter("fleetflags.fanout.messages"));
 
-    Map<FanOutDevice, List<FlagUpdate>> window = fleet.barrier(mark, operator, metrics);
+    Map<Device, List<FlagUpdate>> window = fleet.barrier(mark);
 
     int deltas = 0;
-    for (FanOutDevice d : fleet.devices()) {
+    for (Device d : fleet.devices()) {
       List<FlagUpdate> got = window.get(d);
       Set<String> keys = changed.get(d.clientId());
       if (keys == null) {
@@ -216,7 +214,7 @@ class FanOutFleetTest {
       assertFalse(delta.getSnapshot(), () -> d + ": " + delta);
       assertEquals(
           keys,
-          FanOutHeldFlags.keys(delta),
+          keys(delta),
           () -> d + " should receive only what changed: " + delta);
       assertEquals(0, delta.getRemovedCount(), () -> d + ": " + delta);
       assertEquals(after.get(d.clientId()).revision(), delta.getRevision(), () -> d + ": " + delta);
@@ -230,10 +228,10 @@ class FanOutFleetTest {
       deltas++;
     }
     assertEquals(changed.size(), deltas);
-    Map<String, Evaluated> settled = fleet.evaluate(operator);
-    for (FanOutDevice d : fleet.devices()) {
+    Map<String, Evaluated> settled = fleet.evaluate();
+    for (Device d : fleet.devices()) {
       assertEquals(
-          Set.of(FanOutFleet.BARRIER_FLAG),
+          Set.of(Fleet.BARRIER_FLAG),
           settled.get(d.clientId()).changedSince(after.get(d.clientId())));
       d.assertHolds(settled.get(d.clientId()));
     }
@@ -246,30 +244,30 @@ class FanOutFleetTest {
 
   @Test
   void aRegistryAttributeChangeReEvaluatesThatDeviceOnly() {
-    FanOutDevice moved =
+    Device moved =
         fleet.devices().stream()
             .filter(d -> d.spec().protocol() == Protocol.MQTT5)
             .filter(d -> "us".equals(attributes.get(d.clientId()).get("region")))
             .filter(d -> d.spec().userProperties().get("region").equals("us"))
             .findFirst()
             .orElseThrow();
-    FanOutDevice untouched = fleet.devices().get(fleet.size() - 1);
-    Evaluated before = operator.evaluate(moved.clientId());
-    Map<FanOutDevice, Integer> mark = fleet.mark();
+    Device untouched = fleet.devices().get(fleet.size() - 1);
+    Evaluated before = operator.evaluated(moved.clientId());
+    Map<Device, Integer> mark = fleet.mark();
 
     JsonNode answer =
-        operator.attributes(registryRequest(Map.of(moved.clientId(), Map.of("region", "eu"))));
+        accepted(operator.attributes(Map.of(moved.clientId(), Map.of("region", "eu"))));
     attributes.get(moved.clientId()).put("region", "eu");
     assertEquals(1, answer.get("devicesAffected").asInt(), answer::toString);
     // An attribute no flag reads changes nobody's flags.
     JsonNode nothing =
-        operator.attributes(registryRequest(Map.of(untouched.clientId(), Map.of("colour", "red"))));
+        accepted(operator.attributes(Map.of(untouched.clientId(), Map.of("colour", "red"))));
     assertEquals(0, nothing.get("devicesAffected").asInt(), nothing::toString);
 
-    Evaluated after = operator.evaluate(moved.clientId());
+    Evaluated after = operator.evaluated(moved.clientId());
     assertEquals(Set.of("region-mode"), after.changedSince(before));
-    Map<FanOutDevice, List<FlagUpdate>> window = fleet.barrier(mark, operator, metrics);
-    for (FanOutDevice d : fleet.devices()) {
+    Map<Device, List<FlagUpdate>> window = fleet.barrier(mark);
+    for (Device d : fleet.devices()) {
       if (d != moved) {
         assertEquals(List.of(), window.get(d), () -> d + " is not affected but received updates");
       }
@@ -277,8 +275,8 @@ class FanOutFleetTest {
     List<FlagUpdate> got = window.get(moved);
     assertEquals(1, got.size(), got::toString);
     assertFalse(got.get(0).getSnapshot(), got::toString);
-    assertEquals(Set.of("region-mode"), FanOutHeldFlags.keys(got.get(0)), got::toString);
-    moved.assertHolds(operator.evaluate(moved.clientId()));
+    assertEquals(Set.of("region-mode"), keys(got.get(0)), got::toString);
+    moved.assertHolds(operator.evaluated(moved.clientId()));
   }
 
   /**
@@ -288,62 +286,56 @@ class FanOutFleetTest {
    */
   @Test
   void devicesThatMissedChangesConvergeWhenTheyReturn() {
-    var back5 = new FanOutDevice.Spec("back-5", Protocol.MQTT5, Map.of("region", "eu"));
-    var back3 = new FanOutDevice.Spec("back-3", Protocol.MQTT3, Map.of());
-    FanOutHeldFlags held5;
-    FanOutHeldFlags held3;
-    try (FanOutDevice d5 = FanOutDevice.online(broker, back5);
-        FanOutDevice d3 = FanOutDevice.online(broker, back3)) {
+    var back5 = new Device.Spec("back-5", Protocol.MQTT5, Map.of("region", "eu"));
+    var back3 = new Device.Spec("back-3", Protocol.MQTT3, Map.of());
+    HeldFlags held5;
+    HeldFlags held3;
+    try (Device d5 = Device.online(broker, back5);
+        Device d3 = Device.online(broker, back3)) {
       held5 = d5.held();
       held3 = d3.held();
-      d5.assertHolds(operator.evaluate("back-5"));
+      d5.assertHolds(operator.evaluated("back-5"));
     }
     metrics.awaitIndexed(fleet.size() + 1L);
 
     // Three revisions while they are away: a changed value, a new flag, a removed flag.
-    operator.apply(
-        FanOutFleet.document(
-            offlineFlag("a1"),
-            """
-            "offline-new": {"state": "ENABLED", "variants": {"n": 7}, "defaultVariant": "n"}"""));
-    operator.apply(FanOutFleet.document(offlineFlag("a2")));
-    operator.delete("{\"flags\": [\"offline-gone\"]}");
+    accepted(
+        operator.apply(
+            document(
+                offlineFlag("a1"),
+                """
+                "offline-new": {"state": "ENABLED", "variants": {"n": 7}, "defaultVariant": "n"}""")));
+    accepted(operator.apply(document(offlineFlag("a2"))));
+    accepted(operator.delete("{\"flags\": [\"offline-gone\"]}"));
 
-    try (FanOutDevice d5 =
-            FanOutDevice.join(
-                FanOutDevice.connect(broker, back5, held5, FanOutHeldFlags.hex(held5.stateHash())),
-                "back-5");
-        FanOutDevice d3 =
-            FanOutDevice.join(FanOutDevice.connect(broker, back3, held3, null), "back-3")) {
-      FanOutDevice.join(
-          d3.resync(FanOutHeldFlags.hex(held3.stateHash())), "back-3 presenting its hash");
-      FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
-      FanOutDevice.join(d3.subscribe(), "back-3 subscribing");
-      for (FanOutDevice d : List.of(d5, d3)) {
+    try (Device d5 = Device.connect(broker, back5, held5, held5.stateHashText());
+        Device d3 = Device.connect(broker, back3, held3, null)) {
+      d3.resync(held3.stateHashText());
+      d5.subscribe();
+      d3.subscribe();
+      for (Device d : List.of(d5, d3)) {
         d.awaitReceived(1);
         FlagUpdate delta = d.received().get(0);
         assertFalse(delta.getSnapshot(), () -> d + " should get a delta: " + delta);
-        assertEquals(
-            Set.of("offline-a", "offline-new"), FanOutHeldFlags.keys(delta), delta::toString);
+        assertEquals(Set.of("offline-a", "offline-new"), keys(delta), delta::toString);
         assertEquals(List.of("offline-gone"), delta.getRemovedList(), delta::toString);
-        d.assertHolds(operator.evaluate(d.clientId()));
+        d.assertHolds(operator.evaluated(d.clientId()));
       }
 
       // A resync without a hash, or with one the extension does not know: a snapshot.
       for (String presented : new String[] {"", "deadbeef"}) {
-        for (FanOutDevice d : List.of(d5, d3)) {
+        for (Device d : List.of(d5, d3)) {
           int count = d.receivedCount();
-          FanOutDevice.join(d.resync(presented), d + " asking for a resync");
+          d.resync(presented);
           d.awaitReceived(count + 1);
           FlagUpdate snapshot = d.received().get(count);
           assertTrue(snapshot.getSnapshot(), () -> d + " should get a snapshot: " + snapshot);
-          d.assertHolds(operator.evaluate(d.clientId()));
+          d.assertHolds(operator.evaluated(d.clientId()));
         }
       }
       // A resync with its current hash: an empty update confirming it.
       int count = d5.receivedCount();
-      FanOutDevice.join(
-          d5.resync(FanOutHeldFlags.hex(d5.held().stateHash())), "back-5 asking for a resync");
+      d5.resync(d5.held().stateHashText());
       d5.awaitReceived(count + 1);
       assertConfirms(d5, d5.received().get(count));
       held5 = d5.held();
@@ -351,22 +343,17 @@ class FanOutFleetTest {
     metrics.awaitIndexed(fleet.size() + 1L);
 
     // Back with the current hash: a confirmation; with a hash never sent: a snapshot.
-    try (FanOutDevice d5 =
-        FanOutDevice.join(
-            FanOutDevice.connect(broker, back5, held5, FanOutHeldFlags.hex(held5.stateHash())),
-            "back-5")) {
-      FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
+    try (Device d5 = Device.connect(broker, back5, held5, held5.stateHashText())) {
+      d5.subscribe();
       d5.awaitReceived(1);
       assertConfirms(d5, d5.received().get(0));
     }
     metrics.awaitIndexed(fleet.size() + 1L);
-    try (FanOutDevice d5 =
-        FanOutDevice.join(
-            FanOutDevice.connect(broker, back5, held5, "0badcafe"), "back-5 with a wrong hash")) {
-      FanOutDevice.join(d5.subscribe(), "back-5 subscribing");
+    try (Device d5 = Device.connect(broker, back5, held5, "0badcafe")) {
+      d5.subscribe();
       d5.awaitReceived(1);
       assertTrue(d5.received().get(0).getSnapshot(), () -> d5.received().toString());
-      d5.assertHolds(operator.evaluate("back-5"));
+      d5.assertHolds(operator.evaluated("back-5"));
     }
   }
 
@@ -404,12 +391,11 @@ class FanOutFleetTest {
 
   // --- what devices hold, and what changed ------------------------------------------------------
 
-  private static void assertConfirms(FanOutDevice d, FlagUpdate update) {
+  private static void assertConfirms(Device d, FlagUpdate update) {
     assertFalse(update.getSnapshot(), update::toString);
     assertEquals(0, update.getFlagsCount(), update::toString);
     assertEquals(0, update.getRemovedCount(), update::toString);
-    assertEquals(
-        FanOutHeldFlags.hex(d.held().stateHash()), FanOutHeldFlags.hex(update.getStateHash()));
+    assertEquals(d.held().stateHashText(), HeldFlags.hex(update.getStateHash()));
   }
 
   private static Set<String> devicesChanging(Map<String, Set<String>> changed, String flag) {
@@ -419,11 +405,11 @@ class FanOutFleetTest {
         .collect(Collectors.toCollection(TreeSet::new));
   }
 
-  private static boolean rollout(FanOutDevice d, int percent) {
+  private static boolean rollout(Device d, int percent) {
     LinkedHashMap<String, Integer> weights = new LinkedHashMap<>();
     weights.put("on", percent);
     weights.put("off", 100 - percent);
-    return FanOutBucketing.variant("rollout", d.clientId(), weights).equals("on");
+    return Fractional.variant("rollout", d.clientId(), weights).equals("on");
   }
 
   private static boolean eu(Map<String, String> attributes) {
@@ -431,20 +417,7 @@ class FanOutFleetTest {
   }
 
   private static JsonNode json(Object value) {
-    return FanOutOperator.JSON.valueToTree(value);
-  }
-
-  private static List<String> strings(JsonNode array) {
-    List<String> list = new ArrayList<>();
-    array.forEach(n -> list.add(n.asText()));
-    return list;
-  }
-
-  private static String registryRequest(Map<String, Map<String, String>> attributes) {
-    return FanOutOperator.JSON
-        .createObjectNode()
-        .set("devices", FanOutOperator.JSON.valueToTree(attributes))
-        .toString();
+    return Operator.JSON.valueToTree(value);
   }
 
   private static int varintLength(long value) {

@@ -1,7 +1,10 @@
 package dev.fleetflags.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.google.common.hash.Hashing;
 import dev.fleetflags.proto.v1.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
@@ -19,6 +22,14 @@ final class HeldFlags {
 
   private final Map<String, Flag> flags = new TreeMap<>();
   private long revision;
+
+  HeldFlags() {}
+
+  /** A copy: what a device keeps from one connection to the next. */
+  HeldFlags(HeldFlags other) {
+    flags.putAll(other.flags);
+    revision = other.revision;
+  }
 
   /** Applies an update; returns this. */
   HeldFlags apply(FlagUpdate update) {
@@ -59,6 +70,40 @@ final class HeldFlags {
     };
   }
 
+  /** The values by key as the admin answers write them in JSON (see {@link Operator#JSON}). */
+  Map<String, JsonNode> jsonValues() {
+    Map<String, JsonNode> values = new TreeMap<>();
+    flags.forEach((key, flag) -> values.put(key, jsonValue(flag)));
+    return values;
+  }
+
+  static JsonNode jsonValue(Flag flag) {
+    JsonNodeFactory json = JsonNodeFactory.instance;
+    return switch (flag.getValueCase()) {
+      case BOOL -> json.booleanNode(flag.getBool());
+      case INT -> json.numberNode(flag.getInt());
+      case DOUBLE -> json.numberNode(flag.getDouble());
+      case STRING -> json.textNode(flag.getString());
+      case JSON -> Operator.parse(flag.getJson().toStringUtf8());
+      case VALUE_NOT_SET -> throw new AssertionError("flag " + flag.getKey() + " has no value");
+    };
+  }
+
+  /**
+   * Fails unless this is exactly the set {@code query/evaluate} reports for the device: the flags it
+   * gives a value for, with those values, and the same state hash.
+   */
+  void assertMatches(Operator.Evaluated evaluated) {
+    assertEquals(
+        evaluated.values(),
+        jsonValues(),
+        () -> evaluated.device() + " holds a stale or wrong set, query/evaluate says " + evaluated);
+    assertEquals(
+        evaluated.stateHash(),
+        stateHashText(),
+        () -> evaluated.device() + " computes another hash of " + this);
+  }
+
   /** README "State hash": the sum mod 2^32 of MurmurHash3 x86 32 (seed 0) of each entry. */
   int stateHash() {
     int sum = 0;
@@ -72,6 +117,7 @@ final class HeldFlags {
     return hex(stateHash());
   }
 
+  /** A state hash as text: 8 lowercase hex digits. */
   static String hex(int hash) {
     return String.format("%08x", hash);
   }
@@ -109,5 +155,10 @@ final class HeldFlags {
 
   static int murmur3(byte[] bytes) {
     return Hashing.murmur3_32_fixed(0).hashBytes(bytes).asInt();
+  }
+
+  @Override
+  public String toString() {
+    return values().toString();
   }
 }

@@ -2,36 +2,24 @@ package dev.fleetflags.it;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
-import com.hivemq.client.mqtt.exceptions.MqttClientStateException;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
-import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
 import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.Mqtt3ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /** An MQTT 3.1.1 client (a device or an operator) on a {@link FleetFlagsBroker}. */
-public final class Mqtt3Device implements AutoCloseable {
+public final class Mqtt3Device extends MqttDevice<Mqtt3Publish> {
 
-  private final String clientId;
   private final Mqtt3BlockingClient client;
-  private final Mqtt3BlockingClient.Mqtt3Publishes publishes;
-  private final Mqtt3ConnAck connAck;
 
-  private Mqtt3Device(
-      String clientId,
-      Mqtt3BlockingClient client,
-      Mqtt3BlockingClient.Mqtt3Publishes publishes,
-      Mqtt3ConnAck connAck) {
-    this.clientId = clientId;
+  private Mqtt3Device(String clientId, Mqtt3BlockingClient client) {
+    super(clientId);
     this.client = client;
-    this.publishes = publishes;
-    this.connAck = connAck;
+    // Before CONNECT, so nothing sent right after the CONNACK is missed.
+    client.toAsync().publishes(MqttGlobalPublishFilter.ALL, this::arrived);
   }
 
   public static Mqtt3Device connect(FleetFlagsBroker broker, String clientId) {
@@ -45,14 +33,9 @@ public final class Mqtt3Device implements AutoCloseable {
    */
   public static Mqtt3Device connect(
       FleetFlagsBroker broker, String clientId, String username, String password) {
-    Mqtt3BlockingClient client =
-        Mqtt3Client.builder()
-            .identifier(clientId)
-            .serverHost(broker.host())
-            .serverPort(broker.mqttPort())
-            .buildBlocking();
-    Mqtt3BlockingClient.Mqtt3Publishes publishes = client.publishes(MqttGlobalPublishFilter.ALL);
-    Mqtt3ConnectBuilder.Send<Mqtt3ConnAck> connect = client.connectWith().cleanSession(true);
+    Mqtt3Device device =
+        new Mqtt3Device(clientId, builder(broker, clientId).useMqttVersion3().buildBlocking());
+    Mqtt3ConnectBuilder.Send<Mqtt3ConnAck> connect = device.client.connectWith().cleanSession(true);
     if (username != null) {
       connect =
           connect
@@ -61,20 +44,18 @@ public final class Mqtt3Device implements AutoCloseable {
               .password(password.getBytes(StandardCharsets.UTF_8))
               .applySimpleAuth();
     }
-    try {
-      return new Mqtt3Device(clientId, client, publishes, connect.send());
-    } catch (RuntimeException e) {
-      publishes.close();
-      throw e;
-    }
+    connect.send();
+    return device;
   }
 
-  public String clientId() {
-    return clientId;
+  @Override
+  public String topic(Mqtt3Publish message) {
+    return message.getTopic().toString();
   }
 
-  public Mqtt3ConnAck connAck() {
-    return connAck;
+  @Override
+  public byte[] payload(Mqtt3Publish message) {
+    return message.getPayloadAsBytes();
   }
 
   /** Subscribes with QoS 1; returns the broker's return code (granted or failure). */
@@ -93,39 +74,24 @@ public final class Mqtt3Device implements AutoCloseable {
     }
   }
 
+  @Override
+  public boolean subscribeGranted(String topicFilter) {
+    return subscribe(topicFilter) != Mqtt3SubAckReturnCode.FAILURE;
+  }
+
+  /** Publishes with QoS 1; MQTT 3.1.1 has no negative PUBACK: a refused publish disconnects. */
+  @Override
   public void publish(String topic, byte[] payload) {
     client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
   }
 
-  public void publish(String topic, String payload) {
-    publish(topic, payload.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The next message received, within {@link Mqtt5Device#WAIT}, or an assertion failure. */
-  public Mqtt3Publish awaitMessage() {
-    return nextMessage(Mqtt5Device.WAIT)
-        .orElseThrow(
-            () -> new AssertionError(clientId + " received nothing within " + Mqtt5Device.WAIT));
-  }
-
-  public Optional<Mqtt3Publish> nextMessage(Duration within) {
-    try {
-      return publishes.receive(within.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+  @Override
+  boolean connected() {
+    return client.getState().isConnected();
   }
 
   @Override
-  public void close() {
-    publishes.close();
-    if (client.getState().isConnected()) {
-      try {
-        client.disconnect();
-      } catch (MqttClientStateException closed) {
-        // The broker closed the connection since the check (as it does after refusing a publish).
-      }
-    }
+  void disconnect() {
+    client.disconnect();
   }
 }

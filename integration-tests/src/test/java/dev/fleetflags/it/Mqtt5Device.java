@@ -2,10 +2,7 @@ package dev.fleetflags.it;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
-import com.hivemq.client.mqtt.exceptions.MqttClientStateException;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.Mqtt5ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
@@ -13,34 +10,19 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
-/**
- * An MQTT 5 client (a device or an operator) on a {@link FleetFlagsBroker}, blocking and simple:
- * what it receives waits in a queue until a test takes it.
- */
-public final class Mqtt5Device implements AutoCloseable {
+/** An MQTT 5 client (a device or an operator) on a {@link FleetFlagsBroker}. */
+public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
 
-  /** Bound on every wait; reached only when something is wrong. */
-  public static final Duration WAIT = Duration.ofSeconds(30);
-
-  private final String clientId;
   private final Mqtt5BlockingClient client;
-  private final Mqtt5BlockingClient.Mqtt5Publishes publishes;
-  private final Mqtt5ConnAck connAck;
-
-  /** Messages taken off the client while waiting for a response, kept for later. */
-  private final Deque<Mqtt5Publish> setAside = new ArrayDeque<>();
-
   private final Set<String> responseTopics = new HashSet<>();
 
   /** How to connect: user properties and credentials are optional. */
@@ -73,15 +55,9 @@ public final class Mqtt5Device implements AutoCloseable {
      * @throws com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException when refused
      */
     public Mqtt5Device connect() {
-      Mqtt5ClientBuilder builder =
-          Mqtt5Client.builder()
-              .identifier(clientId)
-              .serverHost(broker.host())
-              .serverPort(broker.mqttPort());
-      Mqtt5BlockingClient client = builder.buildBlocking();
-      // Before CONNECT, so nothing sent right after the CONNACK is missed.
-      Mqtt5BlockingClient.Mqtt5Publishes publishes = client.publishes(MqttGlobalPublishFilter.ALL);
-      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect = client.connectWith().cleanStart(true);
+      Mqtt5Device device =
+          new Mqtt5Device(clientId, builder(broker, clientId).useMqttVersion5().buildBlocking());
+      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect = device.client.connectWith().cleanStart(true);
       if (!userProperties.isEmpty()) {
         var properties = connect.userProperties();
         userProperties.forEach(properties::add);
@@ -90,25 +66,16 @@ public final class Mqtt5Device implements AutoCloseable {
       if (username != null) {
         connect = connect.simpleAuth().username(username).password(password).applySimpleAuth();
       }
-      try {
-        Mqtt5ConnAck connAck = connect.send();
-        return new Mqtt5Device(clientId, client, publishes, connAck);
-      } catch (RuntimeException e) {
-        publishes.close();
-        throw e;
-      }
+      connect.send();
+      return device;
     }
   }
 
-  private Mqtt5Device(
-      String clientId,
-      Mqtt5BlockingClient client,
-      Mqtt5BlockingClient.Mqtt5Publishes publishes,
-      Mqtt5ConnAck connAck) {
-    this.clientId = clientId;
+  private Mqtt5Device(String clientId, Mqtt5BlockingClient client) {
+    super(clientId);
     this.client = client;
-    this.publishes = publishes;
-    this.connAck = connAck;
+    // Before CONNECT, so nothing sent right after the CONNACK is missed.
+    client.toAsync().publishes(MqttGlobalPublishFilter.ALL, this::arrived);
   }
 
   public static Connect with(FleetFlagsBroker broker, String clientId) {
@@ -119,12 +86,14 @@ public final class Mqtt5Device implements AutoCloseable {
     return with(broker, clientId).connect();
   }
 
-  public String clientId() {
-    return clientId;
+  @Override
+  public String topic(Mqtt5Publish message) {
+    return message.getTopic().toString();
   }
 
-  public Mqtt5ConnAck connAck() {
-    return connAck;
+  @Override
+  public byte[] payload(Mqtt5Publish message) {
+    return message.getPayloadAsBytes();
   }
 
   /** Subscribes with QoS 1; returns the broker's reason code (granted or refused). */
@@ -143,31 +112,19 @@ public final class Mqtt5Device implements AutoCloseable {
     }
   }
 
+  @Override
+  public boolean subscribeGranted(String topicFilter) {
+    return !subscribe(topicFilter).isError();
+  }
+
+  /**
+   * Publishes with QoS 1.
+   *
+   * @throws com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException when the broker refuses
+   */
+  @Override
   public void publish(String topic, byte[] payload) {
     client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
-  }
-
-  public void publish(String topic, String payload) {
-    publish(topic, payload.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The next message received, within {@link #WAIT}, or an assertion failure. */
-  public Mqtt5Publish awaitMessage() {
-    return nextMessage(WAIT)
-        .orElseThrow(() -> new AssertionError(clientId + " received nothing within " + WAIT));
-  }
-
-  /** The next message received within the time, if any. */
-  public Optional<Mqtt5Publish> nextMessage(Duration within) {
-    if (!setAside.isEmpty()) {
-      return Optional.of(setAside.removeFirst());
-    }
-    try {
-      return publishes.receive(within.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
   }
 
   /**
@@ -193,21 +150,13 @@ public final class Mqtt5Device implements AutoCloseable {
         .responseTopic(responseTopic)
         .correlationData(correlation)
         .send();
-    Deque<Mqtt5Publish> others = new ArrayDeque<>();
+    List<Mqtt5Publish> others = new ArrayList<>();
     try {
       while (true) {
-        Mqtt5Publish message;
-        try {
-          message =
-              publishes
-                  .receive(WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                  .orElseThrow(
-                      () ->
-                          new AssertionError("no answer on " + responseTopic + " within " + WAIT));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new AssertionError("interrupted", e);
-        }
+        Mqtt5Publish message =
+            nextMessage(WAIT)
+                .orElseThrow(
+                    () -> new AssertionError("no answer on " + responseTopic + " within " + WAIT));
         Optional<ByteBuffer> data = message.getCorrelationData();
         if (message.getTopic().toString().equals(responseTopic)
             && data.isPresent()
@@ -216,10 +165,10 @@ public final class Mqtt5Device implements AutoCloseable {
               .decode(message.getPayload().orElse(ByteBuffer.allocate(0)))
               .toString();
         }
-        others.addLast(message);
+        others.add(message);
       }
     } finally {
-      setAside.addAll(others);
+      putBack(others);
     }
   }
 
@@ -240,31 +189,13 @@ public final class Mqtt5Device implements AutoCloseable {
     publish.send();
   }
 
-  /** Waits until the broker has ended this connection (a session takeover, a refused publish). */
-  public void awaitDisconnected() {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (client.getState().isConnected()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(clientId + " still connected after " + WAIT);
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+  @Override
+  boolean connected() {
+    return client.getState().isConnected();
   }
 
   @Override
-  public void close() {
-    publishes.close();
-    if (client.getState().isConnected()) {
-      try {
-        client.disconnect();
-      } catch (MqttClientStateException closed) {
-        // The broker closed the connection since the check (as it does after refusing a publish).
-      }
-    }
+  void disconnect() {
+    client.disconnect();
   }
 }

@@ -12,11 +12,11 @@ import java.util.function.Supplier;
  * FleetFlags' metrics as the embedded broker's MetricRegistry holds them, and waits on them: they
  * tell when the extension has handed every update to the broker, which no client can see.
  */
-final class FanOutMetrics {
+final class ExtensionMetrics {
 
   private final MetricRegistry registry;
 
-  FanOutMetrics(EmbeddedBroker broker) {
+  ExtensionMetrics(EmbeddedBroker broker) {
     this.registry = broker.metricRegistry();
   }
 
@@ -86,12 +86,12 @@ final class FanOutMetrics {
     return type.cast(metric);
   }
 
-  /** Polls, bounded by {@link Mqtt5Device#WAIT}: metrics have no way to notify. */
-  static void await(BooleanSupplier condition, Supplier<String> what) {
-    long deadline = System.nanoTime() + Mqtt5Device.WAIT.toNanos();
+  /** Polls, bounded by {@link MqttDevice#WAIT}: metrics have no way to notify. */
+  private static void await(BooleanSupplier condition, Supplier<String> what) {
+    long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("waited " + Mqtt5Device.WAIT + " for " + what.get());
+        throw new AssertionError("waited " + MqttDevice.WAIT + " for " + what.get());
       }
       try {
         Thread.sleep(10);

@@ -10,9 +10,9 @@ import java.util.Map;
  * devices a rollout step moves: the point {@code (unsigned murmur3_32(flagKey + targetingKey) *
  * totalWeight) >> 32} falls in the first bucket whose cumulative weight exceeds it.
  */
-final class FanOutBucketing {
+final class Fractional {
 
-  private FanOutBucketing() {}
+  private Fractional() {}
 
   /**
    * The variant a device gets from {@code {"fractional": [[variant, weight], ...]}} without a
