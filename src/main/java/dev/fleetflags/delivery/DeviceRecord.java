@@ -7,8 +7,9 @@ import org.jspecify.annotations.Nullable;
  * What the extension keeps about one connected device: its attributes (their names and values
  * shared with other devices), whether it is subscribed to its flag topic, what it was last sent,
  * and the work pending for it. Kept small on purpose: a fleet of millions has one of these per
- * connected device (56 bytes, with compressed references). Fields are guarded by the record's
- * monitor, except {@link #attributes}, which is volatile.
+ * connected device (48 bytes, with compressed references; what few devices have at a time, a
+ * presented state hash and retries, is kept beside the records). Fields are guarded by the
+ * record's monitor, except {@link #attributes}, which is volatile.
  */
 final class DeviceRecord {
 
@@ -41,19 +42,11 @@ final class DeviceRecord {
   boolean wantSync;
   /** In the delivery queue (a device is queued at most once; pending work merges). */
   boolean queued;
-  boolean hasPresented;
-  /** The state hash the device says it holds, while {@link #hasPresented}. */
-  int presentedHash;
-  byte attempts;
 
-  DeviceRecord(String clientId, Object connection, DeviceContext facts, @Nullable Integer presentedHash) {
+  DeviceRecord(String clientId, Object connection, DeviceContext facts) {
     this.clientId = clientId;
     this.connection = connection;
     this.facts = facts;
-    if (presentedHash != null) {
-      this.hasPresented = true;
-      this.presentedHash = presentedHash;
-    }
   }
 
   boolean hasWork() {
