@@ -1,6 +1,5 @@
 package dev.fleetflags.admin;
 
-import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagChange;
 import dev.fleetflags.delivery.FlagSetRevision;
@@ -54,18 +53,19 @@ public final class FlagAdmin {
   private final FlagSetCompiler compiler;
   private final LiveFlags live;
   private final DeviceContexts contexts;
-  private final Function<String, @Nullable ConnectionFacts> connectedDevices;
+  private final Function<String, @Nullable DeviceContext> connectedDevices;
 
   /**
-   * @param connectedDevices the connection facts of a connected device, or null if it is not
-   *     connected (evaluate queries use them, as delivery does)
+   * @param connectedDevices what a connected device's connection says about it (its allowed user
+   *     properties and username, as attributes), or null if it is not connected (evaluate queries
+   *     use them, as delivery does)
    */
   public FlagAdmin(
       FlagStore store,
       FlagSetCompiler compiler,
       LiveFlags live,
       DeviceContexts contexts,
-      Function<String, @Nullable ConnectionFacts> connectedDevices) {
+      Function<String, @Nullable DeviceContext> connectedDevices) {
     this.store = store;
     this.compiler = compiler;
     this.live = live;
@@ -346,12 +346,12 @@ public final class FlagAdmin {
     if (!problems.isEmpty()) {
       return AdminResponse.rejected(problems);
     }
-    ConnectionFacts facts = connectedDevices.apply(id);
+    DeviceContext connection = connectedDevices.apply(id);
     Map<String, Object> registry = new LinkedHashMap<>(store.deviceAttributes(id));
     if (whatIf instanceof Map<?, ?> assumed) {
       assumed.forEach((k, v) -> registry.put((String) k, v));
     }
-    DeviceContext context = contexts.build(id, facts == null ? ConnectionFacts.NONE : facts, registry);
+    DeviceContext context = contexts.build(id, connection == null ? DeviceContext.empty() : connection, registry);
     FlagSetRevision current = live.current();
     Evaluation evaluation = current.flagSet().evaluate(context);
     Map<String, Object> flags = new LinkedHashMap<>();
@@ -367,7 +367,7 @@ public final class FlagAdmin {
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("device", id);
-    body.put("connected", facts != null);
+    body.put("connected", connection != null);
     body.put("revision", current.revision());
     body.put("stateHash", String.format("%08x", evaluation.stateHash()));
     body.put("attributes", context.attributes());

@@ -12,6 +12,9 @@ import java.util.Set;
  */
 public final class DeviceContexts {
 
+  /** The attribute that holds the connection's username. */
+  public static final String USERNAME = "username";
+
   private final DeviceRegistry registry;
   private final Set<String> allowedUserProperties;
 
@@ -34,17 +37,39 @@ public final class DeviceContexts {
     return kept;
   }
 
+  /** What a connection says about its device, as attributes without a targeting key. */
+  public DeviceContext connection(ConnectionFacts facts) {
+    if (facts.username() == null) {
+      return new DeviceContext(null, facts.userProperties());
+    }
+    Map<String, Object> attributes = new HashMap<>(facts.userProperties());
+    attributes.put(USERNAME, facts.username());
+    return new DeviceContext(null, attributes);
+  }
+
+  /**
+   * The device's attributes (no targeting key): {@code connection} itself, the same instance, if
+   * the registry has nothing for it, else with its registry attributes over those of the connection.
+   */
+  public DeviceContext attributes(String clientId, DeviceContext connection) {
+    return withRegistry(connection, registry.attributes(clientId));
+  }
+
   public DeviceContext build(String clientId, ConnectionFacts facts) {
-    return build(clientId, facts, registry.attributes(clientId));
+    return build(clientId, connection(facts), registry.attributes(clientId));
   }
 
   /** The context with {@code registryAttributes} in place of what the registry holds (what-if queries). */
-  public DeviceContext build(String clientId, ConnectionFacts facts, Map<String, Object> registryAttributes) {
-    Map<String, Object> attributes = new HashMap<>(facts.userProperties());
-    if (facts.username() != null) {
-      attributes.put("username", facts.username());
+  public DeviceContext build(String clientId, DeviceContext connection, Map<String, Object> registryAttributes) {
+    return withRegistry(connection, registryAttributes).withTargetingKey(clientId);
+  }
+
+  private static DeviceContext withRegistry(DeviceContext connection, Map<String, Object> registryAttributes) {
+    if (registryAttributes.isEmpty()) {
+      return connection;
     }
+    Map<String, Object> attributes = new HashMap<>(connection.attributes());
     attributes.putAll(registryAttributes);
-    return new DeviceContext(clientId, attributes);
+    return new DeviceContext(null, attributes);
   }
 }

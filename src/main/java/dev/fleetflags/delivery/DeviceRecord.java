@@ -4,22 +4,29 @@ import dev.fleetflags.eval.DeviceContext;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the extension keeps about one connected device: its attributes (shared with devices like
- * it), whether it is subscribed to its flag topic, what it was last sent, and the work pending
- * for it. Kept small on purpose: a fleet of millions has one of these per connected device. Fields
- * are guarded by the record's monitor, except {@link #attributes}, which is volatile.
+ * What the extension keeps about one connected device: its attributes (their names and values
+ * shared with other devices), whether it is subscribed to its flag topic, what it was last sent,
+ * and the work pending for it. Kept small on purpose: a fleet of millions has one of these per
+ * connected device (48 bytes, with compressed references; what few devices have at a time, a
+ * presented state hash and retries, is kept beside the records). Fields are guarded by the
+ * record's monitor, except {@link #attributes}, which is volatile.
  */
 final class DeviceRecord {
 
   static final long NOTHING_SENT = -1;
 
   final String clientId;
-  /** Tells this connection from a later one with the same client id (session takeover). */
-  final long connection;
-  final ConnectionFacts facts;
   /**
-   * The device's attributes, shared with devices like it (no targeting key: see {@link
-   * AttributeInterner}). Built by the first delivery; replaced when its registry attributes change.
+   * Tells this connection from a later one with the same client id (session takeover): an object
+   * of the broker side's own per connection, compared by identity.
+   */
+  final Object connection;
+  /** What the connection says about the device (interned; no targeting key). */
+  final DeviceContext facts;
+  /**
+   * The device's attributes (no targeting key): {@link #facts} itself if the registry has none for
+   * it, else interned of their own. Built by the first delivery; replaced when its registry
+   * attributes change.
    */
   volatile @Nullable DeviceContext attributes;
 
@@ -35,19 +42,11 @@ final class DeviceRecord {
   boolean wantSync;
   /** In the delivery queue (a device is queued at most once; pending work merges). */
   boolean queued;
-  boolean hasPresented;
-  /** The state hash the device says it holds, while {@link #hasPresented}. */
-  int presentedHash;
-  byte attempts;
 
-  DeviceRecord(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+  DeviceRecord(String clientId, Object connection, DeviceContext facts) {
     this.clientId = clientId;
     this.connection = connection;
     this.facts = facts;
-    if (presentedHash != null) {
-      this.hasPresented = true;
-      this.presentedHash = presentedHash;
-    }
   }
 
   boolean hasWork() {

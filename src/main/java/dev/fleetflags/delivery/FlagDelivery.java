@@ -2,6 +2,7 @@ package dev.fleetflags.delivery;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.fleetflags.eval.AttributeInterner;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
@@ -10,6 +11,7 @@ import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -65,9 +67,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final PacedPublisher publisher;
   private final DeliveryMetrics metrics;
   private final RevisionHistory history;
-  private final AttributeInterner interner = new AttributeInterner();
-  private final SharedFacts sharedFacts = new SharedFacts();
+  private final AttributeInterner interner = new AttributeInterner(Set.of(DeviceContexts.USERNAME));
   private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
+  /**
+   * The state hash a device says it holds (CONNECT or resync) until its next update is worked out,
+   * and how often in a row its update found no subscription. Beside the records rather than in
+   * them: few devices have either at a time, and the fields would make every record 56 bytes
+   * instead of 48. Changed under the record's monitor.
+   */
+  private final ConcurrentMap<DeviceRecord, Integer> presentedHashes = new ConcurrentHashMap<>();
+  private final ConcurrentMap<DeviceRecord, Integer> attempts = new ConcurrentHashMap<>();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
@@ -112,20 +121,28 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   // --- broker events (broker threads: record and queue only) -----------------------------------
 
   /**
-   * A device connected. {@code connection} identifies this connection, so that the end of an
-   * earlier one with the same client id does not remove it; {@code presentedHash} is the state
-   * hash it says it holds (CONNECT user property), or null.
+   * A device connected. {@code connection} identifies this connection (any object of the caller's,
+   * one per connection, compared by identity), so that the end of an earlier one with the same
+   * client id does not remove it; {@code presentedHash} is the state hash it says it holds (CONNECT
+   * user property), or null.
    */
-  public void connected(String clientId, long connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceRecord previous =
-        devices.put(clientId, new DeviceRecord(clientId, connection, sharedFacts.intern(facts), presentedHash));
+  public void connected(String clientId, Object connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+    DeviceContext own = interner.intern(contexts.connection(facts));
+    DeviceRecord d = new DeviceRecord(clientId, connection, own);
+    if (presentedHash != null) {
+      presentedHashes.put(d, presentedHash);
+    }
+    DeviceRecord previous = devices.put(clientId, d);
     if (previous != null) {
       forget(previous);
     }
   }
 
-  /** A device's connection ended. */
-  public void disconnected(String clientId, long connection) {
+  /**
+   * A device's connection ended. Returns whether the device is gone: false if a later connection
+   * with its client id has taken over (or it was not known).
+   */
+  public boolean disconnected(String clientId, Object connection) {
     DeviceRecord[] removed = new DeviceRecord[1];
     devices.computeIfPresent(clientId, (id, d) -> {
       if (d.connection != connection) {
@@ -137,21 +154,28 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (removed[0] != null) {
       forget(removed[0]);
     }
+    return removed[0] != null;
   }
 
+  /** Releases what a device no longer in the index holds; once per record. */
   private void forget(DeviceRecord d) {
     long sent;
+    DeviceContext attributes;
     synchronized (d) {
       sent = d.sentRevision;
       d.subscribed = false;
+      attributes = d.attributes;
+      // Nothing of its own left to release: a late worker reads these, and builds nothing new.
+      d.attributes = d.facts;
+      presentedHashes.remove(d);
+      attempts.remove(d);
     }
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
-    sharedFacts.release(d.facts);
-    DeviceContext shared = d.attributes;
-    if (shared != null) {
-      interner.release(shared);
+    interner.release(d.facts);
+    if (attributes != null && attributes != d.facts) {
+      interner.release(attributes);
     }
   }
 
@@ -164,7 +188,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     synchronized (d) {
       d.subscribed = true;
       d.wantSnapshot = true;
-      d.attempts = 0;
+      attempts.remove(d);
       enqueue(d);
     }
   }
@@ -192,18 +216,24 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       return;
     }
     synchronized (d) {
-      d.hasPresented = presentedHash != null;
-      d.presentedHash = presentedHash == null ? 0 : presentedHash;
+      if (presentedHash == null) {
+        presentedHashes.remove(d);
+      } else {
+        presentedHashes.put(d, presentedHash);
+      }
       if (d.subscribed) {
         d.wantSnapshot = true;
-        d.attempts = 0;
+        attempts.remove(d);
         enqueue(d);
       }
     }
   }
 
-  /** The connection facts of a connected device, or null. */
-  public @Nullable ConnectionFacts facts(String clientId) {
+  /**
+   * What a connected device's connection says about it (allowed user properties, username), as
+   * attributes without a targeting key; null if it is not connected.
+   */
+  public @Nullable DeviceContext connectionAttributes(String clientId) {
     DeviceRecord d = devices.get(clientId);
     return d == null ? null : d.facts;
   }
@@ -291,9 +321,14 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       if (old == null) {
         return false; // built on its first delivery, from the new attributes
       }
-      DeviceContext fresh = interner.intern(contexts.build(d.clientId, d.facts));
+      if (devices.get(d.clientId) != d) {
+        return false; // gone (being forgotten): it holds nothing more
+      }
+      DeviceContext fresh = ownAttributes(d);
       d.attributes = fresh;
-      interner.release(old);
+      if (old != d.facts) {
+        interner.release(old);
+      }
       if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT) {
         return false;
       }
@@ -332,9 +367,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return publisher.inFlight();
   }
 
-  /** Distinct attribute combinations among connected devices (each stored once). */
-  public int attributeCombinations() {
-    return interner.size();
+  /** Distinct attribute values held for connected devices (each stored once, shared among them). */
+  public int attributeValues() {
+    return interner.values();
   }
 
   /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
@@ -387,8 +422,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       snapshot = d.wantSnapshot;
       d.wantSnapshot = false;
       d.wantSync = false;
-      presented = d.hasPresented ? d.presentedHash : null;
-      d.hasPresented = false;
+      presented = presentedHashes.remove(d);
       sentRevision = d.sentRevision;
       sentHash = d.sentHash;
       sentAttributes = d.sentAttributes;
@@ -471,6 +505,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     } else if (!Boolean.TRUE.equals(taken)) {
       lost(d, presented);
     } else {
+      attempts.remove(d);
       progress.sent();
       switch (kind) {
         case SNAPSHOT -> metrics.snapshot(bytes);
@@ -486,12 +521,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private void lost(DeviceRecord d, @Nullable Integer presented) {
     synchronized (d) {
       d.sentRevision = DeviceRecord.NOTHING_SENT;
-      if (!d.subscribed || ++d.attempts > MAX_NOT_SUBSCRIBED_RETRIES) {
+      if (!d.subscribed || attempts.merge(d, 1, Integer::sum) > MAX_NOT_SUBSCRIBED_RETRIES) {
         return;
       }
       if (presented != null) {
-        d.hasPresented = true;
-        d.presentedHash = presented;
+        presentedHashes.put(d, presented);
       }
       d.wantSnapshot = true;
     }
@@ -564,8 +598,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   }
 
   /**
-   * The device's shared attributes, built on first use under its monitor, so a registry change
-   * cannot race it.
+   * The device's attributes, built on first use under its monitor, so a registry change cannot
+   * race it.
    */
   private DeviceContext attributes(DeviceRecord d) {
     DeviceContext a = d.attributes;
@@ -574,10 +608,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
     synchronized (d) {
       if (d.attributes == null) {
-        d.attributes = interner.intern(contexts.build(d.clientId, d.facts));
+        d.attributes = ownAttributes(d);
       }
       return d.attributes;
     }
+  }
+
+  /**
+   * The device's attributes as the registry now has them: its connection's own (nothing more to
+   * hold) if the registry has none for it, else interned of their own. Caller holds its monitor.
+   */
+  private DeviceContext ownAttributes(DeviceRecord d) {
+    DeviceContext attributes = contexts.attributes(d.clientId, d.facts);
+    return attributes == d.facts ? attributes : interner.intern(attributes);
   }
 
   @Override

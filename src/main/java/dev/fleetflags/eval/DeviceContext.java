@@ -2,12 +2,18 @@ package dev.fleetflags.eval;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,45 +21,57 @@ import org.jspecify.annotations.Nullable;
  * (strings, numbers, booleans, lists and nested objects). Immutable; attribute values are
  * normalized once here (integral numbers to Long, others to Double, containers unmodifiable) so
  * evaluation never converts them.
+ *
+ * <p>Held compactly, as a fleet keeps one per connected device: the names sorted in an array that
+ * devices with the same names can share, and the values in an array beside it (see {@link
+ * AttributeInterner}), rather than a map of entries per device.
  */
 public final class DeviceContext {
 
-  private static final DeviceContext EMPTY = new DeviceContext(null, Map.of());
+  private static final String[] NO_NAMES = {};
+  private static final Object[] NO_VALUES = {};
+  private static final DeviceContext EMPTY = new DeviceContext(null, NO_NAMES, NO_VALUES);
+  /** Up to this many attributes a lookup compares names in turn; beyond, it searches the sorted names. */
+  private static final int SCANNED = 8;
 
   private final @Nullable String targetingKey;
-  private final Map<String, Object> attributes;
-  /**
-   * The map behind {@link #attributes}, for targeting's reads: through the unmodifiable view, whose
-   * call site sees every kind of map in the JVM, each read would be a virtual call; on this field's
-   * one class it is inlined.
-   */
-  private final LinkedHashMap<String, Object> lookup;
+  /** Sorted, without duplicates; never modified, so contexts may share it. */
+  final String[] names;
+  /** The value of each name, at its index; never modified. */
+  final @Nullable Object[] values;
 
   public DeviceContext(@Nullable String targetingKey, Map<String, ?> attributes) {
     this.targetingKey = targetingKey;
-    LinkedHashMap<String, Object> normalized = new LinkedHashMap<>(Math.max(4, attributes.size() * 2));
-    attributes.forEach((name, value) -> normalized.put(Objects.requireNonNull(name), normalize(value)));
-    this.lookup = normalized;
-    this.attributes = Collections.unmodifiableMap(normalized);
+    String[] sorted = attributes.keySet().toArray(new String[0]);
+    for (String name : sorted) {
+      Objects.requireNonNull(name);
+    }
+    Arrays.sort(sorted);
+    Object[] normalized = new Object[sorted.length];
+    for (int i = 0; i < sorted.length; i++) {
+      normalized[i] = normalize(attributes.get(sorted[i]));
+    }
+    this.names = sorted.length == 0 ? NO_NAMES : sorted;
+    this.values = sorted.length == 0 ? NO_VALUES : normalized;
   }
 
-  /** A fleet keeps one of these per connected device: three references, nothing cached. */
-  private DeviceContext(DeviceContext shared, @Nullable String targetingKey) {
+  /** Takes the arrays as they are: sorted names, normalized values, neither modified afterwards. */
+  DeviceContext(@Nullable String targetingKey, String[] names, @Nullable Object[] values) {
     this.targetingKey = targetingKey;
-    this.attributes = shared.attributes;
-    this.lookup = shared.lookup;
+    this.names = names;
+    this.values = values;
   }
 
   /**
-   * A context with the same attributes (the same map instance, not a copy) for another targeting
-   * key: devices that share attributes can share their memory.
+   * A context with the same attributes (the same arrays, not a copy) for another targeting key:
+   * devices that share attributes can share their memory.
    */
   public DeviceContext withTargetingKey(String key) {
-    return new DeviceContext(this, key);
+    return new DeviceContext(key, names, values);
   }
 
   public static DeviceContext of(String targetingKey) {
-    return new DeviceContext(targetingKey, Map.of());
+    return new DeviceContext(targetingKey, NO_NAMES, NO_VALUES);
   }
 
   public static DeviceContext empty() {
@@ -64,19 +82,35 @@ public final class DeviceContext {
     return targetingKey;
   }
 
+  /** The attributes, by name in sorted order: an unmodifiable view, made on each call. */
   public Map<String, Object> attributes() {
-    return attributes;
+    return new Attributes();
   }
 
   /** The attribute {@code name}, or {@link Data#MISSING} where the device has none. */
   @Nullable Object attributeOrMissing(String name) {
-    Object value = lookup.get(name);
-    return value != null || lookup.containsKey(name) ? value : Data.MISSING;
+    int i = indexOf(name);
+    return i >= 0 ? values[i] : Data.MISSING;
+  }
+
+  private int indexOf(String name) {
+    String[] n = names;
+    if (n.length > SCANNED) {
+      return Arrays.binarySearch(n, name);
+    }
+    int hash = name.hashCode();
+    for (int i = 0; i < n.length; i++) {
+      String candidate = n[i];
+      if (candidate == name || (candidate.hashCode() == hash && candidate.equals(name))) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The context as JSON Logic data: attributes, {@code targetingKey} and {@code $flagd}. */
   Map<String, Object> asData(String flagKey, long timestamp) {
-    Map<String, Object> data = new LinkedHashMap<>(attributes);
+    Map<String, Object> data = new LinkedHashMap<>(attributes());
     if (targetingKey != null) {
       data.put("targetingKey", targetingKey);
     }
@@ -130,16 +164,68 @@ public final class DeviceContext {
   public boolean equals(Object o) {
     return o instanceof DeviceContext other
         && Objects.equals(targetingKey, other.targetingKey)
-        && attributes.equals(other.attributes);
+        && Arrays.equals(names, other.names)
+        && Arrays.equals(values, other.values);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hashCode(targetingKey) * 31 + attributes.hashCode();
+    return (Objects.hashCode(targetingKey) * 31 + Arrays.hashCode(names)) * 31 + Arrays.hashCode(values);
   }
 
   @Override
   public String toString() {
-    return "DeviceContext{targetingKey=" + targetingKey + ", attributes=" + attributes + '}';
+    return "DeviceContext{targetingKey=" + targetingKey + ", attributes=" + attributes() + '}';
+  }
+
+  /** The attributes as a map, read through the two arrays. */
+  private final class Attributes extends AbstractMap<String, Object> {
+
+    @Override
+    public int size() {
+      return names.length;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return key instanceof String name && indexOf(name) >= 0;
+    }
+
+    @Override
+    public @Nullable Object get(Object key) {
+      int i = key instanceof String name ? indexOf(name) : -1;
+      return i >= 0 ? values[i] : null;
+    }
+
+    @Override
+    public Set<Entry<String, Object>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public int size() {
+          return names.length;
+        }
+
+        @Override
+        public Iterator<Entry<String, Object>> iterator() {
+          return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+              return next < names.length;
+            }
+
+            @Override
+            public Entry<String, Object> next() {
+              if (next >= names.length) {
+                throw new NoSuchElementException();
+              }
+              int i = next++;
+              return new SimpleImmutableEntry<>(names[i], values[i]);
+            }
+          };
+        }
+      };
+    }
   }
 }

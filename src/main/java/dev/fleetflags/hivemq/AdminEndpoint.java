@@ -12,8 +12,6 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminRequest;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
-import dev.fleetflags.delivery.ConnectionFacts;
-import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.store.Actor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -36,18 +34,15 @@ final class AdminEndpoint {
   private final FlagAdmin admin;
   private final ExecutorService adminThread;
   private final PublishService publishService;
-  private final FlagDelivery delivery;
   private final String prefix;
   private final int maxPayloadBytes;
   private final AdminRateLimit rateLimit;
   private final BrokerMetrics metrics;
 
-  AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, FlagDelivery delivery,
-      String prefix, int maxPayloadBytes, AdminRateLimit rateLimit, BrokerMetrics metrics) {
+  AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes, AdminRateLimit rateLimit, BrokerMetrics metrics) {
     this.admin = admin;
     this.adminThread = adminThread;
     this.publishService = publishService;
-    this.delivery = delivery;
     this.prefix = prefix;
     this.maxPayloadBytes = maxPayloadBytes;
     this.rateLimit = rateLimit;
@@ -93,8 +88,7 @@ final class AdminEndpoint {
     }
     byte[] payload = new byte[buffer.remaining()];
     buffer.duplicate().get(payload);
-    ConnectionFacts facts = delivery.facts(clientId);
-    Actor actor = new Actor(clientId, facts == null ? null : facts.username());
+    Actor actor = new Actor(clientId, Operators.username(input.getConnectionInformation()));
     AdminRequest request = new AdminRequest(action, payload, actor);
     try {
       adminThread.execute(() -> {

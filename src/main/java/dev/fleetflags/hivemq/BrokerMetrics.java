@@ -47,12 +47,12 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
   }
 
-  /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute sets. */
+  /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
   void watch(FlagDelivery delivery) {
     registry.gauge(PREFIX + "devices.indexed", () -> delivery::deviceCount);
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
-    registry.gauge(PREFIX + "devices.attribute-sets", () -> delivery::attributeCombinations);
+    registry.gauge(PREFIX + "devices.attribute-values", () -> delivery::attributeValues);
   }
 
   @Override

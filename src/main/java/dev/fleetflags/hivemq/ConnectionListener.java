@@ -1,8 +1,9 @@
 package dev.fleetflags.hivemq;
 
-import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
 import com.hivemq.extension.sdk.api.events.client.ClientLifecycleEventListener;
+import com.hivemq.extension.sdk.api.events.client.ClientLifecycleEventListenerProvider;
 import com.hivemq.extension.sdk.api.events.client.parameters.AuthenticationSuccessfulInput;
+import com.hivemq.extension.sdk.api.events.client.parameters.ClientLifecycleEventListenerProviderInput;
 import com.hivemq.extension.sdk.api.events.client.parameters.ConnectionStartInput;
 import com.hivemq.extension.sdk.api.events.client.parameters.DisconnectEventInput;
 import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
@@ -10,26 +11,24 @@ import com.hivemq.extension.sdk.api.packets.general.UserProperty;
 import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagDelivery;
-import java.nio.ByteBuffer;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Records each connecting client's facts for delivery (username, allowed CONNECT user properties,
  * presented state hash) and forgets them when that connection ends. Runs on broker threads: it only
  * reads the CONNECT packet and updates a map.
+ *
+ * <p>HiveMQ asks this provider for a listener when a connection starts and keeps the one it gets
+ * for all of that connection's events, so each connection gets a {@link Connection} of its own: the
+ * object itself tells the connection from a later one with the same client id (a session
+ * takeover, whose start comes before the old connection's end). It costs the connection 16 bytes,
+ * where an id in the broker's connection attribute store cost it ~216 (the store's map, entry and
+ * buffers, made for the first attribute of a connection).
  */
-final class ConnectionListener implements ClientLifecycleEventListener {
-
-  /** Connection attribute holding our id of the connection, to tell it from a later takeover. */
-  static final String CONNECTION_ATTRIBUTE = "fleetflags.connection";
-
-  private static final AtomicLong CONNECTIONS = new AtomicLong();
+final class ConnectionListener implements ClientLifecycleEventListenerProvider {
 
   private final FlagDelivery delivery;
   private final DeviceContexts contexts;
@@ -44,11 +43,12 @@ final class ConnectionListener implements ClientLifecycleEventListener {
   }
 
   @Override
-  public void onMqttConnectionStart(ConnectionStartInput input) {
+  public ClientLifecycleEventListener getClientLifecycleEventListener(ClientLifecycleEventListenerProviderInput input) {
+    return new Connection();
+  }
+
+  private void started(ConnectionStartInput input, Connection connection) {
     ConnectPacket connect = input.getConnectPacket();
-    long connection = CONNECTIONS.incrementAndGet();
-    input.getConnectionInformation().getConnectionAttributeStore()
-        .put(CONNECTION_ATTRIBUTE, ByteBuffer.allocate(8).putLong(0, connection));
     List<Map.Entry<String, String>> properties = new ArrayList<>();
     String presented = null;
     for (UserProperty p : connect.getUserProperties().asList()) {
@@ -62,21 +62,27 @@ final class ConnectionListener implements ClientLifecycleEventListener {
     delivery.connected(connect.getClientId(), connection, facts, StateHashText.parse(presented));
   }
 
-  @Override
-  public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {}
-
-  @Override
-  public void onDisconnect(DisconnectEventInput input) {
-    Long connection = connectionOf(input.getConnectionInformation());
-    if (connection != null) {
-      delivery.disconnected(input.getClientInformation().getClientId(), connection);
-      interceptors.connectionEnded(connection);
+  private void ended(DisconnectEventInput input, Connection connection) {
+    String clientId = input.getClientInformation().getClientId();
+    if (delivery.disconnected(clientId, connection)) {
+      interceptors.deviceGone(clientId);
     }
   }
 
-  /** Our id of the connection, or null if it was not recorded. */
-  static @Nullable Long connectionOf(ConnectionInformation connection) {
-    Optional<ByteBuffer> value = connection.getConnectionAttributeStore().get(CONNECTION_ATTRIBUTE);
-    return value.filter(b -> b.remaining() >= 8).map(b -> b.getLong(b.position())).orElse(null);
+  /** One connection's listener; its identity is the connection's. */
+  private final class Connection implements ClientLifecycleEventListener {
+
+    @Override
+    public void onMqttConnectionStart(ConnectionStartInput input) {
+      started(input, this);
+    }
+
+    @Override
+    public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {}
+
+    @Override
+    public void onDisconnect(DisconnectEventInput input) {
+      ended(input, this);
+    }
   }
 }

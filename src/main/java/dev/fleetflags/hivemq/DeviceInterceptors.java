@@ -1,7 +1,6 @@
 package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.client.ClientContext;
-import com.hivemq.extension.sdk.api.client.parameter.ConnectionInformation;
 import com.hivemq.extension.sdk.api.client.parameter.InitializerInput;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
@@ -40,10 +39,14 @@ final class DeviceInterceptors
   private final AdminEndpoint admin;
   private final TopicAuthorizer authorizer;
   /**
-   * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK: "connection packetId" to the
-   * index (the connection, not the client id, so that a session takeover keeps them apart).
+   * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK, to the index of that topic.
+   * HiveMQ runs a client id's interceptors and lifecycle events one at a time, in the order they
+   * happened; a connection taken over before its SUBACK leaves its entry, which the next SUBSCRIBE
+   * with that packet id replaces or removes, or the device's end removes ({@link #deviceGone}).
    */
-  private final ConcurrentMap<String, Integer> pending = new ConcurrentHashMap<>();
+  private final ConcurrentMap<PendingSubscribe, Integer> pending = new ConcurrentHashMap<>();
+
+  private record PendingSubscribe(String clientId, int packetId) {}
 
   DeviceInterceptors(DeviceTopics topics, String adminPrefix, FlagDelivery delivery, AdminEndpoint admin,
       TopicAuthorizer authorizer) {
@@ -66,19 +69,27 @@ final class DeviceInterceptors
   public void onInboundSubscribe(SubscribeInboundInput input, SubscribeInboundOutput output) {
     String clientId = input.getClientInformation().getClientId();
     String own = topics.flagTopic(clientId);
+    int packetId = input.getSubscribePacket().getPacketId();
     List<? extends Subscription> subscriptions = input.getSubscribePacket().getSubscriptions();
     for (int i = 0; i < subscriptions.size(); i++) {
       if (subscriptions.get(i).getTopicFilter().equals(own)) {
-        pending.put(key(input.getConnectionInformation(), input.getSubscribePacket().getPacketId()), i);
+        pending.put(new PendingSubscribe(clientId, packetId), i);
         return;
       }
+    }
+    if (!pending.isEmpty()) {
+      // The packet id may be that of an earlier SUBSCRIBE whose SUBACK never came: not this one's.
+      pending.remove(new PendingSubscribe(clientId, packetId));
     }
   }
 
   @Override
   public void onOutboundSuback(SubackOutboundInput input, SubackOutboundOutput output) {
+    if (pending.isEmpty()) {
+      return;
+    }
     String clientId = input.getClientInformation().getClientId();
-    Integer index = pending.remove(key(input.getConnectionInformation(), input.getSubackPacket().getPacketIdentifier()));
+    Integer index = pending.remove(new PendingSubscribe(clientId, input.getSubackPacket().getPacketIdentifier()));
     if (index == null) {
       return;
     }
@@ -122,23 +133,17 @@ final class DeviceInterceptors
   }
 
   /**
-   * Forgets SUBSCRIBEs of a connection that ended before their SUBACK. Rare, and the map holds only
-   * SUBSCRIBEs in flight, so the scan is short.
+   * Forgets the SUBSCRIBEs of a device whose last connection ended before their SUBACK. Rare, and
+   * the map holds only SUBSCRIBEs in flight, so the scan is short.
    */
-  void connectionEnded(long connection) {
+  void deviceGone(String clientId) {
     if (!pending.isEmpty()) {
-      String prefix = Long.toString(connection) + ' ';
-      pending.keySet().removeIf(k -> k.startsWith(prefix));
+      pending.keySet().removeIf(k -> k.clientId().equals(clientId));
     }
   }
 
   private static boolean granted(SubackReasonCode code) {
     return code == SubackReasonCode.GRANTED_QOS_0 || code == SubackReasonCode.GRANTED_QOS_1
         || code == SubackReasonCode.GRANTED_QOS_2;
-  }
-
-  private static String key(ConnectionInformation connection, int packetId) {
-    Long id = ConnectionListener.connectionOf(connection);
-    return (id == null ? "?" : id.toString()) + ' ' + packetId;
   }
 }

@@ -90,19 +90,19 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         metrics);
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::facts);
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
     verifier = singleThread("fleetflags-operator-sign-in", 64);
-    AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(), delivery,
+    AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
     ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
     OperatorAuthenticator authenticator = new OperatorAuthenticator(config.operators(), config.deviceAuthentication(), verifier);
 
-    Services.eventRegistry().setClientLifecycleEventListener(in -> connections);
+    Services.eventRegistry().setClientLifecycleEventListener(connections);
     Services.initializerRegistry().setClientInitializer(interceptors);
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);

@@ -62,7 +62,7 @@ final class OperatorAuthenticator implements SimpleAuthenticator {
     ConnectionInformation connection = input.getConnectionInformation();
     String commonName = certificateCommonName(connection);
     if (commonName != null && commonNames.contains(commonName)) {
-      Operators.mark(connection);
+      Operators.mark(connection, connect.getUserName().orElse(null));
       admit(output);
       return;
     }
@@ -84,7 +84,7 @@ final class OperatorAuthenticator implements SimpleAuthenticator {
       verifier.execute(() -> {
         try {
           if (hash.matches(password)) {
-            Operators.mark(connection);
+            Operators.mark(connection, username);
             admit(output);
             log.info("Operator '{}' signed in as client '{}'", username, clientId);
           } else {

@@ -49,7 +49,7 @@ class FlagAdminTest {
     });
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model"));
     admin = new FlagAdmin(store, compiler, live, contexts,
-        id -> id.equals("online") ? new ConnectionFacts("u1", Map.of("model", "gw-20")) : null);
+        id -> id.equals("online") ? contexts.connection(new ConnectionFacts("u1", Map.of("model", "gw-20"))) : null);
   }
 
   @AfterEach

@@ -26,9 +26,18 @@ public final class BenchDevices {
   private BenchDevices() {}
 
   public static List<Device> generate() {
+    return generate(COUNT);
+  }
+
+  /**
+   * The first {@code count} devices of the README's generator: the population itself for {@link
+   * #COUNT}, and beyond it the same generator continued (devices {@code dev-10000} on), for
+   * measurements that need more distinct devices than the population has.
+   */
+  public static List<Device> generate(int count) {
     Random r = new Random(42);
-    List<Device> devices = new ArrayList<>(COUNT);
-    for (int n = 0; n < COUNT; n++) {
+    List<Device> devices = new ArrayList<>(count);
+    for (int n = 0; n < count; n++) {
       Map<String, Object> attributes = new LinkedHashMap<>();
       attributes.put("firmware", (1 + r.nextInt(3)) + "." + r.nextInt(10) + "." + r.nextInt(30));
       // One draw per turn of the README's loop; a tag drawn twice is kept once (hence "0-3 distinct").

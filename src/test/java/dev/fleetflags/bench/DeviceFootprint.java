@@ -10,10 +10,12 @@ import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSet;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.rules.Limits;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +26,25 @@ import java.util.concurrent.CompletableFuture;
  * The extension's heap per indexed device: the delivery index with N devices connected,
  * subscribed and sent their 50-flag set, less the same JVM before they came. What the broker holds
  * for a session (the client id string) is made before the first reading, so it is not counted;
- * everything FleetFlags makes per device (its record, context, connection facts copied from the
- * CONNECT user properties, what it was sent) is. Run by {@code mvn -q -Pbench test
- * -Dbench.main=dev.fleetflags.bench.DeviceFootprint} (see
- * BENCHMARKS.md); prints bytes per device.
+ * everything FleetFlags makes per device (its record, its attributes from the CONNECT user
+ * properties, what it was sent) is.
+ *
+ * <p>Two populations, one after the other in the same JVM, each on a delivery index of its own:
+ * the shared population's 10,000 devices repeated (devices with equal attributes: the flattering
+ * case for anything shared per combination), and N distinct devices from the population's
+ * generator continued, whose attribute combinations are nearly all different while the names and
+ * values repeat, as in a real fleet. Each device states the generator's four attributes as CONNECT
+ * user properties ({@code tags} comma-separated, as a user property is a string).
+ *
+ * <p>Run by {@code mvn -q -Pbench test -Dbench.main=dev.fleetflags.bench.DeviceFootprint} (see
+ * BENCHMARKS.md); prints bytes per device for each population. {@code -Dbench.histogram=<prefix>} also
+ * writes the JVM's class histogram at each reading to {@code <prefix>-shared.txt} and {@code
+ * <prefix>-distinct.txt} (jcmd GC.class_histogram), to see where the bytes are.
  */
 public final class DeviceFootprint {
+
+  /** Devices connected, served and disconnected first, so that warm-up allocations are not counted. */
+  private static final int WARM_UP = 1000;
 
   private DeviceFootprint() {}
 
@@ -37,53 +52,84 @@ public final class DeviceFootprint {
     int n = Integer.getInteger("devices", 200_000);
     Path file = Path.of(System.getProperty("fleetflags.bench.flags", "../shared/bench/flags-50.json"));
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(Files.readAllBytes(file), FlagSetCompiler.Mode.STRICT);
-    LiveFlags live = new LiveFlags(new FlagSetRevision(1, set, Map.of()));
-    DeviceContexts contexts = new DeviceContexts(id -> Map.of(), Set.of("model", "region", "firmware"));
-    FlagDelivery delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
-        (clientId, payload) -> CompletableFuture.completedFuture(true),
-        new FlagDelivery.Settings(1, 1000, 0, 8, 1000, Duration.ofMinutes(10)), DeliveryMetrics.NONE);
-
-    List<BenchDevices.Device> population = BenchDevices.generate();
     String[] clientIds = new String[n];
     for (int i = 0; i < n; i++) {
       clientIds[i] = "device-" + i; // the broker's own session holds these
     }
-    // Warm up the delivery code and its caches on other devices, then forget them.
-    index(delivery, population, clientIds, 0, 1000, true);
-    long before = usedAfterGc();
-    index(delivery, population, clientIds, 1000, n, false);
-    long after = usedAfterGc();
-    int indexed = delivery.deviceCount();
-    System.out.printf("devices indexed: %d (attribute combinations shared: %d)%n", indexed, delivery.attributeCombinations());
-    System.out.printf("extension heap per indexed device: %d bytes%n", (after - before) / indexed);
-    if (Boolean.getBoolean("hold")) {
-      Thread.sleep(60_000); // time for jmap -histo:live
-    }
-    delivery.close();
+    measure("shared", String.format("shared population (its %,d devices repeated)", BenchDevices.COUNT), set,
+        BenchDevices.generate(), clientIds);
+    measure("distinct", "distinct devices (the population's generator continued)", set, BenchDevices.generate(n), clientIds);
     if (clientIds.length != n) {
-      throw new AssertionError(); // keeps the client ids reachable until the reading
+      throw new AssertionError(); // keeps the client ids reachable until the last reading
     }
   }
 
-  private static void index(FlagDelivery delivery, List<BenchDevices.Device> population, String[] clientIds,
-      int from, int to, boolean thenDisconnect) throws InterruptedException {
+  private static void measure(String name, String population, FlagSet set, List<BenchDevices.Device> devices,
+      String[] clientIds) throws InterruptedException, IOException {
+    int n = clientIds.length;
+    int combinations = combinations(devices, n);
+    LiveFlags live = new LiveFlags(new FlagSetRevision(1, set, Map.of()));
+    DeviceContexts contexts = new DeviceContexts(id -> Map.of(), Set.of("model", "region", "firmware", "tags"));
+    FlagDelivery delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
+        (clientId, payload) -> CompletableFuture.completedFuture(true),
+        new FlagDelivery.Settings(1, 1000, 0, 8, WARM_UP, Duration.ofMinutes(10)), DeliveryMetrics.NONE);
+    Object[] connections = new Object[n];
+    // Warm up the delivery code and its caches on other devices, then forget them.
+    index(delivery, devices, clientIds, connections, 0, WARM_UP);
+    for (int i = 0; i < WARM_UP; i++) {
+      delivery.disconnected(clientIds[i], connections[i]);
+    }
+    long before = usedAfterGc();
+    index(delivery, devices, clientIds, connections, WARM_UP, n);
+    long after = usedAfterGc();
+    int indexed = delivery.deviceCount();
+    System.out.printf("%s: %,d devices indexed, %,d attribute combinations: %d bytes per device%n",
+        population, indexed, combinations, (after - before) / indexed);
+    String histogram = System.getProperty("histogram");
+    if (histogram != null && !histogram.isEmpty()) {
+      writeHistogram(Path.of(histogram + "-" + name + ".txt"));
+    }
+    delivery.close();
+  }
+
+  private static void index(FlagDelivery delivery, List<BenchDevices.Device> devices, String[] clientIds,
+      Object[] connections, int from, int to) throws InterruptedException {
     for (int i = from; i < to; i++) {
-      Map<String, Object> a = population.get(i % population.size()).attributes();
+      Map<String, Object> a = devices.get(i % devices.size()).attributes();
       // Fresh strings per device, as each CONNECT packet brings its own.
       Map<String, String> properties = new LinkedHashMap<>();
-      properties.put("model", new String((String) a.get("model")));
-      properties.put("region", new String((String) a.get("region")));
-      properties.put("firmware", new String((String) a.get("firmware")));
-      delivery.connected(clientIds[i], i, new ConnectionFacts(null, properties), null);
+      properties.put(new String("model"), new String((String) a.get("model")));
+      properties.put(new String("region"), new String((String) a.get("region")));
+      properties.put(new String("firmware"), new String((String) a.get("firmware")));
+      List<?> tags = (List<?>) a.get("tags");
+      if (!tags.isEmpty()) {
+        properties.put(new String("tags"), String.join(",", tags.stream().map(String::valueOf).toList()));
+      }
+      Object connection = new Object(); // what the broker's lifecycle listener passes: one object per connection
+      connections[i] = connection;
+      delivery.connected(clientIds[i], connection, new ConnectionFacts(null, properties), null);
       delivery.subscribed(clientIds[i]);
     }
     if (!delivery.awaitIdle(Duration.ofMinutes(5))) {
       throw new IllegalStateException("delivery did not finish");
     }
-    if (thenDisconnect) {
-      for (int i = from; i < to; i++) {
-        delivery.disconnected(clientIds[i], i);
-      }
+  }
+
+  /** Distinct attribute combinations among the measured devices. */
+  private static int combinations(List<BenchDevices.Device> devices, int n) {
+    Set<Map<String, Object>> distinct = new HashSet<>();
+    for (int i = WARM_UP; i < n; i++) {
+      distinct.add(devices.get(i % devices.size()).attributes());
+    }
+    return distinct.size();
+  }
+
+  private static void writeHistogram(Path file) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p = new ProcessBuilder(jcmd.toString(), Long.toString(ProcessHandle.current().pid()), "GC.class_histogram")
+        .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+    if (p.waitFor() != 0) {
+      throw new IOException("jcmd GC.class_histogram failed; see " + file);
     }
   }
 

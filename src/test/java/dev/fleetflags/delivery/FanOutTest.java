@@ -119,6 +119,8 @@ class FanOutTest {
   private final Devices devices = new Devices();
   private final FanOuts fanOuts = new FanOuts();
   private final Map<String, Map<String, Object>> registry = new ConcurrentHashMap<>();
+  /** Each device's connection, as the broker's lifecycle listener identifies it. */
+  private final Map<String, Object> connections = new ConcurrentHashMap<>();
   private LiveFlags live;
 
   @AfterEach
@@ -138,7 +140,9 @@ class FanOutTest {
 
   private void connectAll(FlagDelivery delivery, int n) throws Exception {
     for (int i = 0; i < n; i++) {
-      delivery.connected("dev-" + i, i, ConnectionFacts.NONE, null);
+      Object connection = new Object();
+      connections.put("dev-" + i, connection);
+      delivery.connected("dev-" + i, connection, ConnectionFacts.NONE, null);
       delivery.subscribed("dev-" + i);
     }
     assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
@@ -296,13 +300,13 @@ class FanOutTest {
     FlagDelivery delivery = start(ten, 10);
     connectAll(delivery, 50);
     int held = devices.received.get("dev-7").get(0).getStateHash();
-    delivery.disconnected("dev-7", 7);
+    assertTrue(delivery.disconnected("dev-7", connections.get("dev-7")));
 
     FlagSet all = compile(rollout(100, ""));
     change(2, all, Set.of("ota"), Set.of(), Set.of());
     assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
 
-    delivery.connected("dev-7", 100, ConnectionFacts.NONE, held);
+    delivery.connected("dev-7", new Object(), ConnectionFacts.NONE, held);
     delivery.subscribed("dev-7");
     assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
     FlagUpdate back = devices.received.get("dev-7").get(1);

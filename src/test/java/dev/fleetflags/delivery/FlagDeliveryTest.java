@@ -75,7 +75,7 @@ class FlagDeliveryTest {
   void subscribedDeviceGetsSnapshotOfItsSet() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-1", 1, new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-1", new Object(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-1");
     drain();
     assertEquals(List.of("dev-1"), publisher.devices);
@@ -93,7 +93,7 @@ class FlagDeliveryTest {
   void registryAttributesWinOverUserProperties() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of("dev-2", Map.of("model", "gw-10")));
-    delivery.connected("dev-2", 1, new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-2", new Object(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-2");
     drain();
     assertFalse(publisher.updates.get(0).getFlags(0).getBool());
@@ -103,13 +103,14 @@ class FlagDeliveryTest {
   void deviceThatPresentsItsCurrentHashGetsAnEmptyUpdate() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-3", 1, ConnectionFacts.NONE, null);
+    Object first = new Object();
+    delivery.connected("dev-3", first, ConnectionFacts.NONE, null);
     delivery.subscribed("dev-3");
     drain();
     int hash = publisher.updates.get(0).getStateHash();
 
-    delivery.connected("dev-3", 2, ConnectionFacts.NONE, hash);
-    delivery.disconnected("dev-3", 1); // the old connection's end arrives after the takeover
+    delivery.connected("dev-3", new Object(), ConnectionFacts.NONE, hash);
+    assertFalse(delivery.disconnected("dev-3", first), "the old connection's end arrives after the takeover");
     delivery.subscribed("dev-3");
     drain();
     FlagUpdate confirm = publisher.updates.get(1);
@@ -123,10 +124,35 @@ class FlagDeliveryTest {
   }
 
   @Test
+  void devicesShareAttributeValuesUntilTheyAreGone() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of("dev-b", Map.of("model", "gw-10", "site", "north")));
+    Object a = new Object();
+    Object b = new Object();
+    Object c = new Object();
+    delivery.connected("dev-a", a, new ConnectionFacts("user-a", Map.of("model", new String("th-100"))), null);
+    delivery.connected("dev-b", b, new ConnectionFacts(null, Map.of("model", new String("th-100"))), null);
+    delivery.connected("dev-c", c, new ConnectionFacts(null, Map.of("model", new String("th-100"))), null);
+    for (String id : List.of("dev-a", "dev-b", "dev-c")) {
+      delivery.subscribed(id);
+    }
+    drain();
+    assertEquals(3, delivery.attributeValues(), "th-100 once, and dev-b's registry values gw-10 and north");
+    assertEquals(List.of(true, false, true),
+        publisher.devices.stream().sorted().map(id -> publisher.updates.get(publisher.devices.indexOf(id)).getFlags(0).getBool()).toList(),
+        "dev-b's registry model wins");
+    assertTrue(delivery.disconnected("dev-b", b));
+    assertEquals(1, delivery.attributeValues());
+    assertTrue(delivery.disconnected("dev-a", a));
+    assertTrue(delivery.disconnected("dev-c", c));
+    assertEquals(0, delivery.attributeValues());
+  }
+
+  @Test
   void stateHashMatchesTheEvaluator() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-4", 1, ConnectionFacts.NONE, null);
+    delivery.connected("dev-4", new Object(), ConnectionFacts.NONE, null);
     delivery.subscribed("dev-4");
     drain();
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
@@ -138,7 +164,7 @@ class FlagDeliveryTest {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
     delivery.subscribed("never-connected");
-    delivery.connected("dev-5", 1, ConnectionFacts.NONE, null);
+    delivery.connected("dev-5", new Object(), ConnectionFacts.NONE, null);
     delivery.resync("dev-5", null);
     drain();
     assertTrue(publisher.devices.isEmpty());

@@ -264,6 +264,23 @@ class FlagStoreTest {
   }
 
   @Test
+  void devicesWithoutARegistryRecordTakeNoCacheEntry() throws Exception {
+    try (FlagStore store = FlagStore.open(dir, settings(10, 100))) {
+      for (int i = 0; i < 5; i++) {
+        assertEquals(Map.of(), store.deviceAttributes("absent-" + i));
+      }
+      assertEquals(0, store.cachedDevices());
+      store.write(devices("dev-1", Map.of("model", "y")));
+      assertEquals(Map.of("model", "y"), store.deviceAttributes("dev-1"));
+      assertEquals(1, store.cachedDevices());
+      store.write(devices("dev-1", null));
+      assertEquals(0, store.cachedDevices(), "a removed record leaves no entry");
+      assertEquals(Map.of(), store.deviceAttributes("dev-1"));
+      assertEquals(0, store.cachedDevices());
+    }
+  }
+
+  @Test
   void closeIsIdempotentAndAClosedStoreRefusesUse() throws Exception {
     FlagStore store = FlagStore.open(dir, settings());
     store.write(flag(toggle("a", true)));

@@ -203,6 +203,33 @@ abstract class DeviceScenarios {
 
   // --- reconnects ------------------------------------------------------------------------------
 
+  /**
+   * A second connection with a device's client id takes its session over: it is served with what
+   * its own CONNECT says, and the end of the old connection, which the broker reports after the
+   * new one started, leaves the device indexed.
+   */
+  @Test
+  void aSessionTakeoverServesTheNewConnection() {
+    try (Mqtt5Device first =
+        Mqtt5Device.with(broker, "d5-takeover").userProperty("model", "th-100").connect()) {
+      assertEquals(false, new HeldFlags().apply(Scenarios.subscribe(first)).values().get("dev-ota"));
+      try (Mqtt5Device second =
+          Mqtt5Device.with(broker, "d5-takeover").userProperty("model", "th-200").connect()) {
+        first.awaitDisconnected();
+        HeldFlags held = new HeldFlags().apply(Scenarios.subscribe(second));
+        assertEquals(true, held.values().get("dev-ota"), "the new connection's model");
+        // HiveMQ reports the old connection's end before it sends that connection its DISCONNECT,
+        // and handles a client id's events in order: this resync is handled after that end.
+        second.publish("flags/d5-takeover/resync", "");
+        FlagUpdate snapshot = second.awaitUpdate();
+        assertTrue(snapshot.getSnapshot(), snapshot::toString);
+        JsonNode evaluation = operator.evaluate("d5-takeover");
+        assertTrue(evaluation.get("connected").asBoolean(), evaluation::toString);
+        new HeldFlags().apply(snapshot).assertMatches(Operator.Evaluated.of(evaluation));
+      }
+    }
+  }
+
   @Test
   void anMqtt5DevicePresentingItsCurrentHashGetsAnEmptyUpdate() {
     HeldFlags held = Scenarios.newDevice(broker, "d5-current");

@@ -124,6 +124,22 @@ public abstract sealed class MqttDevice<M> implements AutoCloseable
 
   abstract boolean connected();
 
+  /** Waits until the broker has ended this connection (a session takeover, a refused publish). */
+  public void awaitDisconnected() {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (connected()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(clientId + " still connected after " + WAIT);
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   abstract void disconnect();
 
   @Override
