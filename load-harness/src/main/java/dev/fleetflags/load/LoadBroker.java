@@ -71,7 +71,7 @@ public final class LoadBroker {
     Path extensions = root.resolve("extensions");
     (fleetFlags ? setup : setup.disabled()).prepare(ExtensionZip.fromBuild(), extensions);
     Path conf = Files.createDirectories(root.resolve("conf"));
-    Files.writeString(conf.resolve("config.xml"), brokerConfig(port));
+    Files.writeString(conf.resolve("config.xml"), brokerConfig(port, persistenceMode()));
     Files.writeString(conf.resolve("logback.xml"), logback(root.resolve("log/hivemq.log")));
 
     EmbeddedHiveMQ hivemq =
@@ -103,7 +103,16 @@ public final class LoadBroker {
     }
   }
 
-  private static String brokerConfig(int port) {
+  /** HiveMQ's persistence mode for both brokers alike: {@code file} (its default) or {@code in-memory}. */
+  private static String persistenceMode() {
+    String mode = System.getProperty("load.persistence", "file").trim();
+    if (!mode.equals("file") && !mode.equals("in-memory")) {
+      throw new IllegalArgumentException("load.persistence must be file or in-memory, not '" + mode + "'");
+    }
+    return mode;
+  }
+
+  private static String brokerConfig(int port, String persistence) {
     return """
         <?xml version="1.0"?>
         <hivemq>
@@ -113,12 +122,15 @@ public final class LoadBroker {
                     <bind-address>127.0.0.1</bind-address>
                 </tcp-listener>
             </listeners>
+            <persistence>
+                <mode>%s</mode>
+            </persistence>
             <anonymous-usage-statistics>
                 <enabled>false</enabled>
             </anonymous-usage-statistics>
         </hivemq>
         """
-        .formatted(port);
+        .formatted(port, persistence);
   }
 
   /** Only to the file: the harness's own output is its table. */

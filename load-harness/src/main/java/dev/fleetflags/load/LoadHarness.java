@@ -15,8 +15,10 @@ public final class LoadHarness {
     LoadSettings settings = LoadSettings.fromSystemProperties();
     String before = LoadReport.machine();
     LoadResults results = new LoadRun(settings).run();
+    String persistence = System.getProperty("load.persistence", "file");
     String report =
-        LoadReport.format(results, "Before: " + before + "; after: " + LoadReport.machine() + ".");
+        LoadReport.format(results, "Before: " + before + "; after: " + LoadReport.machine()
+            + ". HiveMQ persistence: " + persistence + ".");
     System.out.println();
     System.out.println(report);
     if (settings.out() != null) {
