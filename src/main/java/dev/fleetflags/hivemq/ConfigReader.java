@@ -529,7 +529,15 @@ public final class ConfigReader {
               integer(
                   deliveryElement,
                   "publish-rate",
-                  FleetFlagsConfig.Delivery.DEFAULT.publishRate()));
+                  FleetFlagsConfig.Delivery.DEFAULT.publishRate()),
+              integer(
+                  deliveryElement,
+                  "history-revisions",
+                  FleetFlagsConfig.Delivery.DEFAULT.historyRevisions()),
+              integer(
+                  deliveryElement,
+                  "offline-devices",
+                  FleetFlagsConfig.Delivery.DEFAULT.offlineDevices()));
       return new FleetFlagsConfig(
           deviceTopic,
           adminTopicPrefix,

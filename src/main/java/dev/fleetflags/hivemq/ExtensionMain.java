@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class ExtensionMain implements com.hivemq.extension.sdk.api.ExtensionMain {
 
   private static final Logger log = LoggerFactory.getLogger(ExtensionMain.class);
-  private static final int HISTORY_REVISIONS = 32;
-  private static final int OFFLINE_DEVICES = 100_000;
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
   private @Nullable FlagStore store;
@@ -86,7 +84,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
-            HISTORY_REVISIONS, OFFLINE_DEVICES, PROGRESS_INTERVAL),
+            config.delivery().historyRevisions(), config.delivery().offlineDevices(), PROGRESS_INTERVAL),
         metrics);
     live.addListener(delivery);
     metrics.watch(delivery);

@@ -73,18 +73,18 @@ public record FleetFlagsConfig(
   /**
    * @param maxInFlight flag updates published and not yet acknowledged, at most
    * @param publishRate flag updates published per second, at most; 0 means unlimited
+   * @param historyRevisions recent flag sets kept to compute a returning device's delta from
+   * @param offlineDevices disconnected devices whose last received revision is remembered
    */
-  public record Delivery(int maxInFlight, int publishRate) {
+  public record Delivery(int maxInFlight, int publishRate, int historyRevisions, int offlineDevices) {
 
-    public static final Delivery DEFAULT = new Delivery(1000, 0);
+    public static final Delivery DEFAULT = new Delivery(1000, 0, 32, 100_000);
 
     public Delivery {
-      if (maxInFlight < 1 || publishRate < 0) {
+      if (maxInFlight < 1 || publishRate < 0 || historyRevisions < 1 || offlineDevices < 0) {
         throw new IllegalArgumentException(
-            "maxInFlight must be positive and publishRate not negative: "
-                + maxInFlight
-                + ", "
-                + publishRate);
+            "maxInFlight and historyRevisions must be positive, publishRate and offlineDevices not negative: "
+                + this);
       }
     }
 

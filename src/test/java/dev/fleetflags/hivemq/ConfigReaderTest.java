@@ -64,7 +64,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(30, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(32, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -127,6 +127,8 @@ class ConfigReaderTest {
                 <delivery>
                     <max-in-flight>40</max-in-flight>
                     <publish-rate>500</publish-rate>
+                    <history-revisions>8</history-revisions>
+                    <offline-devices>0</offline-devices>
                 </delivery>
                 <device-authentication>allow</device-authentication>
             </fleetflags>
@@ -151,7 +153,7 @@ class ConfigReaderTest {
             20,
             4,
             30,
-            new FleetFlagsConfig.Delivery(40, 500)),
+            new FleetFlagsConfig.Delivery(40, 500, 8, 0)),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
   }
@@ -170,11 +172,11 @@ class ConfigReaderTest {
         read(
             """
             <fleetflags>
-              <delivery><publish-rate>7</publish-rate><max-in-flight>3</max-in-flight></delivery>
+              <delivery><offline-devices>5</offline-devices><publish-rate>7</publish-rate><max-in-flight>3</max-in-flight></delivery>
               <include-variants>1</include-variants>
               <device-topic>d/{clientId}</device-topic>
             </fleetflags>""");
-    assertEquals(new FleetFlagsConfig.Delivery(3, 7), config.delivery());
+    assertEquals(new FleetFlagsConfig.Delivery(3, 7, 32, 5), config.delivery());
     assertTrue(config.includeVariants());
     assertEquals("d/{clientId}", config.deviceTopic());
   }
@@ -202,6 +204,12 @@ class ConfigReaderTest {
         Arguments.of(
             "<fleetflags><delivery><publish-rate>-1</publish-rate></delivery></fleetflags>",
             List.of("setting delivery/publish-rate", "'-1' is below the minimum of 0")),
+        Arguments.of(
+            "<fleetflags><delivery><history-revisions>2000</history-revisions></delivery></fleetflags>",
+            List.of("setting delivery/history-revisions", "'2000' is above the maximum of 1024")),
+        Arguments.of(
+            "<fleetflags><delivery><offline-devices>-5</offline-devices></delivery></fleetflags>",
+            List.of("setting delivery/offline-devices", "'-5' is below the minimum of 0")),
         Arguments.of(
             "<fleetflags><worker-threads>0</worker-threads></fleetflags>",
             List.of("setting worker-threads", "'0' is below the minimum of 1")),
