@@ -73,7 +73,8 @@ public final class LocalBroker {
     int port = broker.mqttPort();
     String mqtt = "-h localhost -p " + port;
     String operator = "-u " + OPERATOR + " -P " + OPERATOR_PASSWORD;
-    String respond = "-D publish response-topic flags-admin/responses/ops-1";
+    String operatorClient =
+        mqtt + " -i ops-1 " + operator + " -e 'flags-admin/responses/ops-1'";
     return String.join(
         "\n",
         "",
@@ -106,28 +107,24 @@ public final class LocalBroker {
         "# a device on MQTT 3.1.1:",
         "mosquitto_sub " + mqtt + " -V mqttv311 -i dev-2 -q 1 -t 'flags/dev-2' -F '%t %x'",
         "",
-        "# an operator's window for answers:",
-        "mosquitto_sub "
-            + mqtt
-            + " -V mqttv5 -i ops-1-answers "
-            + operator
-            + " -t 'flags-admin/responses/#' -v",
-        "",
-        "# roll new-telemetry-pipeline out to half the fleet (devices whose value changes get a",
-        "# delta):",
-        "mosquitto_pub " + mqtt + " -V mqttv5 -i ops-1 " + operator + " -q 1 \\",
-        "    -t 'flags-admin/flags/apply' " + respond + " \\",
+        "# an operator: mosquitto_rr publishes the request with a response topic, waits for",
+        "# the answer and prints it (answers go only to the client that asked). Roll",
+        "# new-telemetry-pipeline out to half the fleet; devices whose value changes get a delta:",
+        "mosquitto_rr " + operatorClient + " -t 'flags-admin/flags/apply' \\",
         "    -m '{\"flags\": {\"new-telemetry-pipeline\": {\"state\": \"ENABLED\","
             + " \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"off\","
             + " \"targeting\": {\"fractional\": [[\"on\", 50], [\"off\", 50]]}}}}'",
         "",
+        "# a bad request is answered with what is wrong and where, and changes nothing:",
+        "mosquitto_rr " + operatorClient + " -t 'flags-admin/flags/apply' \\",
+        "    -m '{\"flags\": {\"x\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true},"
+            + " \"defaultVariant\": \"of\"}}}'",
+        "",
         "# what dev-1 gets, flag by flag, and why:",
-        "mosquitto_pub " + mqtt + " -V mqttv5 -i ops-1 " + operator + " -q 1 \\",
-        "    -t 'flags-admin/query/evaluate' " + respond + " -m '{\"device\": \"dev-1\"}'",
+        "mosquitto_rr " + operatorClient + " -t 'flags-admin/query/evaluate' -m '{\"device\": \"dev-1\"}'",
         "",
         "# set registry attributes for dev-2 (MQTT 3.1.1 devices cannot send user properties):",
-        "mosquitto_pub " + mqtt + " -V mqttv5 -i ops-1 " + operator + " -q 1 \\",
-        "    -t 'flags-admin/devices/attributes' " + respond + " \\",
+        "mosquitto_rr " + operatorClient + " -t 'flags-admin/devices/attributes' \\",
         "    -m '{\"devices\": {\"dev-2\": {\"model\": \"gateway-g1\"}}}'",
         "================================================================================",
         "");
