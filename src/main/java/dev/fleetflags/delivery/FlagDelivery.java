@@ -68,7 +68,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final DeliveryMetrics metrics;
   private final RevisionHistory history;
   private final AttributeInterner interner = new AttributeInterner(Set.of(DeviceContexts.USERNAME));
-  private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
+  private final DeviceIndex devices = new DeviceIndex();
   /**
    * The state hash a device says it holds (CONNECT or resync) until its next update is worked out,
    * and how often in a row its update found no subscription. Beside the records rather than in
@@ -132,7 +132,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (presentedHash != null) {
       presentedHashes.put(d, presentedHash);
     }
-    DeviceRecord previous = devices.put(clientId, d);
+    DeviceRecord previous = devices.put(d);
     if (previous != null) {
       forget(previous);
     }
@@ -143,18 +143,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    * with its client id has taken over (or it was not known).
    */
   public boolean disconnected(String clientId, Object connection) {
-    DeviceRecord[] removed = new DeviceRecord[1];
-    devices.computeIfPresent(clientId, (id, d) -> {
-      if (d.connection != connection) {
-        return d;
-      }
-      removed[0] = d;
-      return null;
-    });
-    if (removed[0] != null) {
-      forget(removed[0]);
+    DeviceRecord d = devices.get(clientId);
+    if (d == null || d.connection != connection || !devices.remove(d)) {
+      return false;
     }
-    return removed[0] != null;
+    forget(d);
+    return true;
   }
 
   /** Releases what a device no longer in the index holds; once per record. */
