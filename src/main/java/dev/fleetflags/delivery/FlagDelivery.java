@@ -121,14 +121,17 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   // --- broker events (broker threads: record and queue only) -----------------------------------
 
   /**
-   * A device connected. {@code connection} identifies this connection (any object of the caller's,
-   * one per connection, compared by identity), so that the end of an earlier one with the same
-   * client id does not remove it; {@code presentedHash} is the state hash it says it holds (CONNECT
-   * user property), or null.
+   * A device connected: {@code connection} is this connection's record, new (see {@link
+   * DeviceRecord}); {@code presentedHash} is the state hash the device says it holds (CONNECT user
+   * property), or null. A record of an earlier connection with the same client id is replaced.
    */
-  public void connected(String clientId, Object connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceContext own = interner.intern(contexts.connection(facts));
-    DeviceRecord d = new DeviceRecord(clientId, connection, own);
+  public void connected(String clientId, DeviceRecord connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+    DeviceRecord d = connection;
+    if (!d.clientId.isEmpty()) {
+      throw new IllegalArgumentException("a connection's record is used once: " + d.clientId);
+    }
+    d.clientId = clientId;
+    d.facts = interner.intern(contexts.connection(facts));
     if (presentedHash != null) {
       presentedHashes.put(d, presentedHash);
     }
@@ -140,14 +143,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   /**
    * A device's connection ended. Returns whether the device is gone: false if a later connection
-   * with its client id has taken over (or it was not known).
+   * with its client id has taken over (or this one was never connected).
    */
-  public boolean disconnected(String clientId, Object connection) {
-    DeviceRecord d = devices.get(clientId);
-    if (d == null || d.connection != connection || !devices.remove(d)) {
+  public boolean disconnected(String clientId, DeviceRecord connection) {
+    if (!connection.clientId.equals(clientId) || !devices.remove(connection)) {
       return false;
     }
-    forget(d);
+    forget(connection);
     return true;
   }
 

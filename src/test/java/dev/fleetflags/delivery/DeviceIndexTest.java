@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fleetflags.eval.DeviceContext;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,7 +20,9 @@ import org.junit.jupiter.api.Test;
 class DeviceIndexTest {
 
   private static DeviceRecord record(String clientId) {
-    return new DeviceRecord(clientId, new Object(), DeviceContext.empty());
+    DeviceRecord d = new DeviceRecord();
+    d.clientId = clientId;
+    return d;
   }
 
   @Test
