@@ -10,19 +10,21 @@ import org.jspecify.annotations.Nullable;
  * connected device (48 bytes, with compressed references; what few devices have at a time, a
  * presented state hash and retries, is kept beside the records). Fields are guarded by the
  * record's monitor, except {@link #attributes}, which is volatile.
+ *
+ * <p>One per connection, made by whoever follows the broker's connections and handed to {@link
+ * FlagDelivery#connected}: the record itself tells this connection from a later one with the same
+ * client id (a session takeover, whose start comes before the old connection's end). The broker
+ * side's per-connection listener is a subclass, so a connection costs no object of its own
+ * besides. Its state is delivery's: nothing of it is visible outside this package.
  */
-final class DeviceRecord {
+public class DeviceRecord {
 
   static final long NOTHING_SENT = -1;
 
-  final String clientId;
-  /**
-   * Tells this connection from a later one with the same client id (session takeover): an object
-   * of the broker side's own per connection, compared by identity.
-   */
-  final Object connection;
-  /** What the connection says about the device (interned; no targeting key). */
-  final DeviceContext facts;
+  /** Set once, by {@link FlagDelivery#connected}, before the record is shared. */
+  String clientId = "";
+  /** What the connection says about the device (interned; no targeting key). Set with the id. */
+  DeviceContext facts = DeviceContext.empty();
   /**
    * The device's attributes (no targeting key): {@link #facts} itself if the registry has none for
    * it, else interned of their own. Built by the first delivery; replaced when its registry
@@ -43,11 +45,7 @@ final class DeviceRecord {
   /** In the delivery queue (a device is queued at most once; pending work merges). */
   boolean queued;
 
-  DeviceRecord(String clientId, Object connection, DeviceContext facts) {
-    this.clientId = clientId;
-    this.connection = connection;
-    this.facts = facts;
-  }
+  public DeviceRecord() {}
 
   boolean hasWork() {
     return wantSnapshot || wantSync;

@@ -68,7 +68,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final DeliveryMetrics metrics;
   private final RevisionHistory history;
   private final AttributeInterner interner = new AttributeInterner(Set.of(DeviceContexts.USERNAME));
-  private final ConcurrentMap<String, DeviceRecord> devices = new ConcurrentHashMap<>();
+  private final DeviceIndex devices = new DeviceIndex();
   /**
    * The state hash a device says it holds (CONNECT or resync) until its next update is worked out,
    * and how often in a row its update found no subscription. Beside the records rather than in
@@ -121,18 +121,21 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   // --- broker events (broker threads: record and queue only) -----------------------------------
 
   /**
-   * A device connected. {@code connection} identifies this connection (any object of the caller's,
-   * one per connection, compared by identity), so that the end of an earlier one with the same
-   * client id does not remove it; {@code presentedHash} is the state hash it says it holds (CONNECT
-   * user property), or null.
+   * A device connected: {@code connection} is this connection's record, new (see {@link
+   * DeviceRecord}); {@code presentedHash} is the state hash the device says it holds (CONNECT user
+   * property), or null. A record of an earlier connection with the same client id is replaced.
    */
-  public void connected(String clientId, Object connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceContext own = interner.intern(contexts.connection(facts));
-    DeviceRecord d = new DeviceRecord(clientId, connection, own);
+  public void connected(String clientId, DeviceRecord connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
+    DeviceRecord d = connection;
+    if (!d.clientId.isEmpty()) {
+      throw new IllegalArgumentException("a connection's record is used once: " + d.clientId);
+    }
+    d.clientId = clientId;
+    d.facts = interner.intern(contexts.connection(facts));
     if (presentedHash != null) {
       presentedHashes.put(d, presentedHash);
     }
-    DeviceRecord previous = devices.put(clientId, d);
+    DeviceRecord previous = devices.put(d);
     if (previous != null) {
       forget(previous);
     }
@@ -140,21 +143,14 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   /**
    * A device's connection ended. Returns whether the device is gone: false if a later connection
-   * with its client id has taken over (or it was not known).
+   * with its client id has taken over (or this one was never connected).
    */
-  public boolean disconnected(String clientId, Object connection) {
-    DeviceRecord[] removed = new DeviceRecord[1];
-    devices.computeIfPresent(clientId, (id, d) -> {
-      if (d.connection != connection) {
-        return d;
-      }
-      removed[0] = d;
-      return null;
-    });
-    if (removed[0] != null) {
-      forget(removed[0]);
+  public boolean disconnected(String clientId, DeviceRecord connection) {
+    if (!connection.clientId.equals(clientId) || !devices.remove(connection)) {
+      return false;
     }
-    return removed[0] != null;
+    forget(connection);
+    return true;
   }
 
   /** Releases what a device no longer in the index holds; once per record. */

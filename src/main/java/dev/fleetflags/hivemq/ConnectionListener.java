@@ -10,6 +10,7 @@ import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
 import com.hivemq.extension.sdk.api.packets.general.UserProperty;
 import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.DeviceRecord;
 import dev.fleetflags.delivery.FlagDelivery;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -22,11 +23,12 @@ import java.util.Map;
  * reads the CONNECT packet and updates a map.
  *
  * <p>HiveMQ asks this provider for a listener when a connection starts and keeps the one it gets
- * for all of that connection's events, so each connection gets a {@link Connection} of its own: the
- * object itself tells the connection from a later one with the same client id (a session
- * takeover, whose start comes before the old connection's end). It costs the connection 16 bytes,
- * where an id in the broker's connection attribute store cost it ~216 (the store's map, entry and
- * buffers, made for the first attribute of a connection).
+ * for all of that connection's events, so each connection gets a {@link Connection} of its own,
+ * which is also delivery's record of the device ({@link DeviceRecord}): the object tells the
+ * connection from a later one with the same client id (a session takeover, whose start comes
+ * before the old connection's end) and costs the connection nothing besides the record. An id in
+ * the broker's connection attribute store would cost it ~216 bytes (the store's map, entry and
+ * buffers, made for the first attribute of a connection), a listener of its own 16.
  */
 final class ConnectionListener implements ClientLifecycleEventListenerProvider {
 
@@ -69,8 +71,8 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
     }
   }
 
-  /** One connection's listener; its identity is the connection's. */
-  private final class Connection implements ClientLifecycleEventListener {
+  /** One connection's listener and delivery's record of it; its identity is the connection's. */
+  private final class Connection extends DeviceRecord implements ClientLifecycleEventListener {
 
     @Override
     public void onMqttConnectionStart(ConnectionStartInput input) {

@@ -3,6 +3,7 @@ package dev.fleetflags.bench;
 import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.DeviceRecord;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagSetRevision;
 import dev.fleetflags.delivery.FlagUpdates;
@@ -73,7 +74,7 @@ public final class DeviceFootprint {
     FlagDelivery delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
         (clientId, payload) -> CompletableFuture.completedFuture(true),
         new FlagDelivery.Settings(1, 1000, 0, 8, WARM_UP, Duration.ofMinutes(10)), DeliveryMetrics.NONE);
-    Object[] connections = new Object[n];
+    DeviceRecord[] connections = new DeviceRecord[n];
     // Warm up the delivery code and its caches on other devices, then forget them.
     index(delivery, devices, clientIds, connections, 0, WARM_UP);
     for (int i = 0; i < WARM_UP; i++) {
@@ -93,7 +94,7 @@ public final class DeviceFootprint {
   }
 
   private static void index(FlagDelivery delivery, List<BenchDevices.Device> devices, String[] clientIds,
-      Object[] connections, int from, int to) throws InterruptedException {
+      DeviceRecord[] connections, int from, int to) throws InterruptedException {
     for (int i = from; i < to; i++) {
       Map<String, Object> a = devices.get(i % devices.size()).attributes();
       // Fresh strings per device, as each CONNECT packet brings its own.
@@ -105,7 +106,8 @@ public final class DeviceFootprint {
       if (!tags.isEmpty()) {
         properties.put(new String("tags"), String.join(",", tags.stream().map(String::valueOf).toList()));
       }
-      Object connection = new Object(); // what the broker's lifecycle listener passes: one object per connection
+      // the broker's lifecycle listener for the connection is this record (ConnectionListener)
+      DeviceRecord connection = new DeviceRecord();
       connections[i] = connection;
       delivery.connected(clientIds[i], connection, new ConnectionFacts(null, properties), null);
       delivery.subscribed(clientIds[i]);

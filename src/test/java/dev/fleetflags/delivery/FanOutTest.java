@@ -120,7 +120,7 @@ class FanOutTest {
   private final FanOuts fanOuts = new FanOuts();
   private final Map<String, Map<String, Object>> registry = new ConcurrentHashMap<>();
   /** Each device's connection, as the broker's lifecycle listener identifies it. */
-  private final Map<String, Object> connections = new ConcurrentHashMap<>();
+  private final Map<String, DeviceRecord> connections = new ConcurrentHashMap<>();
   private LiveFlags live;
 
   @AfterEach
@@ -140,7 +140,7 @@ class FanOutTest {
 
   private void connectAll(FlagDelivery delivery, int n) throws Exception {
     for (int i = 0; i < n; i++) {
-      Object connection = new Object();
+      DeviceRecord connection = new DeviceRecord();
       connections.put("dev-" + i, connection);
       delivery.connected("dev-" + i, connection, ConnectionFacts.NONE, null);
       delivery.subscribed("dev-" + i);
@@ -306,7 +306,7 @@ class FanOutTest {
     change(2, all, Set.of("ota"), Set.of(), Set.of());
     assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
 
-    delivery.connected("dev-7", new Object(), ConnectionFacts.NONE, held);
+    delivery.connected("dev-7", new DeviceRecord(), ConnectionFacts.NONE, held);
     delivery.subscribed("dev-7");
     assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
     FlagUpdate back = devices.received.get("dev-7").get(1);

@@ -2,6 +2,7 @@ package dev.fleetflags.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fleetflags.eval.DeviceContext;
@@ -75,7 +76,7 @@ class FlagDeliveryTest {
   void subscribedDeviceGetsSnapshotOfItsSet() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-1", new Object(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-1", new DeviceRecord(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-1");
     drain();
     assertEquals(List.of("dev-1"), publisher.devices);
@@ -93,23 +94,37 @@ class FlagDeliveryTest {
   void registryAttributesWinOverUserProperties() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of("dev-2", Map.of("model", "gw-10")));
-    delivery.connected("dev-2", new Object(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-2", new DeviceRecord(), new ConnectionFacts(null, Map.of("model", "th-100")), null);
     delivery.subscribed("dev-2");
     drain();
     assertFalse(publisher.updates.get(0).getFlags(0).getBool());
   }
 
   @Test
+  void aConnectionsRecordServesOneConnection() throws Exception {
+    FlagDelivery delivery = delivery(new RecordingPublisher(), Map.of());
+    DeviceRecord never = new DeviceRecord();
+    assertFalse(delivery.disconnected("dev-9", never), "a connection that never started");
+    DeviceRecord once = new DeviceRecord();
+    delivery.connected("dev-9", once, ConnectionFacts.NONE, null);
+    assertThrows(IllegalArgumentException.class, () -> delivery.connected("dev-10", once, ConnectionFacts.NONE, null));
+    assertFalse(delivery.disconnected("dev-10", once), "its end is for the client id it connected with");
+    assertEquals(1, delivery.deviceCount());
+    assertTrue(delivery.disconnected("dev-9", once));
+    assertEquals(0, delivery.deviceCount());
+  }
+
+  @Test
   void deviceThatPresentsItsCurrentHashGetsAnEmptyUpdate() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    Object first = new Object();
+    DeviceRecord first = new DeviceRecord();
     delivery.connected("dev-3", first, ConnectionFacts.NONE, null);
     delivery.subscribed("dev-3");
     drain();
     int hash = publisher.updates.get(0).getStateHash();
 
-    delivery.connected("dev-3", new Object(), ConnectionFacts.NONE, hash);
+    delivery.connected("dev-3", new DeviceRecord(), ConnectionFacts.NONE, hash);
     assertFalse(delivery.disconnected("dev-3", first), "the old connection's end arrives after the takeover");
     delivery.subscribed("dev-3");
     drain();
@@ -127,9 +142,9 @@ class FlagDeliveryTest {
   void devicesShareAttributeValuesUntilTheyAreGone() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of("dev-b", Map.of("model", "gw-10", "site", "north")));
-    Object a = new Object();
-    Object b = new Object();
-    Object c = new Object();
+    DeviceRecord a = new DeviceRecord();
+    DeviceRecord b = new DeviceRecord();
+    DeviceRecord c = new DeviceRecord();
     delivery.connected("dev-a", a, new ConnectionFacts("user-a", Map.of("model", new String("th-100"))), null);
     delivery.connected("dev-b", b, new ConnectionFacts(null, Map.of("model", new String("th-100"))), null);
     delivery.connected("dev-c", c, new ConnectionFacts(null, Map.of("model", new String("th-100"))), null);
@@ -152,7 +167,7 @@ class FlagDeliveryTest {
   void stateHashMatchesTheEvaluator() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
-    delivery.connected("dev-4", new Object(), ConnectionFacts.NONE, null);
+    delivery.connected("dev-4", new DeviceRecord(), ConnectionFacts.NONE, null);
     delivery.subscribed("dev-4");
     drain();
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
@@ -164,7 +179,7 @@ class FlagDeliveryTest {
     RecordingPublisher publisher = new RecordingPublisher();
     FlagDelivery delivery = delivery(publisher, Map.of());
     delivery.subscribed("never-connected");
-    delivery.connected("dev-5", new Object(), ConnectionFacts.NONE, null);
+    delivery.connected("dev-5", new DeviceRecord(), ConnectionFacts.NONE, null);
     delivery.resync("dev-5", null);
     drain();
     assertTrue(publisher.devices.isEmpty());
