@@ -80,7 +80,13 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
     }
 
     @Override
-    public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {}
+    public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {
+      // An operator is known only now, after its connection started as any client's: it is not a
+      // device, so delivery forgets it (it gets no flag set and is not counted as indexed).
+      if (Operators.isOperator(input.getConnectionInformation())) {
+        delivery.disconnected(input.getClientInformation().getClientId(), this);
+      }
+    }
 
     @Override
     public void onDisconnect(DisconnectEventInput input) {
