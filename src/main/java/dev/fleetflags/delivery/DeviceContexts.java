@@ -55,10 +55,6 @@ public final class DeviceContexts {
     return withRegistry(connection, registry.attributes(clientId));
   }
 
-  public DeviceContext build(String clientId, ConnectionFacts facts) {
-    return build(clientId, connection(facts), registry.attributes(clientId));
-  }
-
   /** The context with {@code registryAttributes} in place of what the registry holds (what-if queries). */
   public DeviceContext build(String clientId, DeviceContext connection, Map<String, Object> registryAttributes) {
     return withRegistry(connection, registryAttributes).withTargetingKey(clientId);

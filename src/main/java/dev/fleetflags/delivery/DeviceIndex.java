@@ -32,7 +32,7 @@ final class DeviceIndex {
   /** The record of {@code clientId}, or null. */
   @Nullable DeviceRecord get(String clientId) {
     int h = spread(clientId.hashCode());
-    Stripe s = stripes[h >>> (32 - STRIPE_BITS)];
+    Stripe s = stripeOf(h);
     synchronized (s) {
       return s.get(clientId, h);
     }
@@ -41,7 +41,7 @@ final class DeviceIndex {
   /** Adds {@code d}, replacing the record with its client id; returns the record replaced, or null. */
   @Nullable DeviceRecord put(DeviceRecord d) {
     int h = spread(d.clientId.hashCode());
-    Stripe s = stripes[h >>> (32 - STRIPE_BITS)];
+    Stripe s = stripeOf(h);
     synchronized (s) {
       return s.put(d, h);
     }
@@ -50,10 +50,15 @@ final class DeviceIndex {
   /** Removes {@code d} if it is the record held for its client id; returns whether it was. */
   boolean remove(DeviceRecord d) {
     int h = spread(d.clientId.hashCode());
-    Stripe s = stripes[h >>> (32 - STRIPE_BITS)];
+    Stripe s = stripeOf(h);
     synchronized (s) {
       return s.remove(d, h);
     }
+  }
+
+  /** The stripe takes the top bits of the spread hash, a slot in it the bottom ones. */
+  private Stripe stripeOf(int spreadHash) {
+    return stripes[spreadHash >>> (32 - STRIPE_BITS)];
   }
 
   int size() {

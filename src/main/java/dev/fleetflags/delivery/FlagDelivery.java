@@ -121,12 +121,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   // --- broker events (broker threads: record and queue only) -----------------------------------
 
   /**
-   * A device connected: {@code connection} is this connection's record, new (see {@link
+   * A device connected: {@code d} is this connection's record, new (see {@link
    * DeviceRecord}); {@code presentedHash} is the state hash the device says it holds (CONNECT user
    * property), or null. A record of an earlier connection with the same client id is replaced.
    */
-  public void connected(String clientId, DeviceRecord connection, ConnectionFacts facts, @Nullable Integer presentedHash) {
-    DeviceRecord d = connection;
+  public void connected(String clientId, DeviceRecord d, ConnectionFacts facts, @Nullable Integer presentedHash) {
     if (!d.clientId.isEmpty()) {
       throw new IllegalArgumentException("a connection's record is used once: " + d.clientId);
     }

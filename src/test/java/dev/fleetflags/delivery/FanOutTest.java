@@ -84,18 +84,6 @@ class FanOutTest {
     final List<Long> completed = new CopyOnWriteArrayList<>();
 
     @Override
-    public void snapshot(int bytes) {}
-
-    @Override
-    public void delta(int bytes) {}
-
-    @Override
-    public void confirmed(int bytes) {}
-
-    @Override
-    public void failed() {}
-
-    @Override
     public void fanOutCompleted(long nanos, long messages) {
       completed.add(messages);
     }
