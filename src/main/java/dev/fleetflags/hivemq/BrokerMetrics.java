@@ -8,12 +8,16 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FlagDelivery;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
 final class BrokerMetrics implements DeliveryMetrics {
 
   static final String PREFIX = "fleetflags.";
+  static final String SIGN_INS = PREFIX + "operators.sign-ins.";
 
   private final MetricRegistry registry;
   private final Counter snapshots;
@@ -29,6 +33,8 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Timer adminTime;
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
+  private final Map<SignInOutcome, Counter> signIns = new EnumMap<>(SignInOutcome.class);
+  private final Counter signInsAccepted;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -45,6 +51,12 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.adminTime = registry.timer(PREFIX + "admin.time");
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
+    this.signInsAccepted = registry.counter(SIGN_INS + "accepted");
+    signIns.put(SignInOutcome.REMEMBERED, registry.counter(SIGN_INS + "accepted.remembered"));
+    signIns.put(SignInOutcome.WRONG_PASSWORD, registry.counter(SIGN_INS + "refused.wrong-password"));
+    signIns.put(SignInOutcome.BUSY, registry.counter(SIGN_INS + "refused.busy"));
+    signIns.put(SignInOutcome.ADDRESS_THROTTLED, registry.counter(SIGN_INS + "throttled.address"));
+    signIns.put(SignInOutcome.USERNAME_THROTTLED, registry.counter(SIGN_INS + "throttled.username"));
   }
 
   /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
@@ -53,6 +65,22 @@ final class BrokerMetrics implements DeliveryMetrics {
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
     registry.gauge(PREFIX + "devices.attribute-values", () -> delivery::attributeValues);
+  }
+
+  /** Operator password checks queued or under way. */
+  void watchSignIns(IntSupplier pending) {
+    registry.gauge(SIGN_INS + "pending", () -> pending::getAsInt);
+  }
+
+  /** An operator sign-in with a password ended so (certificate sign-ins are not counted). */
+  void signIn(SignInOutcome outcome) {
+    if (outcome.admits()) {
+      signInsAccepted.inc();
+    }
+    Counter counter = signIns.get(outcome);
+    if (counter != null) {
+      counter.inc();
+    }
   }
 
   @Override

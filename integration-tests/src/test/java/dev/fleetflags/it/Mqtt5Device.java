@@ -24,6 +24,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
 
   private final Mqtt5BlockingClient client;
   private final Set<String> responseTopics = new HashSet<>();
+  private Mqtt5ConnAck connAck;
 
   /** How to connect: user properties and credentials are optional. */
   public static final class Connect {
@@ -32,6 +33,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     private final Map<String, String> userProperties = new LinkedHashMap<>();
     private String username;
     private byte[] password;
+    private String localAddress;
 
     private Connect(FleetFlagsBroker broker, String clientId) {
       this.broker = broker;
@@ -49,6 +51,12 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       return this;
     }
 
+    /** Connects from this local address, e.g. {@code 127.0.0.2}. */
+    public Connect from(String localAddress) {
+      this.localAddress = localAddress;
+      return this;
+    }
+
     /**
      * Connects with clean start.
      *
@@ -56,7 +64,8 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
      */
     public Mqtt5Device connect() {
       Mqtt5Device device =
-          new Mqtt5Device(clientId, builder(broker, clientId).useMqttVersion5().buildBlocking());
+          new Mqtt5Device(
+              clientId, builder(broker, clientId, localAddress).useMqttVersion5().buildBlocking());
       Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect = device.client.connectWith().cleanStart(true);
       if (!userProperties.isEmpty()) {
         var properties = connect.userProperties();
@@ -66,7 +75,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       if (username != null) {
         connect = connect.simpleAuth().username(username).password(password).applySimpleAuth();
       }
-      connect.send();
+      device.connAck = connect.send();
       return device;
     }
   }
@@ -84,6 +93,11 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
 
   public static Mqtt5Device connect(FleetFlagsBroker broker, String clientId) {
     return with(broker, clientId).connect();
+  }
+
+  /** The broker's answer to the CONNECT. */
+  public Mqtt5ConnAck connAck() {
+    return connAck;
   }
 
   @Override
