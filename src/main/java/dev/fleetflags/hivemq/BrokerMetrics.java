@@ -30,6 +30,7 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter adminAccepted;
   private final Counter adminRejected;
   private final Counter adminErrors;
+  private final Counter adminAnswersDropped;
   private final Timer adminTime;
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
@@ -48,6 +49,7 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
     this.adminErrors = registry.counter(PREFIX + "admin.errors");
+    this.adminAnswersDropped = registry.counter(PREFIX + "admin.answers-dropped");
     this.adminTime = registry.timer(PREFIX + "admin.time");
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
@@ -128,6 +130,11 @@ final class BrokerMetrics implements DeliveryMetrics {
 
   void adminRejectedByRate() {
     adminRateLimited.inc();
+  }
+
+  /** An answer not sent: the connection that asked had ended. */
+  void adminAnswerDropped() {
+    adminAnswersDropped.inc();
   }
 
   void adminRequest(AdminAction action, AdminResponse response, long nanos) {

@@ -102,11 +102,15 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
+    OperatorConnections operatorConnections = new OperatorConnections(System::nanoTime);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
-        config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
+        config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
+        new AdminRateLimit(config.adminRequestsPerSecond()), metrics,
+        operatorConnections);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
-    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
+    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty(),
+        operatorConnections);
     Map<String, PasswordHash> passwords = new HashMap<>();
     Set<String> commonNames = new HashSet<>();
     for (Operator operator : config.operators()) {
@@ -119,9 +123,11 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     OperatorSignIns signIns = operatorSignIns(passwords, metrics);
     metrics.watchSignIns(signIns::pending);
     OperatorAuthenticator authenticator = new OperatorAuthenticator(signIns, commonNames, config.deviceAuthentication());
+    OperatorSessions sessions = new OperatorSessions(passwords.keySet(), commonNames, operatorConnections);
 
     Services.eventRegistry().setClientLifecycleEventListener(connections);
     Services.initializerRegistry().setClientInitializer(interceptors);
+    Services.interceptorRegistry().setConnectInboundInterceptorProvider(in -> sessions);
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
 

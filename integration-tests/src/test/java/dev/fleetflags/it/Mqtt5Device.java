@@ -34,6 +34,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     private String username;
     private byte[] password;
     private String localAddress;
+    private long sessionExpiry;
 
     private Connect(FleetFlagsBroker broker, String clientId) {
       this.broker = broker;
@@ -57,8 +58,14 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       return this;
     }
 
+    /** Asks to resume its session (no clean start) and to keep it this long after it ends. */
+    public Connect persistentSession(long expirySeconds) {
+      this.sessionExpiry = expirySeconds;
+      return this;
+    }
+
     /**
-     * Connects with clean start.
+     * Connects, with clean start unless a {@link #persistentSession} was asked for.
      *
      * @throws com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException when refused
      */
@@ -66,7 +73,12 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       Mqtt5Device device =
           new Mqtt5Device(
               clientId, builder(broker, clientId, localAddress).useMqttVersion5().buildBlocking());
-      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect = device.client.connectWith().cleanStart(true);
+      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect =
+          device
+              .client
+              .connectWith()
+              .cleanStart(sessionExpiry == 0)
+              .sessionExpiryInterval(sessionExpiry);
       if (!userProperties.isEmpty()) {
         var properties = connect.userProperties();
         userProperties.forEach(properties::add);
@@ -139,6 +151,21 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
   @Override
   public void publish(String topic, byte[] payload) {
     client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+  }
+
+  /**
+   * Publishes a request with a response topic and this correlation data and does not wait: its
+   * answer, if any, lands in the inbox. The response topic must be subscribed already.
+   */
+  public void sendRequest(String topic, String payload, String responseTopic, String correlation) {
+    client
+        .publishWith()
+        .topic(topic)
+        .qos(MqttQos.AT_LEAST_ONCE)
+        .payload(payload.getBytes(StandardCharsets.UTF_8))
+        .responseTopic(responseTopic)
+        .correlationData(correlation.getBytes(StandardCharsets.UTF_8))
+        .send();
   }
 
   /**
