@@ -105,7 +105,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     OperatorConnections operatorConnections = new OperatorConnections(System::nanoTime);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
-        new AdminRateLimit(config.adminRequestsPerSecond()), metrics,
+        new AdminRateLimit(config.adminRequestsPerSecond(), config.adminQueriesPerSecond(), System::nanoTime), metrics,
         operatorConnections);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);

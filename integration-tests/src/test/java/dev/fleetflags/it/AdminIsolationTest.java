@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import java.time.Duration;
@@ -17,10 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Operators apart from each other and from strangers (issue 13, item 4), on the embedded
+ * Operators apart from each other and from strangers (issue 13, items 4 and 10), on the embedded
  * broker with the packaged zip: an admin answer reaches only the connection that asked, never a
- * later one with the same client id (persistent sessions included, MQTT 3.1.1 and 5); refusals
- * are logged once per client per minute. Devices are let in ({@code allow}), so strangers connect without credentials.
+ * later one with the same client id (persistent sessions included, MQTT 3.1.1 and 5); one
+ * operator's stream of queries does not use up another's writes; refusals are logged once per
+ * client per minute. Devices are let in ({@code allow}), so strangers connect without credentials.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminIsolationTest {
@@ -30,8 +32,10 @@ class AdminIsolationTest {
    * scenario's requests count against another's limits.
    */
   private static final String[] OPERATORS = {
-    "ops-3", "ops-5", "ops-taken", "ops-busy"
+    Operator.USERNAME, "ops-writer", "ops-3", "ops-5", "ops-taken", "ops-busy"
   };
+  private static final int WRITES_PER_SECOND = 5;
+  private static final int QUERIES_PER_SECOND = 5;
 
   /** After the admin thread has handled a request, how long its answer is given to arrive. */
   private static final Duration GRACE = Duration.ofSeconds(1);
@@ -49,10 +53,13 @@ class AdminIsolationTest {
                     <fleetflags>
                         <device-authentication>allow</device-authentication>
                         <operators>%s</operators>
-                        <limits><admin-requests-per-second>10000</admin-requests-per-second></limits>
+                        <limits>
+                            <admin-requests-per-second>%d</admin-requests-per-second>
+                            <admin-queries-per-second>%d</admin-queries-per-second>
+                        </limits>
                     </fleetflags>
                     """
-                        .formatted(operators())));
+                        .formatted(operators(), WRITES_PER_SECOND, QUERIES_PER_SECOND)));
     metrics = new ExtensionMetrics(broker);
   }
 
@@ -165,6 +172,47 @@ class AdminIsolationTest {
               broker.logTail());
         }
       }
+    }
+  }
+
+  /**
+   * Per-operator limits, queries apart from writes: operator A's stream of queries meets its query
+   * limit (the refusal names it) and rejects none of operator B's writes, nor A's own next write.
+   * The refusals are logged once for the minute.
+   */
+  @Test
+  void oneOperatorsQueryFloodDoesNotRejectAnothersWrites() {
+    try (Operator flooding = Operator.mqtt5(broker, "iso-flood");
+        Mqtt5Device writerClient =
+            Mqtt5Device.with(broker, "iso-writer")
+                .credentials("ops-writer", Operator.PASSWORD)
+                .connect()) {
+      int refused = 0;
+      String reason = null;
+      for (int i = 0; i < 4 * QUERIES_PER_SECOND; i++) {
+        JsonNode answer = flooding.send("query/flags", "{\"flags\": [\"iso-none\"]}");
+        if (answer.path("status").asText().equals("rejected")) {
+          refused++;
+          reason = answer.at("/problems/0/reason").asText();
+        }
+      }
+      assertTrue(refused > 0, "a stream of queries meets the query limit");
+      assertTrue(reason.contains("too many admin queries from this operator"), reason);
+      assertTrue(reason.contains("limits/admin-queries-per-second"), reason);
+
+      for (int i = 0; i < WRITES_PER_SECOND; i++) {
+        String answer =
+            writerClient.request(
+                "flags-admin/flags/apply",
+                document(AdminScenarios.boolFlag("iso-write-" + i, "on")),
+                "it/answers/iso-writer");
+        Operator.accepted(Operator.parse(answer));
+      }
+      Operator.accepted(flooding.apply(document(AdminScenarios.boolFlag("iso-own", "on"))));
+      assertEquals(
+          1,
+          count(broker.log(), "Admin queries of client 'iso-flood' refused"),
+          broker::logTail);
     }
   }
 
