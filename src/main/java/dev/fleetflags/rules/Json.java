@@ -45,6 +45,7 @@ public final class Json {
               StreamReadConstraints.builder()
                   .maxNestingDepth(2_000)
                   .maxNumberLength(1_000)
+                  .maxNameLength(JsonSyntax.MAX_NAME_LENGTH)
                   .maxStringLength(64 * 1024 * 1024)
                   .build())
           .build();
@@ -163,9 +164,12 @@ public final class Json {
     return out.toByteArray();
   }
 
-  /** The location of a member {@code key} of the value at {@code parent}, the key cut short if long. */
+  /**
+   * The location of a member {@code key} of the value at {@code parent}: a key longer than {@value
+   * #SHOWN_IN_PATH} characters (longer than any valid name under the default limit) is cut short.
+   */
   public static String path(String parent, String key) {
-    String shown = shown(key);
+    String shown = shown(key, SHOWN_IN_PATH);
     return parent.isEmpty() ? shown : parent + "." + shown;
   }
 
@@ -215,18 +219,21 @@ public final class Json {
    */
   public static String quote(String s) {
     int length = s.codePointCount(0, s.length());
-    String quoted = "\"" + shown(s) + "\"";
+    String quoted = "\"" + shown(s, SHOWN) + "\"";
     return length > SHOWN ? quoted + " (" + length + " characters)" : quoted;
   }
 
-  /** Characters of a string shown in messages and locations; the rest is cut off. */
+  /** Characters of a value quoted in a message; the rest is cut off. */
   static final int SHOWN = 48;
 
-  private static String shown(String s) {
-    StringBuilder sb = new StringBuilder(Math.min(s.length(), SHOWN + 8));
+  /** Characters of a member name in a location. */
+  static final int SHOWN_IN_PATH = 256;
+
+  private static String shown(String s, int characters) {
+    StringBuilder sb = new StringBuilder(Math.min(s.length(), characters + 8));
     int count = 0;
     for (int i = 0; i < s.length(); count++) {
-      if (count == SHOWN) {
+      if (count == characters) {
         return sb.append('\u2026').toString();
       }
       int c = s.codePointAt(i);

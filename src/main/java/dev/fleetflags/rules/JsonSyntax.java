@@ -21,6 +21,9 @@ final class JsonSyntax {
   private static final Pattern ESCAPE = Pattern.compile("^Unrecognized character escape .*?\\(code (\\d+)\\)");
   private static final Pattern CONTROL = Pattern.compile("^Illegal (unquoted )?character \\(\\(CTRL-CHAR, code (\\d+)\\)\\)");
 
+  /** Characters of a member name the parser reads at most; no name comes near, none is valid. */
+  static final int MAX_NAME_LENGTH = 50_000;
+
   private JsonSyntax() {}
 
   /** The reason for one of Jackson's parse failures, starting "malformed JSON". */
@@ -42,6 +45,9 @@ final class JsonSyntax {
   private static @Nullable String constraint(String message) {
     if (message.startsWith("Number value length")) {
       return "a number longer than 1000 characters";
+    }
+    if (message.startsWith("Name length")) {
+      return "a member name longer than " + MAX_NAME_LENGTH + " characters";
     }
     if (message.startsWith("String value length")) {
       return "a string longer than the document may be";

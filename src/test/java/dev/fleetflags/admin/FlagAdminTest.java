@@ -361,6 +361,19 @@ class FlagAdminTest {
     assertEquals(4L, live.current().flagRevisions().get("eco"));
   }
 
+  @Test
+  void aFailureOfTheExtensionIsAnsweredWithoutItsInsides() {
+    admin = new FlagAdmin(store, new FlagSetCompiler(Limits.DEFAULT), live, new DeviceContexts(store::deviceAttributes, Set.of()),
+        id -> {
+          throw new IllegalStateException("internal detail of dev.fleetflags");
+        });
+
+    AdminResponse r = send(AdminAction.EVALUATE, "{\"device\": \"dev-1\"}");
+
+    assertEquals("error", r.status());
+    assertEquals(Map.of("reason", "the extension failed to handle the request (the broker log says why); nothing was changed"), r.body());
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> flagOf(AdminResponse r, String key) {
     return ((Map<String, Map<String, Object>>) r.body().get("flags")).get(key);

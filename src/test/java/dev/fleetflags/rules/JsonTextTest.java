@@ -238,6 +238,17 @@ class JsonTextTest {
     }
   }
 
+  @Test
+  void theParsersOwnBoundsAreSaidOurWay() {
+    List<String> deep = problems("[".repeat(2_100) + "]".repeat(2_100));
+    assertTrue(deep.get(0).endsWith(": nested deeper than the limit of 64 levels"), deep.toString());
+    assertTrue(deep.get(1).matches("line 1, column \\d+: malformed JSON: nested too deep"), deep.toString());
+    assertEquals(List.of("line 1, column 60008: malformed JSON: a member name longer than 50000 characters"),
+        problems("{\"" + "n".repeat(60_000) + "\": 1}"));
+    assertEquals(List.of("line 1, column 1503: malformed JSON: a number longer than 1000 characters"),
+        problems("[" + "1".repeat(1_500) + "]"));
+  }
+
   // --- quoting -------------------------------------------------------------------------------
 
   @Test
@@ -247,10 +258,11 @@ class JsonTextTest {
     assertEquals("\"a\\u0000b\\ud800\"", Json.quote("a\u0000b\ud800"));
     assertEquals("\"" + "\uD83D\uDE80".repeat(48) + "\"", Json.quote("\uD83D\uDE80".repeat(48)), "48 characters are shown whole");
 
-    String duplicate = "{\"" + big + "\": 1, \"" + big + "\": 2}";
-    List<String> found = problems(duplicate);
-    assertEquals(1, found.size());
-    assertTrue(found.get(0).length() < 200, found.get(0));
+    String name = "x".repeat(10_000);
+    assertEquals(List.of("x".repeat(256) + "\u2026: duplicate key \"" + "x".repeat(48) + "\u2026\" (10000 characters)"),
+        problems("{\"" + name + "\": 1, \"" + name + "\": 2}"), "a location shows at most 256 characters of a name");
+    assertTrue(problems("{\"" + big + "\": 1}").get(0).endsWith(": malformed JSON: a member name longer than 50000 characters"));
+    assertEquals("flags." + "k".repeat(256), Json.path("flags", "k".repeat(256)), "a name of the default limit is whole");
     String token = "[" + "t".repeat(100_000) + "]";
     assertTrue(problems(token).get(0).length() < 250, problems(token).get(0));
   }
