@@ -614,7 +614,6 @@ public final class FlagAdmin {
         Map.of("revision", current));
   }
 
-
   private static String summary(AdminResponse response) {
     Map<String, Object> body = response.body();
     if (response.isAccepted()) {
