@@ -14,8 +14,10 @@ import dev.fleetflags.rules.FlagDocumentParser;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
 import dev.fleetflags.rules.Limits;
+import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import dev.fleetflags.store.Actor;
+import dev.fleetflags.store.Change;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
@@ -107,7 +109,8 @@ public final class FlagAdmin {
       } catch (InvalidDocumentException e) {
         return AdminResponse.rejected(e.problems());
       }
-      AdminResponse response = switch (request.action()) {
+      AdminResponse unsettled = request.action().isWrite() ? settleFailedWrite() : null;
+      AdminResponse response = unsettled != null ? unsettled : switch (request.action()) {
         case APPLY -> writeDocument(request, root, false);
         case REPLACE -> writeDocument(request, root, true);
         case DELETE -> delete(request, root);
@@ -123,7 +126,8 @@ public final class FlagAdmin {
       return response;
     } catch (RuntimeException e) {
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
-      return AdminResponse.error("the extension failed to handle the request: " + e + "; nothing was changed");
+      // The cause is in the broker log; the answer names no classes of the extension's insides.
+      return AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed");
     }
   }
 
@@ -169,7 +173,7 @@ public final class FlagAdmin {
       }
       if (!readers.isEmpty()) {
         problems.add(new Problem(Json.path("$evaluators", i),
-            "evaluator \"" + name + "\" is still read by flag" + (readers.size() == 1 ? " " : "s ")
+            "evaluator " + Json.quote(name) + " is still read by flag" + (readers.size() == 1 ? " " : "s ")
                 + String.join(", ", readers) + "; change or delete " + (readers.size() == 1 ? "it" : "them") + " first"));
       }
     }
@@ -222,25 +226,7 @@ public final class FlagAdmin {
     } catch (RevisionConflictException | StoreException e) {
       return failedWrite(request, expected, e);
     }
-    Map<String, Long> flagRevisions = new HashMap<>(current.flagRevisions());
-    removed.forEach(flagRevisions::remove);
-    changed.forEach(key -> flagRevisions.put(key, revision));
-
-    // Flags reading a changed evaluator may give other results although their definitions did not change.
-    Set<String> affectedFlags = new LinkedHashSet<>(changed);
-    if (!evaluatorWrites.isEmpty()) {
-      for (FlagDefinition flag : next.flags().values()) {
-        Set<String> reads = next.evaluatorsReadBy(flag);
-        reads.addAll(before.evaluatorsReadBy(flag));
-        for (String name : evaluatorWrites.keySet()) {
-          if (reads.contains(name)) {
-            affectedFlags.add(flag.key());
-          }
-        }
-      }
-    }
-    FlagSetRevision after = new FlagSetRevision(revision, compiled, flagRevisions);
-    int devices = live.publish(new FlagChange(current, after, affectedFlags, removed, Set.of()));
+    int devices = publish(current, revision, compiled, flagWrites, evaluatorWrites, Set.of());
 
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("revision", revision);
@@ -298,10 +284,83 @@ public final class FlagAdmin {
     } catch (RevisionConflictException | StoreException e) {
       return failedWrite(request, expected, e);
     }
-    FlagSetRevision after = new FlagSetRevision(revision, current.flagSet(), current.flagRevisions());
-    int devices = live.publish(new FlagChange(current, after, Set.of(), Set.of(), writes.keySet()));
+    int devices = publish(current, revision, current.flagSet(), Map.of(), Map.of(), writes.keySet());
     return new AdminResponse("accepted", Map.of("revision", revision,
         "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devices));
+  }
+
+  /**
+   * Makes a written change live and hands it to delivery; returns the devices it affects.
+   *
+   * @param flagWrites flags written (null: deleted), against {@code current}
+   * @param evaluatorWrites evaluators written (null: deleted)
+   * @param devices devices whose registry attributes were written
+   */
+  private int publish(FlagSetRevision current, long revision, FlagSet compiled, Map<String, @Nullable FlagDefinition> flagWrites,
+      Map<String, @Nullable Object> evaluatorWrites, Set<String> devices) {
+    Set<String> changed = new TreeSet<>();
+    Set<String> removed = new TreeSet<>();
+    flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
+    Map<String, Long> flagRevisions = new HashMap<>(current.flagRevisions());
+    removed.forEach(flagRevisions::remove);
+    changed.forEach(key -> flagRevisions.put(key, revision));
+
+    // Flags reading a changed evaluator may give other results although their definitions did not change.
+    FlagDocument before = current.flagSet().document();
+    FlagDocument next = compiled.document();
+    Set<String> affectedFlags = new LinkedHashSet<>(changed);
+    if (!evaluatorWrites.isEmpty()) {
+      for (FlagDefinition flag : next.flags().values()) {
+        Set<String> reads = next.evaluatorsReadBy(flag);
+        reads.addAll(before.evaluatorsReadBy(flag));
+        for (String name : evaluatorWrites.keySet()) {
+          if (reads.contains(name)) {
+            affectedFlags.add(flag.key());
+          }
+        }
+      }
+    }
+    FlagSetRevision after = new FlagSetRevision(revision, compiled, flagRevisions);
+    return live.publish(new FlagChange(current, after, affectedFlags, removed, devices));
+  }
+
+  /**
+   * Before a write: lets the store settle a write that failed with its outcome unknown (it reopens
+   * once the disk works again). If that write had reached the disk after all, it is made live and
+   * handed to delivery as any write, so that what is served is what is durable. Returns the answer
+   * if the store still cannot take writes, else null.
+   */
+  private @Nullable AdminResponse settleFailedWrite() {
+    try {
+      store.recover();
+    } catch (StoreException e) {
+      log.error("The flag store still refuses writes: {}", e.getMessage());
+      return AdminResponse.error(e.getMessage());
+    }
+    FlagSetRevision current = live.current();
+    if (store.revision() == current.revision()) {
+      return null;
+    }
+    FlagSetRevision stored;
+    try {
+      stored = load(store, compiler);
+    } catch (InvalidDocumentException e) {
+      return AdminResponse.error("the flags in the store cannot be served: " + e.getMessage() + "; nothing was changed");
+    }
+    Set<String> devices = new TreeSet<>();
+    for (HistoryEntry entry : store.history((int) Math.min(MAX_HISTORY, store.revision() - current.revision()))) {
+      for (var change : entry.changes()) {
+        if (change.kind().equals(Change.DEVICE)) {
+          devices.add(change.key());
+        }
+      }
+    }
+    FlagDocument before = current.flagSet().document();
+    FlagDocument after = stored.flagSet().document();
+    int affected = publish(current, stored.revision(), stored.flagSet(), diff(before.flags(), after.flags()),
+        diff(before.evaluators(), after.evaluators()), devices);
+    log.warn("A write reported failed had reached the disk: revision {} is served now ({} devices affected)", stored.revision(), affected);
+    return null;
   }
 
   /** A device's attributes after an upsert: null removes the device, a null attribute removes it. */
@@ -319,7 +378,7 @@ public final class FlagAdmin {
       String attributePath = Json.path(path, name);
       checkName(attributePath, "attribute name", name, problems);
       if (RESERVED_ATTRIBUTES.contains(name)) {
-        problems.add(new Problem(attributePath, "\"" + name + "\" is reserved; the targeting key is the client id"));
+        problems.add(new Problem(attributePath, Json.quote(name) + " is reserved; the targeting key is the client id"));
       } else if (a.getValue() == null) {
         next.remove(name);
       } else {
@@ -339,8 +398,13 @@ public final class FlagAdmin {
       problems.add(new Problem("device", device == null ? "missing; give the device's client id" : "must be a non-empty client id"));
       return AdminResponse.rejected(problems);
     }
+    checkName("device", "device id", id, problems);
     Object whatIf = root.get("attributes");
-    if (whatIf != null && !(whatIf instanceof Map)) {
+    if (whatIf instanceof Map<?, ?> assumed) {
+      for (Object name : assumed.keySet()) {
+        checkName(Json.path("attributes", (String) name), "attribute name", (String) name, problems);
+      }
+    } else if (whatIf != null) {
       problems.add(new Problem("attributes", "must be an object of attributes to assume, found " + Json.kind(whatIf)));
     }
     if (!problems.isEmpty()) {
@@ -418,7 +482,7 @@ public final class FlagAdmin {
     if (l instanceof Long n && n >= 1 && n <= MAX_HISTORY) {
       limit = n.intValue();
     } else if (l != null) {
-      problems.add(new Problem("limit", "must be a whole number from 1 to " + MAX_HISTORY + ", found " + describe(l)));
+      problems.add(new Problem("limit", "must be a whole number from 1 to " + MAX_HISTORY + ", found " + Json.describe(l)));
     }
     if (!problems.isEmpty()) {
       return AdminResponse.rejected(problems);
@@ -473,7 +537,7 @@ public final class FlagAdmin {
     if (value instanceof Long n && n >= 0) {
       return n;
     }
-    problems.add(new Problem("expectedRevision", "must be a revision number (a whole number, 0 or more), found " + describe(value)));
+    problems.add(new Problem("expectedRevision", "must be a revision number (a whole number, 0 or more), found " + Json.describe(value)));
     return null;
   }
 
@@ -503,9 +567,9 @@ public final class FlagAdmin {
       if (!(item instanceof String name)) {
         problems.add(new Problem(path, "must be a " + what + " name, found " + Json.kind(item)));
       } else if (names.contains(name)) {
-        problems.add(new Problem(path, "\"" + name + "\" is listed twice"));
+        problems.add(new Problem(path, Json.quote(name) + " is listed twice"));
       } else if (existing != null && !existing.contains(name)) {
-        problems.add(new Problem(path, "no " + what + " \"" + name + "\" exists"));
+        problems.add(new Problem(path, "no " + what + " " + Json.quote(name) + " exists"));
       } else {
         names.add(name);
       }
@@ -514,10 +578,9 @@ public final class FlagAdmin {
   }
 
   private void checkName(String path, String what, String name, List<Problem> problems) {
-    if (name.isEmpty()) {
-      problems.add(new Problem(path, what + " must not be empty"));
-    } else if (name.length() > limits().maxKeyLength()) {
-      problems.add(new Problem(path, what + " is " + name.length() + " characters, more than the limit of " + limits().maxKeyLength()));
+    String problem = Names.problem(what, name, limits().maxKeyLength());
+    if (problem != null) {
+      problems.add(new Problem(path, problem));
     }
   }
 
@@ -541,18 +604,14 @@ public final class FlagAdmin {
     if (e instanceof RevisionConflictException conflict) {
       return conflict(expected == null ? -1 : expected, conflict.currentRevision());
     }
-    log.error("Could not write the flag store; the {} was not applied: {}", request.action().label(), e.getMessage());
-    return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
+    log.error("The {} from client '{}' was not applied: {}", request.action().label(), request.actor().clientId(), e.getMessage());
+    return AdminResponse.error(e.getMessage());
   }
 
   private static AdminResponse conflict(long expected, long current) {
     return AdminResponse.rejected(List.of(new Problem("expectedRevision",
         "the flags are at revision " + current + ", not " + expected + "; query them again and retry")),
         Map.of("revision", current));
-  }
-
-  private static String describe(Object value) {
-    return value instanceof String s ? "\"" + s + "\"" : value instanceof Number n ? n.toString() : Json.kind(value);
   }
 
   private static String summary(AdminResponse response) {
