@@ -183,6 +183,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         new RememberedSignIns(), verifier, timer, System::nanoTime, metrics, LogLimit.perMinute());
   }
 
+  /**
    * The problems of a rejected document, each as location and reason, the first {@value
    * #SEED_PROBLEMS_SHOWN} of them: what to fix, never the file's content (reasons quote at most a
    * few dozen characters of a value).
