@@ -14,6 +14,12 @@ public interface DeliveryMetrics {
 
   default void failed() {}
 
+  /**
+   * A device was given up on: its update could not be worked out or published, also when retried.
+   * It gets its set when it resubscribes, asks for a resync, or a later change affects it.
+   */
+  default void deliveryFailed() {}
+
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   default void fanOutCompleted(long nanos, long messages) {}
 

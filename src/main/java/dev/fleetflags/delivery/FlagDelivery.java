@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +47,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
   private static final int MAX_NOT_SUBSCRIBED_RETRIES = 5;
   private static final long RETRY_DELAY_MILLIS = 20;
+  /**
+   * A device whose update could not be worked out (evaluation, encoding) is retried this often, a
+   * snapshot each time, after {@value #FAILURE_DELAY_MILLIS} ms doubling; then it is counted and
+   * left until it resubscribes, asks for a resync, or a later change affects it.
+   */
+  private static final int MAX_FAILURE_RETRIES = 3;
+  private static final long FAILURE_DELAY_MILLIS = 100;
 
   /**
    * @param workerThreads threads that evaluate and publish
@@ -77,10 +85,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final ConcurrentMap<DeviceRecord, Integer> presentedHashes = new ConcurrentHashMap<>();
   private final ConcurrentMap<DeviceRecord, Integer> attempts = new ConcurrentHashMap<>();
+  /** How often in a row working out a device's update failed (see {@link #MAX_FAILURE_RETRIES}). */
+  private final ConcurrentMap<DeviceRecord, Integer> failures = new ConcurrentHashMap<>();
+  private final OncePerMinute logLimit = new OncePerMinute();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
-  /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
+  /**
+   * Devices queued, being worked on, or waiting to be retried: counted from enqueue to the end of
+   * their processing.
+   */
   private final AtomicInteger outstanding = new AtomicInteger();
   /**
    * Publishes handed to the broker whose outcome is not recorded yet: a fan-out is complete only
@@ -88,6 +102,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  /** The worker threads; a worker that dies is replaced in its slot. Guarded by itself. */
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private volatile boolean running = true;
@@ -105,10 +120,38 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
-    for (int i = 0; i < settings.workerThreads(); i++) {
-      Thread t = daemon(this::work, "fleetflags-delivery-" + i);
-      workers.add(t);
-      t.start();
+    synchronized (workers) {
+      for (int i = 0; i < settings.workerThreads(); i++) {
+        workers.add(startWorker(i));
+      }
+    }
+  }
+
+  private Thread startWorker(int slot) {
+    Thread t = daemon(this::work, "fleetflags-delivery-" + slot);
+    t.setUncaughtExceptionHandler((dead, e) -> replaceWorker(slot, dead, e));
+    t.start();
+    return t;
+  }
+
+  /**
+   * A worker ended by something thrown where nothing could catch it (handling a failure failed in
+   * turn): another takes its place, so delivery never runs out of workers.
+   */
+  private void replaceWorker(int slot, Thread dead, Throwable e) {
+    synchronized (workers) {
+      if (!running || workers.get(slot) != dead) {
+        return;
+      }
+      log.error("Delivery worker {} ended unexpectedly ({}); starting another", dead.getName(), e.toString());
+      workers.set(slot, startWorker(slot));
+    }
+  }
+
+  /** The worker threads now (tests: a dead one is replaced). */
+  List<Thread> workerThreads() {
+    synchronized (workers) {
+      return List.copyOf(workers);
     }
   }
 
@@ -164,6 +207,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.attributes = d.facts;
       presentedHashes.remove(d);
       attempts.remove(d);
+      failures.remove(d);
     }
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
@@ -184,6 +228,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.subscribed = true;
       d.wantSnapshot = true;
       attempts.remove(d);
+      failures.remove(d);
       enqueue(d);
     }
   }
@@ -347,7 +392,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
-  /** Devices queued or being worked on. */
+  /** Devices queued, being worked on, or waiting to be retried. */
   public int pending() {
     return outstanding.get();
   }
@@ -391,13 +436,71 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         process(d);
       } catch (InterruptedException e) {
         return;
-      } catch (RuntimeException e) {
-        log.error("Delivery to device '{}' failed; it will get its set when it resubscribes or asks for a resync", d.clientId, e);
+      } catch (Throwable e) {
+        // Whatever evaluating or encoding one device's update throws (OutOfMemoryError too) is
+        // that device's failure: the worker goes on with the others.
+        failed(d, e);
       } finally {
         if (outstanding.decrementAndGet() == 0) {
           progress.tick(false);
         }
       }
+    }
+  }
+
+  /** Working out the device's update threw: retry it (bounded), then count it and leave it. */
+  private void failed(DeviceRecord d, Throwable e) {
+    int failed;
+    synchronized (d) {
+      if (!d.subscribed || devices.get(d.clientId) != d) {
+        return; // gone meanwhile: nothing to retry
+      }
+      failed = failures.merge(d, 1, Integer::sum);
+      if (failed <= MAX_FAILURE_RETRIES) {
+        d.wantSnapshot = true; // what it holds is uncertain now; a snapshot is always right
+      } else {
+        failures.remove(d);
+      }
+    }
+    if (failed <= MAX_FAILURE_RETRIES) {
+      retryLater(d, FAILURE_DELAY_MILLIS << (failed - 1));
+      return;
+    }
+    metrics.deliveryFailed();
+    if (logLimit.allows(d.clientId)) {
+      String cause = e instanceof VirtualMachineError ? e.toString() : e.toString() + " at " + firstFrame(e);
+      log.error("Could not work out the flags of device '{}' ({} attempts): {}; it gets its set when it"
+          + " resubscribes, asks for a resync, or a later change affects it", d.clientId, failed, cause);
+    }
+  }
+
+  private static String firstFrame(Throwable e) {
+    StackTraceElement[] trace = e.getStackTrace();
+    return trace.length == 0 ? "(no stack trace)" : trace[0].toString();
+  }
+
+  /**
+   * Queues the device again after a pause, if it still has work then. Until then it counts as
+   * outstanding: delivery is not idle, nor a fan-out complete, while a retry waits.
+   */
+  private void retryLater(DeviceRecord d, long delayMillis) {
+    outstanding.incrementAndGet();
+    try {
+      scheduler.schedule(() -> {
+        try {
+          synchronized (d) {
+            if (d.hasWork()) {
+              enqueue(d);
+            }
+          }
+        } finally {
+          if (outstanding.decrementAndGet() == 0) {
+            progress.tick(false);
+          }
+        }
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      outstanding.decrementAndGet();
     }
   }
 
@@ -494,13 +597,18 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private void recordOutcome(DeviceRecord d, @Nullable Integer presented, Kind kind, int bytes,
       @Nullable Boolean taken, @Nullable Throwable failure) {
     if (failure != null) {
-      log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      if (logLimit.allows(d.clientId)) {
+        log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      }
       metrics.failed();
-      lost(d, null);
+      if (!lost(d, null)) {
+        metrics.deliveryFailed();
+      }
     } else if (!Boolean.TRUE.equals(taken)) {
       lost(d, presented);
     } else {
       attempts.remove(d);
+      failures.remove(d);
       progress.sent();
       switch (kind) {
         case SNAPSHOT -> metrics.snapshot(bytes);
@@ -512,25 +620,24 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   private enum Kind { SNAPSHOT, DELTA, CONFIRMATION }
 
-  /** The broker did not take the update (no subscription yet, or any more): retry a snapshot briefly. */
-  private void lost(DeviceRecord d, @Nullable Integer presented) {
+  /**
+   * The broker did not take the update (no subscription yet, or any more, or the publish failed):
+   * retry a snapshot briefly. Returns whether it is retried, false if it was retried enough (or
+   * the device unsubscribed).
+   */
+  private boolean lost(DeviceRecord d, @Nullable Integer presented) {
     synchronized (d) {
       d.sentRevision = DeviceRecord.NOTHING_SENT;
       if (!d.subscribed || attempts.merge(d, 1, Integer::sum) > MAX_NOT_SUBSCRIBED_RETRIES) {
-        return;
+        return false;
       }
       if (presented != null) {
         presentedHashes.put(d, presented);
       }
       d.wantSnapshot = true;
     }
-    scheduler.schedule(() -> {
-      synchronized (d) {
-        if (d.hasWork()) {
-          enqueue(d);
-        }
-      }
-    }, RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    retryLater(d, RETRY_DELAY_MILLIS);
+    return true;
   }
 
   /**
@@ -622,8 +729,10 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   public void close() {
     running = false;
     scheduler.shutdownNow();
-    for (Thread t : workers) {
-      t.interrupt();
+    synchronized (workers) {
+      for (Thread t : workers) {
+        t.interrupt();
+      }
     }
   }
 }
