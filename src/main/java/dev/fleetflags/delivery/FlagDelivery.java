@@ -35,11 +35,13 @@ import org.slf4j.LoggerFactory;
  * through a {@link PacedPublisher} that bounds what the broker holds of ours.
  *
  * <p>Per device the extension remembers what it last sent (revision, state hash, attributes). A change
- * is planned on the admin thread: for every indexed device the changed flags are evaluated before
- * and after; unaffected devices just move to the new revision, affected ones are queued, and the
- * operator is told how many. A worker then recomputes what the device holds from the recent
- * revisions, checks it against the hash it was sent, and sends the difference, or the whole set
- * when it cannot prove what the device holds.
+ * is planned by the {@link FanOutPlanner}, on a thread of its own, in revision order: for every
+ * indexed device the changed flags are evaluated before and after; unaffected devices just move
+ * to the new revision, affected ones are queued, and the operator is told how many. A worker then
+ * recomputes what the device holds from the recent revisions, checks it against the hash it was
+ * sent, and sends the difference, or the whole set when it cannot prove what the device holds.
+ * Devices are served the newest set whose planning has begun ({@link #serving}), which may trail
+ * the live set while changes wait to be planned.
  */
 public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
@@ -69,7 +71,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     public static final Settings DEFAULT = new Settings(2, 1000, 0, 32, 100_000, Duration.ofSeconds(5));
   }
 
-  private final LiveFlags live;
   private final DeviceContexts contexts;
   private final FlagUpdates updates;
   private final PacedPublisher publisher;
@@ -102,6 +103,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  private final FanOutPlanner planner = new FanOutPlanner(this::planChange);
+  /**
+   * The set devices are served: the newest whose planning has begun. A change's plan and the
+   * workers then agree on what is current, as when planning was part of making a change live.
+   */
+  private volatile FlagSetRevision serving;
   /** The worker threads; a worker that dies is replaced in its slot. Guarded by itself. */
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
@@ -109,7 +116,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
       Settings settings, DeliveryMetrics metrics) {
-    this.live = live;
+    this.serving = live.current();
     this.contexts = contexts;
     this.updates = updates;
     this.publisher = new PacedPublisher(publisher, settings.maxInFlight(), settings.publishRate());
@@ -278,11 +285,23 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return d == null ? null : d.facts;
   }
 
-  // --- changes (admin thread) ----------------------------------------------------------------
+  // --- changes (handed over by the admin thread, planned on the planner's) ----------------------
+
+  /** Hands the change to the planner and returns at once; the future completes when it is planned. */
+  @Override
+  public CompletableFuture<Integer> onChange(FlagChange change) {
+    return planner.submit(change);
+  }
 
   @Override
-  public int onChange(FlagChange change) {
+  public int changesWaiting() {
+    return planner.waiting();
+  }
+
+  /** Plans one change (planner thread): from now on it is what devices are served. */
+  private int planChange(FlagChange change) {
     history.add(change.after());
+    serving = change.after();
     long after = change.after().revision();
     progress.planning(after);
     int affected = 0;
@@ -300,10 +319,15 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     long after = change.after().revision();
     long now = System.currentTimeMillis() / 1000;
     int affected = 0;
+    PlanFailures failed = new PlanFailures(after);
     for (String id : change.changedDevices()) {
       DeviceRecord d = devices.get(id);
-      if (d != null && refreshContext(d, change.after())) {
-        affected++;
+      try {
+        if (d != null && refreshContext(d, change.after())) {
+          affected++;
+        }
+      } catch (Throwable e) {
+        failed.add(d, e);
       }
     }
     FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
@@ -316,8 +340,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       DeviceContext attributes;
       boolean holdsBefore;
       synchronized (d) {
-        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
-          continue;
+        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision >= after) {
+          continue; // nothing sent yet, or already sent this revision or a newer one
         }
         attributes = d.attributes;
         holdsBefore = !d.hasWork() && d.sentRevision == before && attributes != null
@@ -329,8 +353,22 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       // Also for devices already queued, which this change merges into: the operator is told how
       // many devices the change itself alters, not how many happen to be waiting.
-      boolean hit = attributes != null && !plan.isEmpty()
-          && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      boolean hit;
+      try {
+        hit = attributes != null && !plan.isEmpty()
+            && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      } catch (Throwable e) {
+        // Not counted: a worker works it out from here (or fails, retries and counts it).
+        failed.add(d, e);
+        probe = new FlagProbe(DeviceContext.empty(), now);
+        synchronized (d) {
+          if (d.subscribed && !d.hasWork()) {
+            d.wantSync = true;
+            enqueue(d);
+          }
+        }
+        continue;
+      }
       if (hit) {
         affected++;
       }
@@ -351,7 +389,32 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         }
       }
     }
+    failed.log();
     return affected;
+  }
+
+  /** Devices whose evaluation threw while a change was planned: logged once per plan. */
+  private static final class PlanFailures {
+    private final long revision;
+    private int count;
+    private @Nullable String first;
+
+    PlanFailures(long revision) {
+      this.revision = revision;
+    }
+
+    void add(@Nullable DeviceRecord d, Throwable e) {
+      if (count++ == 0) {
+        first = (d == null ? "?" : d.clientId) + ": " + e;
+      }
+    }
+
+    void log() {
+      if (count > 0) {
+        log.error("Planning revision {}: {} devices could not be evaluated (first {}); they are not counted"
+            + " as affected and are queued for a worker to work out", revision, count, first);
+      }
+    }
   }
 
   /** Rebuilds a device's context after its registry attributes changed; true if they alter its set. */
@@ -412,10 +475,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return interner.values();
   }
 
-  /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
+  /**
+   * Waits until no change waits to be planned and no device is queued, being worked on, or awaiting
+   * its publish; false on timeout.
+   */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (pending() > 0 || unconfirmed.get() > 0) {
+    while (planner.waiting() > 0 || pending() > 0 || unconfirmed.get() > 0) {
       if (System.nanoTime() > deadline) {
         return false;
       }
@@ -525,7 +591,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       sentHash = d.sentHash;
       sentAttributes = d.sentAttributes;
     }
-    FlagSetRevision current = live.current();
+    FlagSetRevision current = serving;
     DeviceContext attributes = attributes(d);
     DeviceContext context = attributes.withTargetingKey(d.clientId);
     long now = System.currentTimeMillis() / 1000;
@@ -728,6 +794,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public void close() {
     running = false;
+    planner.close();
     scheduler.shutdownNow();
     synchronized (workers) {
       for (Thread t : workers) {

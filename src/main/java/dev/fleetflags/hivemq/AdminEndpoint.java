@@ -93,9 +93,13 @@ final class AdminEndpoint {
     try {
       adminThread.execute(() -> {
         long started = System.nanoTime();
-        AdminResponse response = admin.handle(request);
-        metrics.adminRequest(action, response, System.nanoTime() - started);
-        answer(reply, response);
+        // A write's answer may come later, from delivery's planner: the admin thread goes on.
+        admin.handleAsync(request).whenComplete((response, failure) -> {
+          AdminResponse answer = response != null ? response
+              : AdminResponse.error("the extension failed to handle the request: " + failure);
+          metrics.adminRequest(action, answer, System.nanoTime() - started);
+          answer(reply, answer);
+        });
       });
     } catch (RejectedExecutionException e) {
       answer(reply, AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));

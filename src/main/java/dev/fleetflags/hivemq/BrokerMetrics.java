@@ -22,6 +22,7 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter bytes;
   private final Histogram updateBytes;
   private final Counter failed;
+  private final Counter deliveryFailed;
   private final Counter adminRateLimited;
   private final Counter adminAccepted;
   private final Counter adminRejected;
@@ -38,6 +39,7 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.bytes = registry.counter(PREFIX + "bytes.sent");
     this.updateBytes = registry.histogram(PREFIX + "update.bytes");
     this.failed = registry.counter(PREFIX + "publish.failed");
+    this.deliveryFailed = registry.counter(PREFIX + "delivery.failed");
     this.adminRateLimited = registry.counter(PREFIX + "admin.rate-limited");
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
@@ -47,8 +49,12 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
   }
 
-  /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
+  /**
+   * Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values,
+   * changes waiting to be planned.
+   */
   void watch(FlagDelivery delivery) {
+    registry.gauge(PREFIX + "changes.waiting", () -> delivery::changesWaiting);
     registry.gauge(PREFIX + "devices.indexed", () -> delivery::deviceCount);
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
@@ -96,6 +102,11 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void failed() {
     failed.inc();
+  }
+
+  @Override
+  public void deliveryFailed() {
+    deliveryFailed.inc();
   }
 
   void adminRejectedByRate() {
