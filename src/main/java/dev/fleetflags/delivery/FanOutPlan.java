@@ -48,9 +48,18 @@ public final class FanOutPlan {
 
   /** Whether the device {@code probe} points at would receive something different after the change. */
   public boolean affects(FlagProbe probe) {
+    return affects(probe, PayloadFit.ANY);
+  }
+
+  /** As {@link #affects(FlagProbe)}, of the values the device can receive. */
+  boolean affects(FlagProbe probe, PayloadFit fit) {
     for (int i = 0; i < beforeIndex.length; i++) {
       int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
       int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (fit.limited()) {
+        b = b >= 0 && fit.fits(before.flag(beforeIndex[i]), b) ? b : -1;
+        a = a >= 0 && fit.fits(after.flag(afterIndex[i]), a) ? a : -1;
+      }
       if (b < 0 && a < 0) {
         continue;
       }

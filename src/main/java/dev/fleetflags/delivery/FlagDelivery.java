@@ -11,6 +11,7 @@ import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -86,6 +87,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final ConcurrentMap<DeviceRecord, Integer> presentedHashes = new ConcurrentHashMap<>();
   private final ConcurrentMap<DeviceRecord, Integer> attempts = new ConcurrentHashMap<>();
+  /**
+   * The payload bytes an update may take, for devices that stated a maximum packet size (few do):
+   * beside the records, which would grow for every device.
+   */
+  private final ConcurrentMap<DeviceRecord, Integer> payloadLimits = new ConcurrentHashMap<>();
   /** How often in a row working out a device's update failed (see {@link #MAX_FAILURE_RETRIES}). */
   private final ConcurrentMap<DeviceRecord, Integer> failures = new ConcurrentHashMap<>();
   private final OncePerMinute logLimit = new OncePerMinute();
@@ -184,6 +190,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (presentedHash != null) {
       presentedHashes.put(d, presentedHash);
     }
+    if (facts.maxPayloadBytes() < ConnectionFacts.NO_LIMIT) {
+      payloadLimits.put(d, facts.maxPayloadBytes());
+    }
     DeviceRecord previous = devices.put(d);
     if (previous != null) {
       forget(previous);
@@ -215,6 +224,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       presentedHashes.remove(d);
       attempts.remove(d);
       failures.remove(d);
+      payloadLimits.remove(d);
     }
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
@@ -356,7 +366,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       boolean hit;
       try {
         hit = attributes != null && !plan.isEmpty()
-            && plan.affects(probe.moveTo(attributes, d.clientId, now));
+            && plan.affects(probe.moveTo(attributes, d.clientId, now), fit(d));
       } catch (Throwable e) {
         // Not counted: a worker works it out from here (or fails, retries and counts it).
         failed.add(d, e);
@@ -439,8 +449,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       enqueue(d);
       // Whether the attributes alter its flags; an update it waits for anyway does not count.
       FlagSet flags = after.flagSet();
-      return flags.evaluate(fresh.withTargetingKey(d.clientId)).stateHash()
-          != flags.evaluate(old.withTargetingKey(d.clientId)).stateHash();
+      PayloadFit fit = fit(d);
+      return fit.stateHash(flags.evaluate(fresh.withTargetingKey(d.clientId)))
+          != fit.stateHash(flags.evaluate(old.withTargetingKey(d.clientId)));
     }
   }
 
@@ -592,35 +603,34 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       sentAttributes = d.sentAttributes;
     }
     FlagSetRevision current = serving;
+    PayloadFit fit = fit(d);
     DeviceContext attributes = attributes(d);
     DeviceContext context = attributes.withTargetingKey(d.clientId);
     long now = System.currentTimeMillis() / 1000;
     Evaluation target = current.flagSet().evaluate(context, now);
-    int hash = target.stateHash();
+    int hash = fit.stateHash(target);
 
     // What the device holds, if it can be shown; else it gets the whole set.
     Evaluation held = null;
     if (snapshot) {
       if (presented != null) {
-        held = presented == hash ? target : recall(d.clientId, presented, context, now);
+        held = presented == hash ? target : recall(d.clientId, presented, context, now, fit);
       }
     } else {
       FlagSetRevision sent = history.get(sentRevision);
       if (sent != null && sentAttributes != null) {
         Evaluation e = sent.flagSet().evaluate(sentAttributes.withTargetingKey(d.clientId), now);
-        held = e.stateHash() == sentHash ? e : null;
+        held = fit.stateHash(e) == sentHash ? e : null;
       }
     }
 
-    byte[] payload;
+    List<FlagUpdates.FlagValue> changed = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
     Kind kind;
     if (held == null) {
-      payload = updates.snapshot(current.revision(), target);
       kind = Kind.SNAPSHOT;
     } else {
-      List<FlagUpdates.FlagValue> changed = new ArrayList<>();
-      List<String> removed = new ArrayList<>();
-      diff(held, target, changed, removed);
+      diff(held, target, changed, removed, fit);
       if (changed.isEmpty() && removed.isEmpty()) {
         if (!snapshot) {
           synchronized (d) {
@@ -629,18 +639,33 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
           }
           return; // nothing it holds changed
         }
-        payload = updates.current(current.revision(), hash);
         kind = Kind.CONFIRMATION;
       } else {
-        payload = updates.delta(current.revision(), changed, removed, hash);
         kind = Kind.DELTA;
       }
     }
+    List<byte[]> parts = fit.limited()
+        ? limitedUpdate(d, fit, current.revision(), kind, held, target, changed, removed, hash)
+        : List.of(switch (kind) {
+          case SNAPSHOT -> updates.snapshot(current.revision(), target);
+          case CONFIRMATION -> updates.current(current.revision(), hash);
+          case DELTA -> updates.delta(current.revision(), changed, removed, hash);
+        });
     synchronized (d) {
       d.sentRevision = current.revision();
       d.sentHash = hash;
       d.sentAttributes = attributes;
     }
+    if (parts.size() > 1) {
+      metrics.split(parts.size());
+    }
+    for (int i = 0; i < parts.size(); i++) {
+      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i));
+    }
+  }
+
+  /** Hands one update to the publisher; its outcome is recorded when the broker has it. */
+  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload) throws InterruptedException {
     unconfirmed.incrementAndGet();
     CompletableFuture<Boolean> published;
     try {
@@ -658,6 +683,63 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         }
       }
     });
+  }
+
+  /** What the device can receive: everything, unless it stated a maximum packet size. */
+  private PayloadFit fit(DeviceRecord d) {
+    if (payloadLimits.isEmpty()) {
+      return PayloadFit.ANY;
+    }
+    Integer limit = payloadLimits.get(d);
+    return limit == null ? PayloadFit.ANY : PayloadFit.of(limit, updates);
+  }
+
+  /**
+   * The update of a device with a payload limit, in as many parts as it takes (see {@link
+   * UpdateParts}); values that cannot fit at all are left out, counted and logged. None if not even
+   * an update without flags fits.
+   */
+  private List<byte[]> limitedUpdate(DeviceRecord d, PayloadFit fit, long revision, Kind kind, @Nullable Evaluation held,
+      Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed, int hash) {
+    List<String> leftOut = fit.leftOut(held, target);
+    if (!leftOut.isEmpty()) {
+      metrics.leftOut(leftOut.size());
+      if (logLimit.allows(d.clientId)) {
+        log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
+            + " header): flag{} {} cannot fit and {} left out of its updates; it uses its own default{}",
+            d.clientId, fit.limit(), leftOut.size() == 1 ? "" : "s", leftOut, leftOut.size() == 1 ? "is" : "are",
+            leftOut.size() == 1 ? "" : "s");
+      }
+    }
+    List<byte[]> parts;
+    if (kind == Kind.CONFIRMATION) {
+      byte[] confirmation = updates.current(revision, hash);
+      parts = confirmation.length <= fit.limit() ? List.of(confirmation) : List.of();
+    } else if (kind == Kind.SNAPSHOT) {
+      for (int i = 0; i < target.size(); i++) {
+        int v = fit.variant(target, i);
+        if (v >= 0) {
+          changed.add(new FlagUpdates.FlagValue(target.flag(i), v));
+        }
+      }
+      parts = UpdateParts.of(updates, revision, true, changed, removed, 0, key -> 0, fit.limit());
+    } else {
+      Evaluation before = Objects.requireNonNull(held);
+      int heldHash = fit.stateHash(before);
+      parts = UpdateParts.of(updates, revision, false, changed, removed, heldHash, key -> {
+        int i = before.flagSet().indexOf(key);
+        int v = i < 0 ? -1 : fit.variant(before, i);
+        return v < 0 ? 0 : before.flag(i).entryHash(v);
+      }, fit.limit());
+    }
+    if (parts.isEmpty()) {
+      metrics.deliveryFailed();
+      if (logLimit.allows(d.clientId)) {
+        log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
+            + " header): not even an update without flags fits; it gets none", d.clientId, fit.limit());
+      }
+    }
+    return parts;
   }
 
   private void recordOutcome(DeviceRecord d, @Nullable Integer presented, Kind kind, int bytes,
@@ -710,28 +792,32 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    * The evaluation the device holds, found among recent revisions by the hash it presents: first
    * the revision it was last sent before it disconnected, then the others, newest first.
    */
-  private @Nullable Evaluation recall(String clientId, int presented, DeviceContext context, long now) {
+  private @Nullable Evaluation recall(String clientId, int presented, DeviceContext context, long now, PayloadFit fit) {
     Long hint = offline.getIfPresent(clientId);
     if (hint != null) {
       FlagSetRevision r = history.get(hint);
       if (r != null) {
         Evaluation e = r.flagSet().evaluate(context, now);
-        if (e.stateHash() == presented) {
+        if (fit.stateHash(e) == presented) {
           return e;
         }
       }
     }
     for (FlagSetRevision r : history.all()) {
       Evaluation e = r.flagSet().evaluate(context, now);
-      if (e.stateHash() == presented) {
+      if (fit.stateHash(e) == presented) {
         return e;
       }
     }
     return null;
   }
 
-  /** The flags whose delivery differs between {@code held} and {@code target}, by key. */
-  private void diff(Evaluation held, Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed) {
+  /**
+   * The flags whose delivery differs between {@code held} and {@code target}, by key, of the
+   * values the device can receive.
+   */
+  private void diff(Evaluation held, Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed,
+      PayloadFit fit) {
     boolean variants = updates.includesVariants();
     int i = 0;
     int j = 0;
@@ -739,18 +825,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       int order = i >= held.size() ? 1 : j >= target.size() ? -1
           : held.flag(i).key().compareTo(target.flag(j).key());
       if (order < 0) {
-        if (held.hasValue(i)) {
+        if (fit.variant(held, i) >= 0) {
           removed.add(held.flag(i).key());
         }
         i++;
       } else if (order > 0) {
-        if (target.hasValue(j)) {
-          changed.add(new FlagUpdates.FlagValue(target.flag(j), target.variantIndex(j)));
+        int b = fit.variant(target, j);
+        if (b >= 0) {
+          changed.add(new FlagUpdates.FlagValue(target.flag(j), b));
         }
         j++;
       } else {
-        int a = held.variantIndex(i);
-        int b = target.variantIndex(j);
+        int a = fit.variant(held, i);
+        int b = fit.variant(target, j);
         Flag f = target.flag(j);
         if (b < 0) {
           if (a >= 0) {

@@ -23,6 +23,8 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Histogram updateBytes;
   private final Counter failed;
   private final Counter deliveryFailed;
+  private final Counter split;
+  private final Counter leftOut;
   private final Counter adminRateLimited;
   private final Counter adminAccepted;
   private final Counter adminRejected;
@@ -40,6 +42,8 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.updateBytes = registry.histogram(PREFIX + "update.bytes");
     this.failed = registry.counter(PREFIX + "publish.failed");
     this.deliveryFailed = registry.counter(PREFIX + "delivery.failed");
+    this.split = registry.counter(PREFIX + "updates.split");
+    this.leftOut = registry.counter(PREFIX + "flags.too-large");
     this.adminRateLimited = registry.counter(PREFIX + "admin.rate-limited");
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
@@ -107,6 +111,16 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void deliveryFailed() {
     deliveryFailed.inc();
+  }
+
+  @Override
+  public void split(int parts) {
+    split.inc();
+  }
+
+  @Override
+  public void leftOut(int flags) {
+    leftOut.inc(flags);
   }
 
   void adminRejectedByRate() {

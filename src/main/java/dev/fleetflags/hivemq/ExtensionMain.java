@@ -97,7 +97,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
-    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
+    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, topics, config.stateUserProperty());
     OperatorAuthenticator authenticator = new OperatorAuthenticator(config.operators(), config.deviceAuthentication(), verifier);
 
     Services.eventRegistry().setClientLifecycleEventListener(connections);
