@@ -12,6 +12,7 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminRequest;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.delivery.OncePerMinute;
 import dev.fleetflags.store.Actor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ final class AdminEndpoint {
   private final int maxPayloadBytes;
   private final AdminRateLimit rateLimit;
   private final BrokerMetrics metrics;
+  private final OncePerMinute oncePerMinute = new OncePerMinute();
 
   AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes, AdminRateLimit rateLimit, BrokerMetrics metrics) {
     this.admin = admin;
@@ -47,6 +49,26 @@ final class AdminEndpoint {
     this.maxPayloadBytes = maxPayloadBytes;
     this.rateLimit = rateLimit;
     this.metrics = metrics;
+  }
+
+  /**
+   * Why an answer cannot be published to a response topic, or null if it can: a topic with a
+   * wildcard or none at all is no topic, and one starting with '$' is the broker's ($SYS/...).
+   */
+  static @Nullable String unusableResponseTopic(String topic) {
+    if (topic.isEmpty()) {
+      return "is empty";
+    }
+    if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
+      return "contains a wildcard ('+' or '#'), which a topic to publish to cannot";
+    }
+    if (topic.startsWith("$")) {
+      return "starts with '$': such topics are the broker's, and answers are not published there";
+    }
+    if (topic.indexOf('\u0000') >= 0) {
+      return "contains the character U+0000, which MQTT forbids in topics";
+    }
+    return null;
   }
 
   /** The topic on which MQTT 3.1.1 clients (and MQTT 5 clients without a response topic) get answers. */
@@ -62,8 +84,19 @@ final class AdminEndpoint {
       return; // an answer topic; nothing for us to do
     }
     output.preventPublishDelivery(AckReasonCode.SUCCESS);
-    Reply reply = new Reply(clientId, publish.getResponseTopic().orElse(responsesTopic(clientId)),
+    String responseTopic = publish.getResponseTopic().orElse(null);
+    String unusable = responseTopic == null ? null : unusableResponseTopic(responseTopic);
+    Reply reply = new Reply(clientId, unusable == null && responseTopic != null ? responseTopic : responsesTopic(clientId),
         publish.getCorrelationData().orElse(null));
+    if (unusable != null) {
+      if (oncePerMinute.allows(clientId)) {
+        log.warn("Admin client '{}' asked for its answer on '{}', which {}; refused on {}", clientId, responseTopic,
+            unusable, reply.topic);
+      }
+      answer(reply, AdminResponse.rejected("responseTopic", "the response topic \"" + responseTopic + "\" " + unusable
+          + "; nothing was carried out (this answer goes to " + reply.topic + ")"));
+      return;
+    }
     AdminAction action = AdminAction.forSuffix(suffix);
     if (action == null) {
       List<String> known = new ArrayList<>();

@@ -35,9 +35,32 @@ final class DeviceTopics {
     this.inSpace = Pattern.compile("^" + Pattern.quote(prefix) + "(.+?)" + Pattern.quote(suffix) + "(/.*)?$");
   }
 
-  /** The flag topic of a device. */
+  /** The flag topic of a device (see {@link #clientIdProblem} for client ids that cannot form one). */
   String flagTopic(String clientId) {
     return prefix + clientId + suffix;
+  }
+
+  /**
+   * Why a client id cannot form a flag topic, or null if it can: the id is one whole topic level of
+   * a topic the extension publishes to, so it must be a level of a valid topic name.
+   */
+  @Nullable String clientIdProblem(String clientId) {
+    if (clientId.isEmpty()) {
+      return "it is empty, and a topic level of the flag topic cannot be";
+    }
+    if (clientId.indexOf('/') >= 0) {
+      return "it contains '/', which would make it several topic levels";
+    }
+    if (clientId.indexOf('+') >= 0 || clientId.indexOf('#') >= 0) {
+      return "it contains a wildcard ('+' or '#'), which a topic to publish to cannot";
+    }
+    if (clientId.indexOf('\u0000') >= 0) {
+      return "it contains the character U+0000, which MQTT forbids in topics";
+    }
+    if (prefix.isEmpty() && clientId.startsWith("$")) {
+      return "it starts with '$', and topics starting with '$' are the broker's";
+    }
+    return null;
   }
 
   String resyncTopic(String clientId) {

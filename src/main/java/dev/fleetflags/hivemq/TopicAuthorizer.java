@@ -8,6 +8,9 @@ import com.hivemq.extension.sdk.api.auth.parameter.SubscriptionAuthorizerInput;
 import com.hivemq.extension.sdk.api.auth.parameter.SubscriptionAuthorizerOutput;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
+import dev.fleetflags.delivery.OncePerMinute;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Guards FleetFlags' topics and passes every other topic to the broker's other security
@@ -18,8 +21,11 @@ import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
  */
 final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer {
 
+  private static final Logger log = LoggerFactory.getLogger(TopicAuthorizer.class);
+
   private final DeviceTopics topics;
   private final String adminPrefix;
+  private final OncePerMinute oncePerMinute = new OncePerMinute();
 
   TopicAuthorizer(DeviceTopics topics, String adminPrefix) {
     this.topics = topics;
@@ -68,7 +74,18 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     if (operator) {
       output.nextExtensionOrDefault();
     } else if (filter.equals(topics.flagTopic(clientId))) {
-      output.authorizeSuccessfully();
+      String problem = topics.clientIdProblem(clientId);
+      if (problem == null) {
+        output.authorizeSuccessfully();
+        return;
+      }
+      // Its "own" topic would be a filter over other devices' topics (client id "+"), or no topic.
+      if (oncePerMinute.allows(clientId)) {
+        log.warn("Client '{}' cannot have a flag topic: its client id {}; its subscription to {} is refused",
+            clientId, problem, filter);
+      }
+      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+          "client id '" + clientId + "' cannot have a flag topic: " + problem + "; connect with another client id");
     } else if (topics.reachesOtherDevices(filter, clientId)) {
       output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));

@@ -59,6 +59,19 @@ class DeviceTopicsTest {
     assertFalse(nested.inSpace("fleet/x/telemetry"));
   }
 
+  @ParameterizedTest(name = "client id \"{0}\"")
+  @CsvSource({"+", "#", "a/b", "dev+1", "''", "a\u0000b"})
+  void clientIdsThatCannotFormATopicAreNamed(String clientId) {
+    assertTrue(topics.clientIdProblem(clientId) != null, clientId);
+  }
+
+  @Test
+  void clientIdsThatFormATopic() {
+    assertNull(topics.clientIdProblem("dev-1"));
+    assertNull(topics.clientIdProblem("$dev"), "not at the start of the topic");
+    assertTrue(new DeviceTopics("{clientId}/flags").clientIdProblem("$dev").contains("'$'"));
+  }
+
   @Test
   void templateMustHoldTheClientIdAsOneLevel() {
     assertThrows(IllegalArgumentException.class, () -> new DeviceTopics("flags/x{clientId}"));
