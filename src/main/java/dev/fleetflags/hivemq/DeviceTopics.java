@@ -89,6 +89,32 @@ final class DeviceTopics {
   }
 
   /**
+   * Whether a subscription filter matches a topic, as MQTT defines it ({@code +} one level, {@code
+   * #} this level and all below, a shared subscription's {@code $share/<group>/} ignored, no
+   * wildcard at the first level matching a topic that starts with '$').
+   */
+  static boolean matches(String filter, String topic) {
+    if (filter.startsWith("$share/")) {
+      int slash = filter.indexOf('/', 7);
+      filter = slash < 0 ? "" : filter.substring(slash + 1);
+    }
+    String[] f = filter.split("/", -1);
+    String[] t = topic.split("/", -1);
+    if (topic.startsWith("$") && (f[0].equals("+") || f[0].equals("#"))) {
+      return false;
+    }
+    for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) {
+        return true;
+      }
+      if (i >= t.length || (!f[i].equals("+") && !f[i].equals(t[i]))) {
+        return false;
+      }
+    }
+    return f.length == t.length;
+  }
+
+  /**
    * Whether a subscription filter could match the device topic space of a device other than
    * {@code clientId} (wildcards such as {@code flags/+} or {@code #}, or another device's topic).
    */

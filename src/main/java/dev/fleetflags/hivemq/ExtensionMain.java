@@ -5,6 +5,7 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
+import com.hivemq.extension.sdk.api.services.publish.RetainedMessageStore;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
 import dev.fleetflags.delivery.DeviceContexts;
@@ -21,11 +22,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,12 +108,46 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     Services.initializerRegistry().setClientInitializer(interceptors);
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
+    clearRetained(authorizer);
 
     log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {},"
             + " attribute user properties [{}], operators [{}], other clients: {}.",
         version, live.current().revision(), live.current().flagSet().size(), config.deviceTopic(),
         config.adminTopicPrefix(), config.dataFolder(), String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * Removes the retained messages in FleetFlags' topics (device topic space, admin prefix): FleetFlags
+   * retains nothing and refuses others' publishes there, so any were planted while it was not
+   * running, and a device must never get one. HiveMQ iterates its retained store in chunks on its
+   * own threads, so a large store does not hold up the start; devices' subscriptions to their own
+   * topics get no retained messages meanwhile ({@link DeviceInterceptors}).
+   */
+  private static void clearRetained(TopicAuthorizer authorizer) {
+    RetainedMessageStore retained = Services.retainedMessageStore();
+    AtomicInteger removed = new AtomicInteger();
+    List<String> examples = new CopyOnWriteArrayList<>();
+    retained.iterateAllRetainedMessages((context, message) -> {
+      String topic = message.getTopic();
+      if (authorizer.guards(topic)) {
+        retained.remove(topic);
+        if (removed.getAndIncrement() < 5) {
+          examples.add(topic);
+        }
+      }
+    }).whenComplete((done, failure) -> {
+      if (failure != null) {
+        log.error("Could not clear retained messages from FleetFlags' topics: {}; subscriptions to their own"
+            + " topics still get none", failure.toString());
+      } else if (removed.get() > 0) {
+        log.warn("Removed {} retained messages from FleetFlags' topics ({}{}): they were published while FleetFlags"
+            + " was not running; see the README on keeping its topics closed meanwhile",
+            removed.get(), String.join(", ", examples), removed.get() > examples.size() ? ", ..." : "");
+      } else {
+        log.info("No retained messages in FleetFlags' topics.");
+      }
+    });
   }
 
   /** Applies the seed file to a store that has never been written; an invalid seed stops the start. */

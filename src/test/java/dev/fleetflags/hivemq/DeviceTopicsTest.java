@@ -72,6 +72,26 @@ class DeviceTopicsTest {
     assertTrue(new DeviceTopics("{clientId}/flags").clientIdProblem("$dev").contains("'$'"));
   }
 
+  @ParameterizedTest(name = "{0} matches {1}: {2}")
+  @CsvSource({
+      "flags/dev-1, flags/dev-1, true",
+      "flags/+, flags/dev-1, true",
+      "flags/#, flags/dev-1, true",
+      "flags/dev-1/#, flags/dev-1, true",
+      "+/dev-1, flags/dev-1, true",
+      "#, flags/dev-1, true",
+      "$share/g/flags/+, flags/dev-1, true",
+      "flags/dev-2, flags/dev-1, false",
+      "flags/dev-1/+, flags/dev-1, false",
+      "flags, flags/dev-1, false",
+      "flags/dev-1/resync, flags/dev-1, false",
+      "#, $SYS/x, false",
+      "$SYS/#, $SYS/x, true"
+  })
+  void filtersMatchTopicsAsMqttSays(String filter, String topic, boolean matches) {
+    assertEquals(matches, DeviceTopics.matches(filter, topic));
+  }
+
   @Test
   void templateMustHoldTheClientIdAsOneLevel() {
     assertThrows(IllegalArgumentException.class, () -> new DeviceTopics("flags/x{clientId}"));
