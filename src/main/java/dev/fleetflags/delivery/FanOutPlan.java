@@ -70,6 +70,28 @@ public final class FanOutPlan {
     return false;
   }
 
+  /**
+   * The changed flags whose new value the device should get and cannot, as it does not fit its
+   * payload limit (empty for a device without one).
+   */
+  List<String> leftOut(FlagProbe probe, PayloadFit fit) {
+    List<String> keys = new ArrayList<>();
+    if (!fit.limited()) {
+      return keys;
+    }
+    for (int i = 0; i < afterIndex.length; i++) {
+      int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (a < 0 || fit.fits(after.flag(afterIndex[i]), a)) {
+        continue;
+      }
+      int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
+      if (b < 0 || !sameDelivery(before.flag(beforeIndex[i]), b, after.flag(afterIndex[i]), a)) {
+        keys.add(after.flag(afterIndex[i]).key());
+      }
+    }
+    return keys;
+  }
+
   /** Whether two flag values reach a device identically (same type and value, and variant if sent). */
   static boolean sameDelivery(Flag x, int xi, Flag y, int yi, boolean compareVariants) {
     return x.type() == y.type()

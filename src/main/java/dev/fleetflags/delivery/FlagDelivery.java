@@ -364,9 +364,14 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       // Also for devices already queued, which this change merges into: the operator is told how
       // many devices the change itself alters, not how many happen to be waiting.
       boolean hit;
+      PayloadFit fit = fit(d);
+      List<String> unfit = List.of();
       try {
         hit = attributes != null && !plan.isEmpty()
-            && plan.affects(probe.moveTo(attributes, d.clientId, now), fit(d));
+            && plan.affects(probe.moveTo(attributes, d.clientId, now), fit);
+        if (fit.limited() && !hit && holdsBefore && !plan.isEmpty()) {
+          unfit = plan.leftOut(probe, fit); // reported below if no worker does (it sends nothing)
+        }
       } catch (Throwable e) {
         // Not counted: a worker works it out from here (or fails, retries and counts it).
         failed.add(d, e);
@@ -397,7 +402,11 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         } else {
           d.sentRevision = after; // nothing it holds changed
         }
+        if (d.hasWork()) {
+          unfit = List.of(); // its worker reports what it leaves out
+        }
       }
+      reportLeftOut(d, fit, unfit);
     }
     failed.log();
     return affected;
@@ -694,6 +703,20 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return limit == null ? PayloadFit.ANY : PayloadFit.of(limit, updates);
   }
 
+  /** Counts the values a device cannot get for its payload limit, and logs them (once a minute). */
+  private void reportLeftOut(DeviceRecord d, PayloadFit fit, List<String> leftOut) {
+    if (leftOut.isEmpty()) {
+      return;
+    }
+    metrics.leftOut(leftOut.size());
+    if (logLimit.allows(d.clientId)) {
+      log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
+          + " header): flag{} {} cannot fit and {} left out of its updates; it uses its own default{}",
+          d.clientId, fit.limit(), leftOut.size() == 1 ? "" : "s", leftOut, leftOut.size() == 1 ? "is" : "are",
+          leftOut.size() == 1 ? "" : "s");
+    }
+  }
+
   /**
    * The update of a device with a payload limit, in as many parts as it takes (see {@link
    * UpdateParts}); values that cannot fit at all are left out, counted and logged. None if not even
@@ -701,16 +724,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private List<byte[]> limitedUpdate(DeviceRecord d, PayloadFit fit, long revision, Kind kind, @Nullable Evaluation held,
       Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed, int hash) {
-    List<String> leftOut = fit.leftOut(held, target);
-    if (!leftOut.isEmpty()) {
-      metrics.leftOut(leftOut.size());
-      if (logLimit.allows(d.clientId)) {
-        log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
-            + " header): flag{} {} cannot fit and {} left out of its updates; it uses its own default{}",
-            d.clientId, fit.limit(), leftOut.size() == 1 ? "" : "s", leftOut, leftOut.size() == 1 ? "is" : "are",
-            leftOut.size() == 1 ? "" : "s");
-      }
-    }
+    reportLeftOut(d, fit, fit.leftOut(held, target));
     List<byte[]> parts;
     if (kind == Kind.CONFIRMATION) {
       byte[] confirmation = updates.current(revision, hash);

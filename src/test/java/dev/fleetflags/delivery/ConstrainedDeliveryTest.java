@@ -232,6 +232,7 @@ class ConstrainedDeliveryTest {
     FlagSet bigger = compile(flags("first", huge.formatted("y".repeat(300))));
     assertEquals(0, change(2, bigger, Set.of("banner")), "a change to a value it cannot hold does not affect it");
     assertEquals(received, small.received.size(), "and sends it nothing");
+    assertEquals(2, counts.leftOut.get(), "but counts it");
 
     FlagSet on = compile(flags("first", huge.formatted("y".repeat(300))).replace("\"defaultVariant\": \"off\"", "\"defaultVariant\": \"on\""));
     assertEquals(1, change(3, on, Set.of("ota")));
