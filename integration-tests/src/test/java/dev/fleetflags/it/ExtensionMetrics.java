@@ -76,6 +76,11 @@ final class ExtensionMetrics {
         () -> name + " to reach " + value + " (" + counter(name) + ")");
   }
 
+  /** Waits until a gauge reads {@code value} or more. */
+  void awaitGauge(String name, long value) {
+    await(() -> gauge(name) >= value, () -> name + " to reach " + value + " (" + gauge(name) + ")");
+  }
+
   /** Waits until a timer has counted {@code count} events. */
   void awaitTimerCount(String name, long count) {
     await(
