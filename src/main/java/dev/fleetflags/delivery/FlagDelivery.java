@@ -527,9 +527,23 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         // that device's failure: the worker goes on with the others.
         failed(d, e);
       } finally {
+        done(d);
         if (outstanding.decrementAndGet() == 0) {
           progress.tick(false);
         }
+      }
+    }
+  }
+
+  /**
+   * A worker is done with the device: work that arrived meanwhile queues it again (never another
+   * worker at the same time, so two of its updates are never worked out or published at once).
+   */
+  private void done(DeviceRecord d) {
+    synchronized (d) {
+      d.queued = false;
+      if (d.hasWork() && d.subscribed && devices.get(d.clientId) == d) {
+        enqueue(d);
       }
     }
   }
@@ -542,13 +556,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         return; // gone meanwhile: nothing to retry
       }
       failed = failures.merge(d, 1, Integer::sum);
-      if (failed <= MAX_FAILURE_RETRIES) {
-        d.wantSnapshot = true; // what it holds is uncertain now; a snapshot is always right
-      } else {
+      if (failed > MAX_FAILURE_RETRIES) {
         failures.remove(d);
       }
     }
     if (failed <= MAX_FAILURE_RETRIES) {
+      // What it holds is uncertain now; a snapshot is always right.
       retryLater(d, FAILURE_DELAY_MILLIS << (failed - 1));
       return;
     }
@@ -566,8 +579,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   }
 
   /**
-   * Queues the device again after a pause, if it still has work then. Until then it counts as
-   * outstanding: delivery is not idle, nor a fan-out complete, while a retry waits.
+   * Queues the device for a snapshot after a pause, if it is still subscribed then. Until then it
+   * counts as outstanding: delivery is not idle, nor a fan-out complete, while a retry waits.
    */
   private void retryLater(DeviceRecord d, long delayMillis) {
     outstanding.incrementAndGet();
@@ -575,7 +588,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       scheduler.schedule(() -> {
         try {
           synchronized (d) {
-            if (d.hasWork()) {
+            if (d.subscribed && devices.get(d.clientId) == d) {
+              d.wantSnapshot = true;
               enqueue(d);
             }
           }
@@ -597,7 +611,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     int sentHash;
     DeviceContext sentAttributes;
     synchronized (d) {
-      d.queued = false;
       if (!d.subscribed || devices.get(d.clientId) != d || !d.hasWork()) {
         d.wantSnapshot = false;
         d.wantSync = false;
@@ -796,7 +809,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       if (presented != null) {
         presentedHashes.put(d, presented);
       }
-      d.wantSnapshot = true;
     }
     retryLater(d, RETRY_DELAY_MILLIS);
     return true;

@@ -168,6 +168,49 @@ class DeliveryRobustnessTest {
     assertWorkersAlive(1);
   }
 
+  /**
+   * A change planned while a worker still publishes a device's previous update queues it again,
+   * but no other worker takes it before the first is done: two updates of one device are never
+   * worked out at once, so they reach it in order and what delivery records it was sent is the
+   * last. (Found under load: a delta published before an older one, the older one's record kept.)
+   */
+  @Test
+  void oneDevicesUpdatesAreWorkedOutOneAtATimeAndPublishedInOrder() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch publishing = new java.util.concurrent.CountDownLatch(1);
+    List<FlagUpdate> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DevicePublisher slowFirst = (clientId, payload) -> {
+      try {
+        if (publishing.getCount() > 0) {
+          publishing.countDown();
+          assertTrue(release.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        order.add(FlagUpdate.parseFrom(payload)); // recorded when the broker would have it
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      return CompletableFuture.completedFuture(true);
+    };
+    FlagSet eco = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
+    FlagSet boost = new FlagSetCompiler(Limits.DEFAULT).compile(
+        FLAGS.replace("\"defaultVariant\": \"a\"", "\"defaultVariant\": \"b\"").getBytes(StandardCharsets.UTF_8),
+        FlagSetCompiler.Mode.STRICT);
+    LiveFlags live = new LiveFlags(new FlagSetRevision(3, eco, Map.of()));
+    delivery = new FlagDelivery(live, new DeviceContexts(id -> Map.of(), Set.of()), new FlagUpdates(false), slowFirst,
+        new FlagDelivery.Settings(2, 10, 0, 8, 100, Duration.ofSeconds(60)), failures);
+    live.addListener(delivery);
+    online("dev-0");
+    assertTrue(publishing.await(10, java.util.concurrent.TimeUnit.SECONDS), "its snapshot is being published");
+    assertEquals(1, live.publish(new FlagChange(live.current(), new FlagSetRevision(4, boost, Map.of()), Set.of("mode"),
+        Set.of(), Set.of())).join(), "the change affects it while its snapshot is still out");
+    release.countDown();
+    drain();
+    assertEquals(2, order.size(), order.toString());
+    assertTrue(order.get(0).getSnapshot(), "the snapshot first: " + order);
+    assertEquals("boost", order.get(1).getFlags(0).getString());
+    assertEquals(boost.evaluate(DeviceContext.of("dev-0")).stateHash(), order.get(1).getStateHash());
+  }
+
   @Test
   void devicesBesideAFailingOneGetExactlyTheirSet() throws Exception {
     start(2);
