@@ -22,6 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,16 +64,30 @@ class DeliveryRobustnessTest {
   private long value;
 
   @BeforeAll
-  void start() {
+  void start() throws Exception {
     broker =
         EmbeddedBroker.start(
             Fleet.setup(document(pressureFlag(0)), ""));
     operator = Operator.mqtt5(broker, "ops-robust");
     metrics = new ExtensionMetrics(broker);
-    for (int i = 0; i < STALLED; i++) {
-      Mqtt5Device d = Mqtt5Device.with(broker, "stalled-%03d".formatted(i)).stalled().connect();
-      stalled.add(d);
-      assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, d.subscribe(d.flagTopic()));
+    ExecutorService connecting = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<Mqtt5Device>> started = new ArrayList<>();
+      for (int i = 0; i < STALLED; i++) {
+        String id = "stalled-%03d".formatted(i);
+        started.add(
+            connecting.submit(
+                () -> {
+                  Mqtt5Device d = Mqtt5Device.with(broker, id).stalled().connect();
+                  assertEquals(Mqtt5SubAckReasonCode.GRANTED_QOS_1, d.subscribe(d.flagTopic()));
+                  return d;
+                }));
+      }
+      for (Future<Mqtt5Device> f : started) {
+        stalled.add(f.get(MqttDevice.WAIT.toSeconds(), TimeUnit.SECONDS));
+      }
+    } finally {
+      connecting.shutdownNow();
     }
     for (Mqtt5Device d : stalled) {
       d.awaitUpdate(); // the snapshot: the one message it is sent and never acknowledges
