@@ -23,6 +23,7 @@ import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
 import dev.fleetflags.store.StoreException;
 import dev.fleetflags.store.StoreWrite;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +34,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -40,9 +44,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out admin requests. A write is validated whole (the resulting flag set must compile
- * strictly), written to the store in one synced batch, made live, handed to delivery, and only then
- * answered; a rejected write changes nothing. Requests are handled one at a time: callers run this
- * on a single admin thread, so a write always validates against the set it will replace.
+ * strictly), written to the store in one synced batch, made live, handed to delivery, and answered
+ * when delivery has planned it (or after {@link #PLAN_WAIT}, without the count of devices it
+ * affects); a rejected write changes nothing. Requests are handled one at a time: callers run this
+ * on a single admin thread, so a write always validates against the set it will replace. Planning
+ * runs on delivery's thread, so other requests are answered meanwhile.
+ *
+ * <p>Every request gets an answer, whatever is thrown while it is carried out: {@code error} with
+ * "nothing was changed" before the write is durable, {@code accepted} with the revision after.
  */
 public final class FlagAdmin {
 
@@ -50,29 +59,46 @@ public final class FlagAdmin {
   private static final int MAX_HISTORY = 1000;
   private static final int MAX_DEVICES_PER_REQUEST = 10_000;
   private static final Set<String> RESERVED_ATTRIBUTES = Set.of("targetingKey", "$flagd");
+  /** How long an accepted write's answer waits for delivery to plan it; then it goes without the count. */
+  public static final Duration PLAN_WAIT = Duration.ofSeconds(2);
+  /** Changes waiting to be planned from which writes are refused until delivery catches up. */
+  static final int MAX_CHANGES_WAITING = 16;
 
   private final FlagStore store;
   private final FlagSetCompiler compiler;
   private final LiveFlags live;
   private final DeviceContexts contexts;
   private final Function<String, @Nullable DeviceContext> connectedDevices;
+  private final Duration planWait;
 
-  /**
-   * @param connectedDevices what a connected device's connection says about it (its allowed user
-   *     properties and username, as attributes), or null if it is not connected (evaluate queries
-   *     use them, as delivery does)
-   */
   public FlagAdmin(
       FlagStore store,
       FlagSetCompiler compiler,
       LiveFlags live,
       DeviceContexts contexts,
       Function<String, @Nullable DeviceContext> connectedDevices) {
+    this(store, compiler, live, contexts, connectedDevices, PLAN_WAIT);
+  }
+
+  /**
+   * @param connectedDevices what a connected device's connection says about it (its allowed user
+   *     properties and username, as attributes), or null if it is not connected (evaluate queries
+   *     use them, as delivery does)
+   * @param planWait how long an accepted write's answer waits for delivery to plan the change
+   */
+  public FlagAdmin(
+      FlagStore store,
+      FlagSetCompiler compiler,
+      LiveFlags live,
+      DeviceContexts contexts,
+      Function<String, @Nullable DeviceContext> connectedDevices,
+      Duration planWait) {
     this.store = store;
     this.compiler = compiler;
     this.live = live;
     this.contexts = contexts;
     this.connectedDevices = connectedDevices;
+    this.planWait = planWait;
   }
 
   /**
@@ -101,39 +127,62 @@ public final class FlagAdmin {
     return handle(new AdminRequest(AdminAction.REPLACE, json, new Actor("fleetflags-seed", null)));
   }
 
+  /** Carries out a request and returns its answer (a write's at most {@code planWait} after it is durable). */
   public AdminResponse handle(AdminRequest request) {
+    return handleAsync(request).join();
+  }
+
+  /**
+   * Carries out a request on the calling (admin) thread and returns its answer: complete at once
+   * for queries and refused writes; for an accepted write, once delivery has planned it or after
+   * {@code planWait}. Never completes exceptionally: whatever is thrown becomes the answer.
+   */
+  public CompletableFuture<AdminResponse> handleAsync(AdminRequest request) {
+    CompletableFuture<AdminResponse> answer;
     try {
-      Map<String, Object> root;
-      try {
-        root = object(request.payload());
-      } catch (InvalidDocumentException e) {
-        return AdminResponse.rejected(e.problems());
-      }
-      AdminResponse unsettled = request.action().isWrite() ? settleFailedWrite() : null;
-      AdminResponse response = unsettled != null ? unsettled : switch (request.action()) {
-        case APPLY -> writeDocument(request, root, false);
-        case REPLACE -> writeDocument(request, root, true);
-        case DELETE -> delete(request, root);
-        case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
-        case EVALUATE -> evaluate(root);
-        case QUERY_FLAGS -> queryFlags(root);
-        case QUERY_HISTORY -> history(root);
-      };
-      if (request.action().isWrite()) {
-        log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
-            request.actor().clientId(), request.actor().username(), summary(response));
-      }
-      return response;
-    } catch (RuntimeException e) {
+      answer = carryOut(request);
+    } catch (Throwable e) {
+      // Thrown before anything was durable: commit() answers for what follows a write itself.
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
       // The cause is in the broker log; the answer names no classes of the extension's insides.
-      return AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed");
+      answer = now(AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed"));
     }
+    if (request.action().isWrite()) {
+      answer.thenAccept(response -> log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
+          request.actor().clientId(), request.actor().username(), summary(response)));
+    }
+    return answer;
+  }
+
+  private CompletableFuture<AdminResponse> carryOut(AdminRequest request) {
+    Map<String, Object> root;
+    try {
+      root = object(request.payload());
+    } catch (InvalidDocumentException e) {
+      return now(AdminResponse.rejected(e.problems()));
+    }
+    AdminResponse unsettled = request.action().isWrite() ? settleFailedWrite() : null;
+    if (unsettled != null) {
+      return now(unsettled);
+    }
+    return switch (request.action()) {
+      case APPLY -> writeDocument(request, root, false);
+      case REPLACE -> writeDocument(request, root, true);
+      case DELETE -> delete(request, root);
+      case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
+      case EVALUATE -> now(evaluate(root));
+      case QUERY_FLAGS -> now(queryFlags(root));
+      case QUERY_HISTORY -> now(history(root));
+    };
+  }
+
+  private static CompletableFuture<AdminResponse> now(AdminResponse response) {
+    return CompletableFuture.completedFuture(response);
   }
 
   // --- writes -------------------------------------------------------------------------------
 
-  private AdminResponse writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
+  private CompletableFuture<AdminResponse> writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     Map<String, Object> documentJson = new LinkedHashMap<>(root);
@@ -147,7 +196,7 @@ public final class FlagAdmin {
     return commit(request, expected, current, next, problems);
   }
 
-  private AdminResponse delete(AdminRequest request, Map<String, Object> root) {
+  private CompletableFuture<AdminResponse> delete(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("flags", "$evaluators", "expectedRevision"), problems);
@@ -184,7 +233,7 @@ public final class FlagAdmin {
    * Validates {@code next} strictly, and unless it or {@code earlier} has a problem, writes what
    * differs from {@code current} and publishes it.
    */
-  private AdminResponse commit(AdminRequest request, @Nullable Long expected, FlagSetRevision current,
+  private CompletableFuture<AdminResponse> commit(AdminRequest request, @Nullable Long expected, FlagSetRevision current,
       FlagDocument next, List<Problem> earlier) {
     List<Problem> problems = new ArrayList<>(earlier);
     FlagSet compiled = null;
@@ -198,14 +247,14 @@ public final class FlagAdmin {
       }
     }
     if (!problems.isEmpty() || compiled == null) {
-      return AdminResponse.rejected(problems);
+      return now(AdminResponse.rejected(problems));
     }
     FlagDocument before = current.flagSet().document();
     Map<String, @Nullable FlagDefinition> flagWrites = diff(before.flags(), next.flags());
     Map<String, @Nullable Object> evaluatorWrites = diff(before.evaluators(), next.evaluators());
     Map<String, Object> metadata = before.metadata().equals(next.metadata()) ? null : next.metadata();
     if (expected != null && expected != current.revision()) {
-      return conflict(expected, current.revision());
+      return now(conflict(expected, current.revision()));
     }
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
@@ -217,32 +266,89 @@ public final class FlagAdmin {
       body.put("removed", List.of());
       body.put("devicesAffected", 0);
       body.put("note", "nothing differs from the current flags; nothing was written");
-      return new AdminResponse("accepted", body);
+      return now(new AdminResponse("accepted", body));
+    }
+    AdminResponse behind = planningBehind();
+    if (behind != null) {
+      return now(behind);
     }
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           flagWrites, evaluatorWrites, metadata, Map.of()));
     } catch (RevisionConflictException | StoreException e) {
-      return failedWrite(request, expected, e);
+      return now(failedWrite(request, expected, e));
     }
-    int devices = publish(current, revision, compiled, flagWrites, evaluatorWrites, Set.of());
-
+    // From here on the change is durable: whatever is thrown, the answer is "accepted".
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("revision", revision);
-    body.put("changed", List.copyOf(changed));
-    body.put("removed", List.copyOf(removed));
-    if (!evaluatorWrites.isEmpty()) {
-      body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+    try {
+      body.put("revision", revision);
+      body.put("changed", List.copyOf(changed));
+      body.put("removed", List.copyOf(removed));
+      if (!evaluatorWrites.isEmpty()) {
+        body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+      }
+      if (metadata != null) {
+        body.put("metadataChanged", true);
+      }
+      return whenPlanned(revision, body, live.publish(flagChange(current, revision, compiled, flagWrites, evaluatorWrites, Set.of())));
+    } catch (Throwable e) {
+      return now(acceptedDespite(revision, body, e));
     }
-    if (metadata != null) {
-      body.put("metadataChanged", true);
-    }
-    body.put("devicesAffected", devices);
-    return new AdminResponse("accepted", body);
   }
 
-  private AdminResponse deviceAttributes(AdminRequest request, Map<String, Object> root) {
+  /** Refuses a write while delivery has too many earlier changes to plan; null if it may go ahead. */
+  private @Nullable AdminResponse planningBehind() {
+    int waiting = live.changesWaiting();
+    if (waiting < MAX_CHANGES_WAITING) {
+      return null;
+    }
+    return AdminResponse.error("delivery is still planning " + waiting + " earlier changes; nothing was changed;"
+        + " retry shortly");
+  }
+
+  /**
+   * The answer to a durable write: with {@code devicesAffected} once delivery has planned it, or,
+   * if that takes longer than {@code planWait}, without it and with a note (the fan-out's log line
+   * gives the count when planning ends).
+   */
+  private CompletableFuture<AdminResponse> whenPlanned(long revision, Map<String, Object> body,
+      CompletableFuture<Integer> planned) {
+    Map<String, Object> waiting = new LinkedHashMap<>(body);
+    waiting.put("note", "the change is durable and live; delivery is still planning it, so devicesAffected"
+        + " is not known yet (the broker log's fan-out line gives it when planning ends)");
+    return planned.handle((devices, failure) -> {
+      Map<String, Object> answer = new LinkedHashMap<>(body);
+      if (failure == null) {
+        answer.put("devicesAffected", devices);
+      } else {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        log.error("Revision {} is durable and live, but planning its delivery failed", revision, cause);
+        answer.put("note", "the change is durable and live, but planning its delivery failed (" + cause
+            + "); connected devices get it with the next change, or when they resubscribe or ask for a resync");
+      }
+      return new AdminResponse("accepted", answer);
+    }).completeOnTimeout(new AdminResponse("accepted", waiting), planWait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The answer to a durable write when what follows the write threw: it is accepted (it is in the
+   * store and the history), with what could not be done.
+   */
+  private AdminResponse acceptedDespite(long revision, Map<String, Object> body, Throwable e) {
+    boolean live = this.live.current().revision() == revision;
+    log.error("Revision {} is durable, but {} failed", revision, live ? "handing it to delivery" : "making it live", e);
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("revision", revision);
+    body.forEach(answer::putIfAbsent);
+    answer.put("note", live
+        ? "the change is durable and live, but handing it to delivery failed (" + e + "); connected devices get it"
+            + " with the next change, or when they resubscribe or ask for a resync"
+        : "the change is durable, but making it live failed (" + e + "); it is served once the extension restarts");
+    return new AdminResponse("accepted", answer);
+  }
+
+  private CompletableFuture<AdminResponse> deviceAttributes(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("devices", "expectedRevision"), problems);
@@ -267,26 +373,40 @@ public final class FlagAdmin {
       }
     }
     if (!problems.isEmpty()) {
-      return AdminResponse.rejected(problems);
+      return now(AdminResponse.rejected(problems));
     }
     FlagSetRevision current = live.current();
     if (expected != null && expected != current.revision()) {
-      return conflict(expected, current.revision());
+      return now(conflict(expected, current.revision()));
     }
     if (writes.isEmpty()) {
-      return new AdminResponse("accepted", Map.of("revision", current.revision(), "devices", List.of(),
-          "devicesAffected", 0, "note", "nothing differs from the registry; nothing was written"));
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("revision", current.revision());
+      body.put("devices", List.of());
+      body.put("devicesAffected", 0);
+      body.put("note", "nothing differs from the registry; nothing was written");
+      return now(new AdminResponse("accepted", body));
+    }
+    AdminResponse behind = planningBehind();
+    if (behind != null) {
+      return now(behind);
     }
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           Map.of(), Map.of(), null, writes));
     } catch (RevisionConflictException | StoreException e) {
-      return failedWrite(request, expected, e);
+      return now(failedWrite(request, expected, e));
     }
-    int devices = publish(current, revision, current.flagSet(), Map.of(), Map.of(), writes.keySet());
-    return new AdminResponse("accepted", Map.of("revision", revision,
-        "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devices));
+    Map<String, Object> body = new LinkedHashMap<>();
+    try {
+      body.put("revision", revision);
+      body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
+      FlagSetRevision after = new FlagSetRevision(revision, current.flagSet(), current.flagRevisions());
+      return whenPlanned(revision, body, live.publish(new FlagChange(current, after, Set.of(), Set.of(), writes.keySet())));
+    } catch (Throwable e) {
+      return now(acceptedDespite(revision, body, e));
+    }
   }
 
   /**
@@ -296,8 +416,9 @@ public final class FlagAdmin {
    * @param evaluatorWrites evaluators written (null: deleted)
    * @param devices devices whose registry attributes were written
    */
-  private int publish(FlagSetRevision current, long revision, FlagSet compiled, Map<String, @Nullable FlagDefinition> flagWrites,
-      Map<String, @Nullable Object> evaluatorWrites, Set<String> devices) {
+  /** The change delivery plans: the flags whose results may differ, those removed, devices re-read. */
+  private static FlagChange flagChange(FlagSetRevision current, long revision, FlagSet compiled,
+      Map<String, @Nullable FlagDefinition> flagWrites, Map<String, @Nullable Object> evaluatorWrites, Set<String> devices) {
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
     flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
@@ -321,7 +442,7 @@ public final class FlagAdmin {
       }
     }
     FlagSetRevision after = new FlagSetRevision(revision, compiled, flagRevisions);
-    return live.publish(new FlagChange(current, after, affectedFlags, removed, devices));
+    return new FlagChange(current, after, affectedFlags, removed, devices);
   }
 
   /**
@@ -357,9 +478,11 @@ public final class FlagAdmin {
     }
     FlagDocument before = current.flagSet().document();
     FlagDocument after = stored.flagSet().document();
-    int affected = publish(current, stored.revision(), stored.flagSet(), diff(before.flags(), after.flags()),
-        diff(before.evaluators(), after.evaluators()), devices);
-    log.warn("A write reported failed had reached the disk: revision {} is served now ({} devices affected)", stored.revision(), affected);
+    long revision = stored.revision();
+    live.publish(flagChange(current, revision, stored.flagSet(), diff(before.flags(), after.flags()),
+        diff(before.evaluators(), after.evaluators()), devices))
+        .thenAccept(affected -> log.warn("A write reported failed had reached the disk: revision {} is served now ({} devices affected)",
+            revision, affected));
     return null;
   }
 
@@ -618,7 +741,9 @@ public final class FlagAdmin {
     Map<String, Object> body = response.body();
     if (response.isAccepted()) {
       return "accepted at revision " + body.get("revision") + ", changed " + body.getOrDefault("changed", body.get("devices"))
-          + (body.containsKey("removed") ? ", removed " + body.get("removed") : "") + ", " + body.get("devicesAffected") + " devices affected";
+          + (body.containsKey("removed") ? ", removed " + body.get("removed") : "")
+          + (body.containsKey("devicesAffected") ? ", " + body.get("devicesAffected") + " devices affected" : "")
+          + (body.containsKey("note") ? "; " + body.get("note") : "");
     }
     return response.status() + " " + body;
   }
