@@ -60,23 +60,45 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     return (device != null && (operator || device.equals(clientId))) || topic.equals(topics.ackTopic(clientId));
   }
 
+  /** What becomes of a subscription: granted, refused (with the reason), or left to the broker. */
+  enum Subscribe {
+    GRANTED,
+    OTHER_DEVICES,
+    ADMIN_TOPICS,
+    NOT_OURS
+  }
+
   @Override
   public void authorizeSubscribe(SubscriptionAuthorizerInput input, SubscriptionAuthorizerOutput output) {
-    String filter = input.getSubscription().getTopicFilter();
     String clientId = input.getClientInformation().getClientId();
-    boolean operator = Operators.isOperator(input.getConnectionInformation());
-    if (operator) {
-      output.nextExtensionOrDefault();
-    } else if (filter.equals(topics.flagTopic(clientId))) {
-      output.authorizeSuccessfully();
-    } else if (topics.reachesOtherDevices(filter, clientId)) {
-      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+    switch (subscribe(input.getSubscription().getTopicFilter(), clientId,
+        Operators.isOperator(input.getConnectionInformation()))) {
+      case GRANTED -> output.authorizeSuccessfully();
+      case OTHER_DEVICES -> output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));
-    } else if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
-      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+      case ADMIN_TOPICS -> output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "only FleetFlags operators may subscribe to " + adminPrefix + " (others: " + adminPrefix + "responses/<own client id>)");
-    } else {
-      output.nextExtensionOrDefault();
+      case NOT_OURS -> output.nextExtensionOrDefault();
     }
+  }
+
+  /**
+   * The rule for a subscription. Whether the filter reaches other devices is asked first: a client
+   * id such as {@code +} has a flag topic that is itself a filter over every device's.
+   */
+  Subscribe subscribe(String filter, String clientId, boolean operator) {
+    if (operator) {
+      return Subscribe.NOT_OURS;
+    }
+    if (topics.reachesOtherDevices(filter, clientId)) {
+      return Subscribe.OTHER_DEVICES;
+    }
+    if (filter.equals(topics.flagTopic(clientId))) {
+      return Subscribe.GRANTED;
+    }
+    if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
+      return Subscribe.ADMIN_TOPICS;
+    }
+    return Subscribe.NOT_OURS;
   }
 }
