@@ -64,7 +64,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(32, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(33, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -131,6 +131,7 @@ class ConfigReaderTest {
                     <offline-devices>0</offline-devices>
                 </delivery>
                 <device-authentication>allow</device-authentication>
+                <expected-devices>50000</expected-devices>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -153,7 +154,8 @@ class ConfigReaderTest {
             20,
             4,
             30,
-            new FleetFlagsConfig.Delivery(40, 500, 8, 0)),
+            new FleetFlagsConfig.Delivery(40, 500, 8, 0),
+            50000),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
   }
