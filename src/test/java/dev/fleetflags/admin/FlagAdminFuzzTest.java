@@ -26,8 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,14 +53,15 @@ class FlagAdminFuzzTest {
   private static final String REGISTERED = "dev-registered";
   private static final Map<String, Object> REGISTRY = Map.of("model", "sensor-x", "firmware", "2.4.1");
 
-  @TempDir Path folder;
-  private FlagStore store;
-  private LiveFlags live;
-  private FlagAdmin admin;
-  private byte[] baseline;
+  // One store for every input (opening one and seeding it costs synced writes): each input leaves
+  // it as it found it.
+  @TempDir static Path folder;
+  private static FlagStore store;
+  private static LiveFlags live;
+  private static FlagAdmin admin;
 
-  @BeforeEach
-  void open() throws Exception {
+  @BeforeAll
+  static void open() throws Exception {
     store = FlagStore.open(folder, StoreSettings.DEFAULT);
     FlagSetCompiler compiler = new FlagSetCompiler(RunawayGuard.LIMITS);
     live = new LiveFlags(FlagAdmin.load(store, compiler));
@@ -68,14 +69,13 @@ class FlagAdminFuzzTest {
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model", "region"));
     DeviceContext online = contexts.connection(new ConnectionFacts("u-online", Map.of("model", "gateway-g1", "region", "eu-test")));
     admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null);
-    baseline = Files.readAllBytes(Path.of("examples/flags.json"));
-    expect("accepted", send(AdminAction.REPLACE, baseline));
+    expect("accepted", send(AdminAction.REPLACE, Files.readAllBytes(Path.of("examples/flags.json"))));
     expect("accepted", send(AdminAction.DEVICE_ATTRIBUTES,
         Json.write(Map.of("devices", Map.of(REGISTERED, REGISTRY))).getBytes(StandardCharsets.UTF_8)));
   }
 
-  @AfterEach
-  void close() {
+  @AfterAll
+  static void close() {
     store.close();
   }
 
@@ -110,7 +110,7 @@ class FlagAdminFuzzTest {
   private record State(long stored, long live, FlagDocument flags, long history,
       Map<String, Map<String, Object>> registry) {}
 
-  private State state(Set<String> devices) {
+  private static State state(Set<String> devices) {
     Map<String, Map<String, Object>> registry = new LinkedHashMap<>();
     for (String id : devices) {
       registry.put(id, store.deviceAttributes(id));
@@ -120,7 +120,7 @@ class FlagAdminFuzzTest {
   }
 
   /** Puts the flags and the registry records as they were before an accepted write. */
-  private void restore(State before) {
+  private static void restore(State before) {
     if (!live.current().flagSet().document().equals(before.flags())) {
       expect("accepted", send(AdminAction.REPLACE, Json.write(before.flags().toJson()).getBytes(StandardCharsets.UTF_8)));
     }
@@ -150,7 +150,7 @@ class FlagAdminFuzzTest {
     }
   }
 
-  private AdminResponse send(AdminAction action, byte[] payload) {
+  private static AdminResponse send(AdminAction action, byte[] payload) {
     return admin.handle(new AdminRequest(action, payload, OPERATOR));
   }
 
