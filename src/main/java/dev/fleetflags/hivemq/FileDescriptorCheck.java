@@ -2,6 +2,7 @@ package dev.fleetflags.hivemq;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,7 @@ final class FileDescriptorCheck {
     if (limit >= needed) {
       return Optional.empty();
     }
-    return Optional.of(String.format("FleetFlags: this broker may open %,d files (its file-descriptor limit) and has"
+    return Optional.of(String.format(Locale.ROOT, "FleetFlags: this broker may open %,d files (its file-descriptor limit) and has"
         + " %,d open, but is sized for %,d devices (<expected-devices>): each connected device takes one, and"
         + " HiveMQ and FleetFlags need about %,d of their own; raise the limit to at least %,d (systemd"
         + " LimitNOFILE=, docker run --ulimit nofile=, ulimit -n) or set <expected-devices> to the devices this"

@@ -3,6 +3,7 @@ package dev.fleetflags.load;
 import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.util.Locale;
 
 /**
  * A process's open files (descriptors: every connection is one) and the most it may open, its
@@ -37,7 +38,7 @@ record OpenFiles(long open, long max) {
   /** E.g. {@code 19,990 of 20,000 files open}. */
   @Override
   public String toString() {
-    return known() ? String.format("%,d of %,d files open", open, max) : "open files unknown";
+    return known() ? String.format(Locale.ROOT, "%,d of %,d files open", open, max) : "open files unknown";
   }
 
   /**
@@ -45,7 +46,7 @@ record OpenFiles(long open, long max) {
    * and the limit it takes.
    */
   String tooFew(String who, int connections) {
-    return String.format("%s may open %,d files (its file-descriptor limit, ulimit -n) and has %,d open;"
+    return String.format(Locale.ROOT, "%s may open %,d files (its file-descriptor limit, ulimit -n) and has %,d open;"
         + " %,d devices need %,d more, plus about %d for the JVM: raise the limit to at least %,d"
         + " (ulimit -n in the shell that starts Maven; the hard limit is ulimit -Hn), or run fewer"
         + " devices (-Dload.devices)", who, max, open, connections, (long) connections * PER_DEVICE,
