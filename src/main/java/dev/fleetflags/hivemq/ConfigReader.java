@@ -560,7 +560,8 @@ public final class ConfigReader {
           integer(root, "history-limit", FleetFlagsConfig.DEFAULT_HISTORY_LIMIT),
           integer(root, "worker-threads", FleetFlagsConfig.DEFAULT_WORKER_THREADS),
           integer(root, "worker-queue", FleetFlagsConfig.DEFAULT_WORKER_QUEUE),
-          delivery);
+          delivery,
+          integer(root, "expected-devices", FleetFlagsConfig.DEFAULT_EXPECTED_DEVICES));
     }
 
     /** A text setting; the check returns the reason the value is wrong, or null. */

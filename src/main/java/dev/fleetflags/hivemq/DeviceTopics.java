@@ -32,7 +32,8 @@ final class DeviceTopics {
     }
     this.prefixLevels = prefix.isEmpty() ? new String[0] : prefix.substring(0, prefix.length() - 1).split("/", -1);
     this.suffixLevels = suffix.isEmpty() ? new String[0] : suffix.substring(1).split("/", -1);
-    this.inSpace = Pattern.compile("^" + Pattern.quote(prefix) + "(.+?)" + Pattern.quote(suffix) + "(/.*)?$");
+    // DOTALL: a client id may hold a line break, and its topics are in the space all the same
+    this.inSpace = Pattern.compile("^" + Pattern.quote(prefix) + "(.+?)" + Pattern.quote(suffix) + "(/.*)?$", Pattern.DOTALL);
   }
 
   /** The flag topic of a device (see {@link #clientIdProblem} for client ids that cannot form one). */

@@ -81,6 +81,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
   }
 
   private void start(FleetFlagsConfig config, String version) throws StartupException {
+    FileDescriptorCheck.warnIfLow(config.expectedDevices());
     try {
       store = FlagStore.open(config.dataFolder(), new StoreSettings(config.registryCacheSize(), config.historyLimit(), Clock.systemUTC()));
     } catch (StoreException e) {

@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * @param workerThreads threads evaluating flags and planning deliveries
  * @param workerQueue tasks waiting for the worker threads, at most
  * @param delivery pacing of flag updates to devices
+ * @param expectedDevices the connected devices this broker is sized for: at start FleetFlags warns
+ *     if the process's file-descriptor limit cannot hold them
  */
 public record FleetFlagsConfig(
     String deviceTopic,
@@ -45,7 +47,8 @@ public record FleetFlagsConfig(
     int historyLimit,
     int workerThreads,
     int workerQueue,
-    Delivery delivery) {
+    Delivery delivery,
+    int expectedDevices) {
 
   /** What the authenticator does with a client that is not an operator. */
   public enum DeviceAuthentication {
@@ -72,6 +75,7 @@ public record FleetFlagsConfig(
   public static final int DEFAULT_HISTORY_LIMIT = 10_000;
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final int DEFAULT_WORKER_QUEUE = 10_000;
+  public static final int DEFAULT_EXPECTED_DEVICES = 10_000;
 
   /**
    * @param maxInFlight flag updates published and not yet acknowledged, at most
@@ -109,6 +113,7 @@ public record FleetFlagsConfig(
     positive("historyLimit", historyLimit);
     positive("workerThreads", workerThreads);
     positive("workerQueue", workerQueue);
+    positive("expectedDevices", expectedDevices);
     attributeUserProperties = List.copyOf(attributeUserProperties);
     operators = List.copyOf(operators);
   }
@@ -138,7 +143,8 @@ public record FleetFlagsConfig(
         DEFAULT_HISTORY_LIMIT,
         DEFAULT_WORKER_THREADS,
         DEFAULT_WORKER_QUEUE,
-        Delivery.DEFAULT);
+        Delivery.DEFAULT,
+        DEFAULT_EXPECTED_DEVICES);
   }
 
   /** The flag topic of one device. */

@@ -24,11 +24,17 @@ final class StateHashText {
     if (t.length() != 8) {
       return null;
     }
-    try {
-      return Integer.parseUnsignedInt(t, 16);
-    } catch (NumberFormatException e) {
-      return null;
+    int hash = 0;
+    for (int i = 0; i < 8; i++) {
+      // ASCII hex digits only: Integer.parseUnsignedInt would take a leading + and other scripts' digits
+      char c = t.charAt(i);
+      int digit = c < 128 ? Character.digit(c, 16) : -1;
+      if (digit < 0) {
+        return null;
+      }
+      hash = hash << 4 | digit;
     }
+    return hash;
   }
 
   static @Nullable Integer parse(ByteBuffer payload) {

@@ -70,37 +70,61 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     return (device != null && (operator || device.equals(clientId))) || topic.equals(topics.ackTopic(clientId));
   }
 
+  /** What becomes of a subscription: granted, refused (with the reason), or left to the broker. */
+  enum Subscribe {
+    GRANTED,
+    /** Its own flag topic, but its client id cannot form one (e.g. contains '/'). */
+    NO_FLAG_TOPIC,
+    OTHER_DEVICES,
+    ADMIN_TOPICS,
+    NOT_OURS
+  }
+
   @Override
   public void authorizeSubscribe(SubscriptionAuthorizerInput input, SubscriptionAuthorizerOutput output) {
-    String filter = input.getSubscription().getTopicFilter();
     String clientId = input.getClientInformation().getClientId();
-    boolean operator = Operators.isOperator(input.getConnectionInformation());
-    if (operator) {
-      output.nextExtensionOrDefault();
-    } else if (filter.equals(topics.flagTopic(clientId))) {
-      String problem = topics.clientIdProblem(clientId);
-      if (problem == null) {
-        output.authorizeSuccessfully();
-        return;
+    String filter = input.getSubscription().getTopicFilter();
+    switch (subscribe(filter, clientId, Operators.isOperator(input.getConnectionInformation()))) {
+      case GRANTED -> output.authorizeSuccessfully();
+      case NO_FLAG_TOPIC -> {
+        String problem = topics.clientIdProblem(clientId);
+        LogLimit.Pass pass = noFlagTopicLog.admit(clientId);
+        if (pass != null) {
+          log.warn("Client '{}' cannot have a flag topic: its client id {}; its subscription to {} is refused{}",
+              clientId, problem, filter, pass.note());
+        }
+        output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+            "client id '" + clientId + "' cannot have a flag topic: " + problem + "; connect with another client id");
       }
-      // Its "own" topic would be a filter over other devices' topics (client id "+"), or no topic.
-      LogLimit.Pass pass = noFlagTopicLog.admit(clientId);
-      if (pass != null) {
-        log.warn("Client '{}' cannot have a flag topic: its client id {}; its subscription to {} is refused{}",
-            clientId, problem, filter, pass.note());
-      }
-      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
-          "client id '" + clientId + "' cannot have a flag topic: " + problem + "; connect with another client id");
-    } else if (topics.reachesOtherDevices(filter, clientId)) {
-      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+      case OTHER_DEVICES -> output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));
-    } else if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
-      refusedAdmin(clientId, "subscribe to", filter);
-      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
-          "only FleetFlags operators may subscribe to " + adminPrefix + " (others: " + adminPrefix + "responses/<own client id>)");
-    } else {
-      output.nextExtensionOrDefault();
+      case ADMIN_TOPICS -> {
+        refusedAdmin(clientId, "subscribe to", filter);
+        output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+            "only FleetFlags operators may subscribe to " + adminPrefix + " (others: " + adminPrefix + "responses/<own client id>)");
+      }
+      case NOT_OURS -> output.nextExtensionOrDefault();
     }
+  }
+
+  /**
+   * The rule for a subscription. Whether the filter reaches other devices is asked first: a client
+   * id such as {@code +} has a flag topic that is itself a filter over every device's.
+   */
+  Subscribe subscribe(String filter, String clientId, boolean operator) {
+    if (operator) {
+      return Subscribe.NOT_OURS;
+    }
+    if (topics.reachesOtherDevices(filter, clientId)) {
+      return Subscribe.OTHER_DEVICES;
+    }
+    if (filter.equals(topics.flagTopic(clientId))) {
+      return topics.clientIdProblem(clientId) == null ? Subscribe.GRANTED : Subscribe.NO_FLAG_TOPIC;
+    }
+    if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
+      return Subscribe.ADMIN_TOPICS;
+    }
+    return Subscribe.NOT_OURS;
   }
 
   private void refusedAdmin(String clientId, String what, String topic) {

@@ -132,6 +132,7 @@ class ConfigReaderTest {
                     <offline-devices>0</offline-devices>
                 </delivery>
                 <device-authentication>allow</device-authentication>
+                <expected-devices>50000</expected-devices>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -155,7 +156,8 @@ class ConfigReaderTest {
             20,
             4,
             30,
-            new FleetFlagsConfig.Delivery(40, 500, 8, 0)),
+            new FleetFlagsConfig.Delivery(40, 500, 8, 0),
+            50000),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
   }

@@ -40,6 +40,35 @@ class TopicAuthorizerTest {
     assertEquals(allowed, authorizer.mayPublish(topic, clientId, operator));
   }
 
+  @ParameterizedTest(name = "{0} by {1} (operator: {2}): {3}")
+  @CsvSource({
+    "flags/dev-1, dev-1, false, GRANTED",
+    "flags/dev-2, dev-1, false, OTHER_DEVICES",
+    "flags/+, dev-1, false, OTHER_DEVICES",
+    "flags/#, dev-1, false, OTHER_DEVICES",
+    // found by DeviceInputFuzzTest: these clients' own flag topics are filters over every device's
+    "flags/+, +, false, OTHER_DEVICES",
+    "flags/#, #, false, OTHER_DEVICES",
+    "$share/g/flags/+, +, false, OTHER_DEVICES",
+    "flags/+, ops-1, true, NOT_OURS",
+    "flags-admin/responses/dev-1, dev-1, false, NOT_OURS",
+    "flags-admin/responses/dev-2, dev-1, false, ADMIN_TOPICS",
+    "sensors/#, dev-1, false, NOT_OURS",
+  })
+  void subscribe(String filter, String clientId, boolean operator, TopicAuthorizer.Subscribe expected) {
+    assertEquals(expected, authorizer.subscribe(filter, clientId, operator));
+  }
+
+  @Test
+  void aClientIdWithALineBreakHasItsTopicsGuarded() {
+    // found by DeviceInputFuzzTest: '.' in the topic pattern stopped at line terminators
+    for (String id : new String[] {"dev\n1", "dev\r1", "dev\u20281", "dev\u00851"}) {
+      assertTrue(authorizer.guards("flags/" + id), id);
+      assertTrue(authorizer.mayPublish("flags/" + id + "/resync", id, false), id);
+      assertFalse(authorizer.mayPublish("flags/" + id, "dev-2", false), id);
+    }
+  }
+
   @Test
   void otherTopicsAreNotFleetFlagsToGuard() {
     assertFalse(authorizer.guards("sensors/dev-1/temperature"));

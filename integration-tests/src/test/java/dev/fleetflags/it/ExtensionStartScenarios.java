@@ -126,6 +126,21 @@ abstract class ExtensionStartScenarios<B extends FleetFlagsBroker> {
   }
 
   /**
+   * A client whose id is a wildcard has a flag topic that is a filter over every device's: it may
+   * not subscribe to it (found by DeviceInputFuzzTest; it received every device's flags).
+   */
+  @Test
+  void aClientWhoseIdIsAWildcardCannotSubscribeToEveryDevicesFlags() {
+    FleetFlagsBroker broker = shared(SEEDED_OPEN);
+    try (Mqtt5Device plus = Mqtt5Device.connect(broker, "+")) {
+      assertEquals(Mqtt5SubAckReasonCode.NOT_AUTHORIZED, plus.subscribe("flags/+"));
+    }
+    try (Mqtt3Device hash = Mqtt3Device.connect(broker, "#")) {
+      assertEquals(Mqtt3SubAckReturnCode.FAILURE, hash.subscribe("flags/#"));
+    }
+  }
+
+  /**
    * An operator subscribes to its answers and gets them; devices FleetFlags let in use the
    * broker's other topics.
    */

@@ -9,6 +9,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /**
@@ -21,6 +27,12 @@ final class BrokerControl {
 
   private final Mqtt5Device operator;
   private final Duration wait;
+  /** Runs the operator's blocking requests, one at a time, so that waiting for them is bounded. */
+  private final ExecutorService requests = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "load-operator");
+    t.setDaemon(true);
+    return t;
+  });
 
   BrokerControl(Mqtt5Device operator, Duration wait) {
     this.operator = operator;
@@ -29,8 +41,7 @@ final class BrokerControl {
 
   /** FleetFlags' answer to an admin request. */
   JsonNode admin(String action, String json) {
-    return read(operator.request("flags-admin/" + action, json,
-        "flags-admin/responses/" + operator.clientId()));
+    return read(request("flags-admin/" + action, json, "flags-admin/responses/" + operator.clientId()));
   }
 
   /**
@@ -83,12 +94,32 @@ final class BrokerControl {
   }
 
   private JsonNode control(String topic, ObjectNode request) {
-    JsonNode answer = read(operator.request(topic, request.toString(),
+    JsonNode answer = read(request(topic, request.toString(),
         ControlExtension.PREFIX + "answers/" + operator.clientId()));
     if (answer.has("error")) {
       throw new IllegalStateException("the broker's load control failed: " + answer.get("error"));
     }
     return answer;
+  }
+
+  /**
+   * The operator's request and its answer, within the bound: the client's blocking publish has
+   * none of its own (it waits for the broker's PUBACK), the wait for the answer has 30 s.
+   */
+  private String request(String topic, String payload, String responseTopic) {
+    Future<String> answer = requests.submit(() -> operator.request(topic, payload, responseTopic));
+    try {
+      return answer.get(wait.toMillis() + Mqtt5Device.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      answer.cancel(true);
+      throw new IllegalStateException("the broker did not answer the request on " + topic + " within "
+          + wait.plus(Mqtt5Device.WAIT), e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the request on " + topic + " failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for the answer on " + topic, e);
+    }
   }
 
   private static JsonNode read(String json) {

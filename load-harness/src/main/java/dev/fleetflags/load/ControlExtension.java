@@ -29,6 +29,7 @@ import com.hivemq.extension.sdk.api.services.Services;
 import com.hivemq.extension.sdk.api.services.builder.Builders;
 import com.hivemq.extension.sdk.api.services.publish.PublishService;
 import com.hivemq.extension.sdk.api.services.publish.PublishToClientResult;
+import com.sun.management.UnixOperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,6 +95,8 @@ final class ControlExtension implements ExtensionMain {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final boolean admitEveryone;
+  /** FleetFlags' store, where its RocksDB files are: the broker's data folder's fleetflags/. */
+  private volatile @Nullable Path store;
   /** Connections that started and have not ended: the broker has processed every DISCONNECT. */
   private final AtomicInteger connected = new AtomicInteger();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> daemon(r, "load-control"));
@@ -112,6 +116,7 @@ final class ControlExtension implements ExtensionMain {
 
   @Override
   public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
+    store = input.getServerInformation().getDataFolder().toPath().toAbsolutePath().resolve("fleetflags");
     Services.initializerRegistry()
         .setClientInitializer(
             (in, context) -> {
@@ -204,7 +209,7 @@ final class ControlExtension implements ExtensionMain {
             answer =
                 switch (topic) {
                   case BASELINE -> baseline(request);
-                  case STATUS -> status(request).put("connected", connected.get());
+                  case STATUS -> status(request).put("connected", connected.get()).set("files", files());
                   case FIRST_MESSAGE -> firstMessage(request);
                   default -> JSON.createObjectNode().put("error", "unknown topic " + topic);
                 };
@@ -272,6 +277,36 @@ final class ControlExtension implements ExtensionMain {
       }
     }
     return answer;
+  }
+
+  /**
+   * The broker JVM's open files: all, the most it may open, and of them its sockets (a connection
+   * is one) and FleetFlags' store files (RocksDB keeps its files open), from /proc/self/fd.
+   */
+  private ObjectNode files() {
+    ObjectNode files = JSON.createObjectNode();
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+      files.put("open", unix.getOpenFileDescriptorCount()).put("max", unix.getMaxFileDescriptorCount());
+    }
+    int sockets = 0;
+    int storeFiles = 0;
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          Path target = Files.readSymbolicLink(fd);
+          if (target.toString().startsWith("socket:")) {
+            sockets++;
+          } else if (store != null && target.startsWith(store)) {
+            storeFiles++;
+          }
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return files; // no /proc: not Linux
+    }
+    return files.put("sockets", sockets).put("store", storeFiles);
   }
 
   /** What {@code jcmd <pid> GC.class_histogram} prints: live objects by class, after a full GC. */

@@ -14,15 +14,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The devices: {@code dev-0 .. dev-<n-1>}, each a real MQTT 5 client (hivemq-mqtt-client, async
  * API, one shared event loop) connecting with its model, region and firmware from the shared
  * population as CONNECT user properties. Everything they receive lands in one inbox with the time
  * it arrived.
+ *
+ * <p>Every device of the harness is here, in this process: one connection, so one open file, each.
+ * A run that cannot hold them all, or whose devices fail to connect, ends with the reason and how
+ * far it got, never waits without end.
  */
 final class Fleet implements AutoCloseable {
 
@@ -35,16 +43,23 @@ final class Fleet implements AutoCloseable {
   private final int size;
   private final int connectsInFlight;
   private final Duration wait;
+  private final Supplier<OpenFiles> openFiles;
   private final List<Mqtt5AsyncClient> clients = new ArrayList<>();
   private final ConcurrentLinkedQueue<Arrival> inbox = new ConcurrentLinkedQueue<>();
   /** The inbox's size, kept apart: counting a ConcurrentLinkedQueue walks it. */
   private final AtomicInteger inboxSize = new AtomicInteger();
 
   Fleet(FleetFlagsBroker broker, LoadSettings settings) {
+    this(broker, settings, OpenFiles::ofThisProcess);
+  }
+
+  /** @param openFiles this process's open files and their limit (tests give their own) */
+  Fleet(FleetFlagsBroker broker, LoadSettings settings, Supplier<OpenFiles> openFiles) {
     this.broker = broker;
     this.size = settings.devices();
     this.connectsInFlight = settings.connectsInFlight();
     this.wait = settings.timeout();
+    this.openFiles = openFiles;
   }
 
   int size() {
@@ -67,7 +82,8 @@ final class Fleet implements AutoCloseable {
   /**
    * Connects every device (clean start) and subscribes each, QoS 1, to its topic from the template
    * ({@code {clientId}} replaced), with at most {@code connectsInFlight} devices between CONNECT
-   * and SUBACK at once.
+   * and SUBACK at once. Refuses at once if this process's file limit cannot hold the devices; ends
+   * with the reason at the first device that fails, or when none has finished for the bound.
    *
    * @return {@link System#nanoTime} of the last SUBACK
    */
@@ -75,11 +91,24 @@ final class Fleet implements AutoCloseable {
     if (!clients.isEmpty()) {
       throw new IllegalStateException("already connected");
     }
+    OpenFiles files = openFiles.get();
+    if (!files.room(size)) {
+      throw new IllegalStateException("cannot connect " + size + " devices: " + files.tooFew("the harness's JVM", size));
+    }
     Semaphore slots = new Semaphore(connectsInFlight);
     AtomicLong lastSubAck = new AtomicLong();
+    AtomicInteger subscribed = new AtomicInteger();
+    AtomicReference<@Nullable Failure> firstFailure = new AtomicReference<>();
     List<CompletableFuture<?>> done = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {
-      slots.acquire();
+      if (!slots.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException(String.format("no device finished connecting and subscribing for %s,"
+            + " with %d between CONNECT and SUBACK: %s", wait, connectsInFlight, progress(i, subscribed.get())));
+      }
+      Failure failure = firstFailure.get();
+      if (failure != null) {
+        throw new IllegalStateException(failure.why() + "; " + progress(i, subscribed.get()), failure.cause());
+      }
       int device = i;
       Mqtt5AsyncClient client =
           Mqtt5Client.builder()
@@ -109,13 +138,39 @@ final class Fleet implements AutoCloseable {
                           .qos(MqttQos.AT_LEAST_ONCE)
                           .send())
               .whenComplete(
-                  (subAck, failure) -> {
-                    lastSubAck.accumulateAndGet(System.nanoTime(), Math::max);
+                  (subAck, failed) -> {
+                    if (failed == null) {
+                      lastSubAck.accumulateAndGet(System.nanoTime(), Math::max);
+                      subscribed.incrementAndGet();
+                    } else {
+                      firstFailure.compareAndSet(null, new Failure(id(device), failed));
+                    }
                     slots.release();
                   }));
     }
     await(done, "connect and subscribe");
     return lastSubAck.get();
+  }
+
+  /** The first device that failed to connect or subscribe, and why, in words. */
+  private record Failure(String device, Throwable cause) {
+
+    String why() {
+      Throwable root = cause;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String reason = device + " failed to connect and subscribe: " + root;
+      return String.valueOf(root.getMessage()).contains("Too many open files")
+          ? reason + " (the process's file-descriptor limit, ulimit -n, is reached)"
+          : reason;
+    }
+  }
+
+  /** How far connecting got, and this process's open files. */
+  private String progress(int started, int subscribed) {
+    return String.format("%d of %d devices started connecting, %d connected and subscribed; the harness's"
+        + " JVM has %s", started, size, subscribed, openFiles.get());
   }
 
   /** Disconnects every device and forgets them. */
@@ -180,14 +235,14 @@ final class Fleet implements AutoCloseable {
     if (!awaitProgress(done::get, futures.length)) {
       long open = all.stream().filter(f -> !f.isDone()).count();
       throw new IllegalStateException(open + " of " + all.size() + " devices did not " + what
-          + ", none for " + wait);
+          + ", none for " + wait + "; the harness's JVM has " + openFiles.get());
     }
     try {
       CompletableFuture.allOf(futures).join();
     } catch (CompletionException e) {
       long failed = all.stream().filter(CompletableFuture::isCompletedExceptionally).count();
-      throw new IllegalStateException(failed + " of " + all.size() + " devices failed to " + what,
-          e.getCause());
+      throw new IllegalStateException(failed + " of " + all.size() + " devices failed to " + what
+          + ", the first: " + e.getCause() + "; the harness's JVM has " + openFiles.get(), e.getCause());
     }
   }
 

@@ -75,8 +75,10 @@ final class LoadRun {
         Mqtt5Device operator = signIn(broker);
         Fleet fleet = new Fleet(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
-      Session session = new Session(broker, control, fleet, control.status().get("connected").asInt());
-      log("broker pid %d with FleetFlags on port %d; %d devices", broker.pid(), broker.mqttPort(), n);
+      JsonNode status = control.status();
+      Session session = new Session(broker, control, fleet, status.get("connected").asInt());
+      log("broker pid %d with FleetFlags on port %d; %d devices; %s", broker.pid(), broker.mqttPort(), n,
+          brokerFiles(status, "the broker JVM with FleetFlags"));
       snapshots = warmUp(session, heapFlags);
       connects = connects(session, snapshots.median());
       fanOut = fanOut(session);
@@ -103,6 +105,7 @@ final class LoadRun {
       problem("FleetFlags did not become idle after the first flag sets");
     }
     heap[1] = s.control().heapAfterGc(s.broker().logFile().resolveSibling("heap-after.txt"));
+    log("broker with %d devices connected: %s", n, files(s.control().status()));
     disconnect(s);
     return new Snapshots(sizes, median(IntStream.of(sizes).boxed().toList()));
   }
@@ -242,7 +245,8 @@ final class LoadRun {
         Mqtt5Device operator = signIn(broker);
         Fleet fleet = new Fleet(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
-      log("broker pid %d without FleetFlags on port %d", broker.pid(), broker.mqttPort());
+      log("broker pid %d without FleetFlags on port %d; %s", broker.pid(), broker.mqttPort(),
+          brokerFiles(control.status(), "the broker JVM without FleetFlags"));
       long before = control.heapAfterGc(broker.logFile().resolveSibling("heap-before.txt"));
       fleet.connect(FLAG_TOPIC);
       baselineRound(fleet, control, FLAG_TOPIC, snapshotSize);
@@ -382,6 +386,27 @@ final class LoadRun {
     if (!control.awaitStatus(s -> s.get("connected").asInt() == connections)) {
       throw new IllegalStateException("the broker still has devices connected after " + settings.timeout());
     }
+  }
+
+  /**
+   * The broker JVM's open files, as its control extension counts them; refuses a run whose devices
+   * the broker could not hold, before any connects (a broker out of file descriptors stops
+   * accepting connections without a word to the clients).
+   */
+  private String brokerFiles(JsonNode status, String who) {
+    OpenFiles files = new OpenFiles(status.path("files").path("open").asLong(-1),
+        status.path("files").path("max").asLong(-1));
+    if (!files.room(n)) {
+      throw new IllegalStateException("cannot connect " + n + " devices: " + files.tooFew(who, n));
+    }
+    return files(status);
+  }
+
+  /** E.g. {@code 412 of 20,000 files open (sockets 5, FleetFlags' store 9)}. */
+  private static String files(JsonNode status) {
+    JsonNode f = status.path("files");
+    return new OpenFiles(f.path("open").asLong(-1), f.path("max").asLong(-1))
+        + (f.has("sockets") ? " (sockets " + f.get("sockets") + ", FleetFlags' store " + f.get("store") + ")" : "");
   }
 
   private static boolean idle(JsonNode status) {
