@@ -64,7 +64,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(33, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(34, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
