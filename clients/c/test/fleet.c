@@ -6,6 +6,7 @@
  *   add <id> <5|3> <state file> [name=value ...]   boot a device (restores its state file)
  *   connect <id>                                  connect and subscribe
  *   reconnect <id>                                drop the connection and connect again
+ *   off <id>                                      switch off: connection and memory gone
  *   reboot <id>                                   lose everything but the state file, boot, connect
  *   state <id>                                    print what it holds
  *   quit
@@ -191,6 +192,9 @@ static bool command(char *line) {
   if (strcmp(word[0], "connect") == 0 || strcmp(word[0], "reconnect") == 0) {
     /* Connecting again drops the old TCP connection at once, as a lost network would. */
     connect_device(f);
+  } else if (strcmp(word[0], "off") == 0) {
+    mqtt_device_shut_down(&f->device);
+    f->want_connection = false;
   } else if (strcmp(word[0], "reboot") == 0) {
     mqtt_device_shut_down(&f->device);
     boot(f);
