@@ -306,24 +306,23 @@ void msg_bytes(message *m, uint32_t field, const void *data, size_t len) {
   msg_put(m, data, len);
 }
 
-void msg_fixed32(message *m, uint32_t field, uint32_t v) {
-  uint8_t b[4];
-  int i;
-  for (i = 0; i < 4; i++) {
+/* A fixed-width little-endian field: 4 bytes (wire type 5) or 8 (wire type 1). */
+static void msg_fixed(message *m, uint32_t field, uint64_t v, size_t bytes) {
+  uint8_t b[8];
+  size_t i;
+  for (i = 0; i < bytes; i++) {
     b[i] = (uint8_t)(v >> (8 * i));
   }
-  msg_tag(m, field, 5);
-  msg_put(m, b, 4);
+  msg_tag(m, field, bytes == 4 ? 5 : 1);
+  msg_put(m, b, bytes);
+}
+
+void msg_fixed32(message *m, uint32_t field, uint32_t v) {
+  msg_fixed(m, field, v, 4);
 }
 
 void msg_fixed64(message *m, uint32_t field, uint64_t v) {
-  uint8_t b[8];
-  int i;
-  for (i = 0; i < 8; i++) {
-    b[i] = (uint8_t)(v >> (8 * i));
-  }
-  msg_tag(m, field, 1);
-  msg_put(m, b, 8);
+  msg_fixed(m, field, v, 8);
 }
 
 void msg_revision(message *m, uint64_t revision) {
