@@ -1,12 +1,17 @@
 package dev.fleetflags.it;
 
 import static dev.fleetflags.it.Operator.accepted;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fleetflags.it.Device.Protocol;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -15,7 +20,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Issue 12's proof for the C library on a real broker: 100 C devices (clients/c with
@@ -25,8 +36,13 @@ import org.junit.jupiter.api.Test;
  * delete; every value type, unicode keys, targeting, rollouts, disabled flags and flags without a
  * default) while devices randomly drop their connection, or are switched off and rebooted from
  * their saved state. At the end every device holds exactly the set {@code query/evaluate} gives it,
- * with its state hash. Skipped where cmake, a C compiler, nanopb or libmosquitto is missing.
+ * with its state hash. And the library's example device ({@code clients/c/examples/device.c}) as
+ * a device maker runs it: it prints its flags, follows a change, and, started again from its state
+ * file after a change it missed while off, holds what it saved before it connects, then the
+ * change. One broker for both. Skipped where cmake, a C compiler, nanopb or libmosquitto is
+ * missing.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CDevicesTest {
 
   private static final int MQTT5_DEVICES = 70;
@@ -46,17 +62,29 @@ class CDevicesTest {
     return keys;
   }
 
+  private final Random random = new Random(SEED);
+  /** The flags as the random changes left them. */
+  private final Map<String, ObjectNode> flags = new LinkedHashMap<>();
+  private EmbeddedBroker broker;
+  private Operator operator;
+
+  @BeforeAll
+  void startBroker() {
+    for (int i = 0; i < 6; i++) {
+      flags.put(KEYS.get(random.nextInt(KEYS.size())), flag(random));
+    }
+    broker = EmbeddedBroker.start(Fleet.setup(document(flags), ""));
+    operator = Operator.mqtt5(broker, "ops-c");
+  }
+
+  @AfterAll
+  void stopBroker() {
+    Scenarios.close(operator, broker);
+  }
+
   @Test
   void cDevicesHoldWhatTheBrokerEvaluatesThroughRandomChangesReconnectsAndReboots() throws Exception {
-    Random random = new Random(SEED);
-    Map<String, ObjectNode> flags = new LinkedHashMap<>();
-    for (int i = 0; i < 6; i++) {
-      String key = KEYS.get(random.nextInt(KEYS.size()));
-      flags.put(key, flag(random));
-    }
-    try (EmbeddedBroker broker = EmbeddedBroker.start(Fleet.setup(document(flags), ""));
-        Operator operator = Operator.mqtt5(broker, "ops-c");
-        CFleet fleet = CFleet.start(broker)) {
+    try (CFleet fleet = CFleet.start(broker)) {
       List<String> ids = new ArrayList<>();
       Map<String, Map<String, String>> registry = new LinkedHashMap<>();
       Map<String, Map<String, String>> properties = new HashMap<>();
@@ -91,7 +119,7 @@ class CDevicesTest {
       Set<String> off = new TreeSet<>();
       Map<String, Integer> servedAfter = new HashMap<>();
       for (int change = 0; change < CHANGES; change++) {
-        change(random, flags, operator);
+        change();
         for (int n = random.nextInt(4); n > 0; n--) {
           String id = ids.get(random.nextInt(ids.size()));
           if (fleet.updates(id).size() <= servedAfter.getOrDefault(id, -1)) {
@@ -164,7 +192,7 @@ class CDevicesTest {
   // --- random changes --------------------------------------------------------------------------
 
   /** One accepted write: apply (new or redefined flags), replace (a new whole set) or delete. */
-  private static void change(Random random, Map<String, ObjectNode> flags, Operator operator) {
+  private void change() {
     int kind = random.nextInt(10);
     if (kind < 2 || flags.isEmpty()) {
       flags.clear();
@@ -246,5 +274,80 @@ class CDevicesTest {
       }
     }
     return flag;
+  }
+
+  // --- the example device ---------------------------------------------------------------------
+
+  private static String onOff(String key, boolean on) {
+    return "\"%s\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"%s\"}"
+        .formatted(key, on ? "on" : "off");
+  }
+
+  @Test
+  void theExampleDeviceFollowsChangesAndStartsFromItsSavedState() throws Exception {
+    Path device = CFleet.build("device");
+    Path state = CFleet.BUILD.resolve("example-device.state");
+    Files.deleteIfExists(state);
+    accepted(operator.apply(Scenarios.document(onOff("ex-ota", true))));
+    try (Run run = Run.start(device, broker, state, "5")) {
+      run.await("subscribed to flags/ex-1");
+      run.await("  ex-ota = true");
+      accepted(operator.apply(Scenarios.document(onOff("ex-ota", false), onOff("ex-eco", true))));
+      String printed = run.await("  ex-ota = false");
+      assertTrue(printed.contains("~ ex-ota\n") && printed.contains("+ ex-eco\n"), printed);
+    }
+    // Off, it misses a change. Started again, as MQTT 3.1.1, it has its flags before it connects.
+    accepted(operator.apply(Scenarios.document(onOff("ex-eco", false))));
+    try (Run run = Run.start(device, broker, state, "311")) {
+      run.await("booted from " + state + ": ");
+      run.await("  ex-eco = true");
+      run.await("subscribed to flags/ex-1");
+      run.await("~ ex-eco");
+      run.await("  ex-eco = false");
+    }
+  }
+
+  /** A running example device and what it printed, line by line. */
+  private record Run(Process process, BlockingQueue<String> lines) implements AutoCloseable {
+
+    static Run start(Path device, FleetFlagsBroker broker, Path state, String version) throws Exception {
+      Process p = new ProcessBuilder(device.toString(), "-i", "ex-1", "-h", broker.host(), "-p",
+          String.valueOf(broker.mqttPort()), "-V", version, "-s", state.toString(), "-a", "model=th-100")
+          .redirectErrorStream(true).start();
+      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
+          in.lines().forEach(lines::add);
+        } catch (Exception e) {
+          lines.add("(reading failed: " + e + ")");
+        }
+      }, "example device stdout");
+      reader.setDaemon(true);
+      reader.start();
+      return new Run(p, lines);
+    }
+
+    /** Waits for a line that starts with {@code start}; returns the lines up to it. */
+    String await(String start) throws InterruptedException {
+      long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos();
+      StringBuilder seen = new StringBuilder();
+      while (System.nanoTime() < deadline) {
+        String line = lines.poll(100, TimeUnit.MILLISECONDS);
+        if (line != null) {
+          seen.append(line).append('\n');
+          if (line.startsWith(start)) {
+            return seen.toString();
+          }
+        }
+      }
+      throw new AssertionError("the example device did not print \"" + start + "\" within " + MqttDevice.WAIT
+          + "; it printed:\n" + seen);
+    }
+
+    @Override
+    public void close() throws Exception {
+      process.destroy(); // SIGTERM: it disconnects and exits
+      assertTrue(process.waitFor(10, TimeUnit.SECONDS), "the example device did not stop on SIGTERM");
+    }
   }
 }

@@ -35,7 +35,8 @@ final class CFleet implements AutoCloseable {
 
   private static final Path SOURCE =
       Path.of(System.getProperty("fleetflags.root", "..")).toAbsolutePath().normalize().resolve("clients/c");
-  private static final Path BUILD = Path.of("target/clients-c").toAbsolutePath();
+  /** Where the C programs are built, and the devices' state files kept. */
+  static final Path BUILD = Path.of("target/clients-c").toAbsolutePath();
 
   /**
    * What a C device holds, as it says: whether it holds a set from the broker, its revision, the
@@ -91,7 +92,7 @@ final class CFleet implements AutoCloseable {
    * nanopb or libmosquitto is missing) and starts it against the broker.
    */
   static CFleet start(FleetFlagsBroker broker) throws IOException, InterruptedException {
-    Path program = build();
+    Path program = build("fleet");
     Path states = BUILD.resolve("states");
     Folders.delete(states);
     Files.createDirectories(states);
@@ -102,10 +103,16 @@ final class CFleet implements AutoCloseable {
     return new CFleet(process, states);
   }
 
-  private static Path build() throws IOException, InterruptedException {
+  /**
+   * Builds a program of clients/c ({@code fleet}, or the example {@code device}) and returns its
+   * path; skips the test, with the reason, where cmake, a C compiler, nanopb or libmosquitto is
+   * missing.
+   */
+  static Path build(String target) throws IOException, InterruptedException {
     for (String tool : List.of("cmake", "cc")) {
       Assumptions.assumeTrue(runs(tool, "--version"), () -> "C devices not tested: " + tool + " is missing");
     }
+    forgetBuildOfAnotherFolder();
     String configured = run("cmake", "-S", SOURCE.toString(), "-B", BUILD.toString(), "-DFLEETFLAGS_TESTS=OFF");
     Assumptions.assumeFalse(
         configured.contains("nanopb not found"),
@@ -113,8 +120,19 @@ final class CFleet implements AutoCloseable {
     Assumptions.assumeFalse(
         configured.contains("libmosquitto not found"),
         "C devices not tested: libmosquitto is missing (Debian: libmosquitto-dev)");
-    run("cmake", "--build", BUILD.toString(), "--target", "fleet", "-j", "2");
-    return BUILD.resolve("fleet");
+    run("cmake", "--build", BUILD.toString(), "--target", target, "-j", "2");
+    return BUILD.resolve(target);
+  }
+
+  /**
+   * CMake refuses a build folder whose cache was made for another folder, as when the root build's
+   * invoker copies this project, target/ and all, after it was run on its own.
+   */
+  private static void forgetBuildOfAnotherFolder() throws IOException {
+    Path cache = BUILD.resolve("CMakeCache.txt");
+    if (Files.exists(cache) && !Files.readString(cache, UTF_8).contains("For build in directory: " + BUILD + "\n")) {
+      Folders.delete(BUILD);
+    }
   }
 
   private static boolean runs(String... command) {
