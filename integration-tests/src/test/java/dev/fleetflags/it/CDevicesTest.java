@@ -345,9 +345,14 @@ class CDevicesTest {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
       process.destroy(); // SIGTERM: it disconnects and exits
-      assertTrue(process.waitFor(10, TimeUnit.SECONDS), "the example device did not stop on SIGTERM");
+      try {
+        assertTrue(process.waitFor(10, TimeUnit.SECONDS), "the example device did not stop on SIGTERM");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
     }
   }
 }
