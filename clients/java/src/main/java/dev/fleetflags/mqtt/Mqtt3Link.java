@@ -99,7 +99,12 @@ public final class Mqtt3Link extends MqttLink {
   }
 
   @Override
-  void disconnect() {
-    client.toAsync().disconnect().exceptionally(notConnected -> null);
+  CompletableFuture<?> disconnect() {
+    return client.toAsync().disconnect().exceptionally(notConnected -> null);
+  }
+
+  @Override
+  CompletableFuture<?> unsubscribe() {
+    return client.toAsync().unsubscribeWith().topicFilter(topics.flagTopic()).send().exceptionally(gone -> null);
   }
 }

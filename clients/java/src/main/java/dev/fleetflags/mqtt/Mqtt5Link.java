@@ -115,7 +115,12 @@ public final class Mqtt5Link extends MqttLink {
   }
 
   @Override
-  void disconnect() {
-    client.toAsync().disconnect().exceptionally(notConnected -> null);
+  CompletableFuture<?> disconnect() {
+    return client.toAsync().disconnect().exceptionally(notConnected -> null);
+  }
+
+  @Override
+  CompletableFuture<?> unsubscribe() {
+    return client.toAsync().unsubscribeWith().topicFilter(topics.flagTopic()).send().exceptionally(gone -> null);
   }
 }

@@ -1,6 +1,7 @@
 package dev.fleetflags.mqtt;
 
 import io.reactivex.Flowable;
+import java.util.concurrent.CompletableFuture;
 import io.reactivex.disposables.Disposable;
 import org.jspecify.annotations.Nullable;
 
@@ -94,21 +95,30 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
 
   abstract boolean isConnected();
 
-  abstract void disconnect();
+  /** Disconnects an owned client; completes when done (or when there was nothing to end). */
+  abstract CompletableFuture<?> disconnect();
 
+  /** Unsubscribes the flag topic on the application's client, which stays connected. */
+  abstract CompletableFuture<?> unsubscribe();
+
+  /**
+   * Stops reporting and ends the link: an owned client disconnects, the application's client
+   * unsubscribes from the flag topic. The flow stays open until then, so that what still arrives
+   * is taken (and dropped) rather than warned about by the client.
+   */
   @Override
   public void close() {
     closed = true;
     listener = null;
     events.detach(this);
-    synchronized (this) {
-      if (flow != null) {
-        flow.dispose();
-        flow = null;
+    CompletableFuture<?> ended = owned ? disconnect() : isConnected() ? unsubscribe() : CompletableFuture.completedFuture(null);
+    ended.whenComplete((done, failure) -> {
+      synchronized (this) {
+        if (flow != null) {
+          flow.dispose();
+          flow = null;
+        }
       }
-    }
-    if (owned) {
-      disconnect();
-    }
+    });
   }
 }

@@ -36,10 +36,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -70,6 +73,8 @@ public final class FleetFlagsProvider extends EventProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(FleetFlagsProvider.class);
   private static final Metadata METADATA = () -> "FleetFlags";
+  /** How long a shutdown waits for the update in progress to be saved. */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(10);
 
   /** What the provider last made the SDK believe; {@code NOTHING} until initialization returns. */
   private enum Told {
@@ -86,6 +91,11 @@ public final class FleetFlagsProvider extends EventProvider {
   private final Duration reconnectMin;
   private final Duration reconnectMax;
   private final ScheduledExecutorService worker;
+  /**
+   * Emits events one at a time, waiting for the SDK to take each, so that the SDK sees them in
+   * order; apart from the worker, which must never wait for the SDK's lock.
+   */
+  private final ExecutorService announcer;
   private final CountDownLatch firstSet = new CountDownLatch(1);
 
   /** Read by evaluations on any thread; written by the worker. */
@@ -108,13 +118,18 @@ public final class FleetFlagsProvider extends EventProvider {
     this.initTimeout = b.initTimeout;
     this.reconnectMin = b.reconnectMin;
     this.reconnectMax = b.reconnectMax;
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "fleetflags-" + clientId);
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, daemon("fleetflags-" + clientId));
     executor.setRemoveOnCancelPolicy(true);
     this.worker = executor;
+    this.announcer = Executors.newSingleThreadExecutor(daemon("fleetflags-" + clientId + "-events"));
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Options for a provider; {@link #build()} makes it. */
@@ -149,7 +164,6 @@ public final class FleetFlagsProvider extends EventProvider {
     if (onWorker(this::start)) {
       return; // from the saved set
     }
-    // No events are emitted until this returns (told is NOTHING): the SDK holds its lock meanwhile.
     firstSet.await(initTimeout.toMillis(), TimeUnit.MILLISECONDS);
     boolean ready = onWorker(() -> {
       told = held != null ? Told.READY : Told.ERROR;
@@ -161,7 +175,10 @@ public final class FleetFlagsProvider extends EventProvider {
     }
   }
 
-  /** Disconnects (if it connected) and stops; evaluations keep answering from the last set. */
+  /**
+   * Disconnects (if it connected) and stops, once the update in progress (if any) is applied and
+   * saved; evaluations keep answering from the last set.
+   */
   @Override
   public void shutdown() {
     if (closed) {
@@ -173,8 +190,15 @@ public final class FleetFlagsProvider extends EventProvider {
       cancel(nextResync);
     });
     link.close();
-    // Not awaited: the worker may wait on the SDK's lock, which the caller may hold.
     worker.shutdown();
+    try {
+      if (!worker.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("FleetFlags {}: still busy after {}, shutting down anyway", clientId, SHUTDOWN_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    announcer.shutdownNow();
     super.shutdown();
   }
 
@@ -254,6 +278,7 @@ public final class FleetFlagsProvider extends EventProvider {
     }
     attempts = 0;
     FlagSet set = held;
+    LOG.debug("FleetFlags {}: connected, holding {}", clientId, set == null ? "nothing" : describe(set));
     if (set != null && !link.presentsHashOnConnect()) {
       // Before subscribing: the broker then answers the subscription with a delta from it.
       link.resync(StateHash.text(set.stateHash()));
@@ -295,7 +320,9 @@ public final class FleetFlagsProvider extends EventProvider {
     }
     refusedInARow = 0;
     cancel(nextResync);
+    nextResync = null;
     FlagSet after = applied.set();
+    LOG.debug("FleetFlags {}: applied an update, now {}; changed {}", clientId, describe(after), applied.changed());
     held = after;
     save(before, after);
     firstSet.countDown();
@@ -327,6 +354,7 @@ public final class FleetFlagsProvider extends EventProvider {
     nextResync = worker.schedule(() -> {
       nextResync = null;
       if (!closed) {
+        LOG.debug("FleetFlags {}: asking for a snapshot", clientId);
         link.resync("");
       }
     }, delay, TimeUnit.MILLISECONDS);
@@ -360,15 +388,18 @@ public final class FleetFlagsProvider extends EventProvider {
     }
   }
 
-  /** Emits and waits until the SDK has taken it, so that the SDK sees events in this order. */
+  /** Emits, after the events before it, on the announcer. */
   private void tell(ProviderEvent event, ProviderEventDetails details) {
-    if (closed) {
-      return;
-    }
     try {
-      emit(event, details).await();
+      announcer.execute(() -> {
+        if (!closed) {
+          // Waits until the SDK has taken it (its lock may be held meanwhile, for instance while
+          // setProviderAndWait is still returning): the SDK then sees the events in this order.
+          emit(event, details).await();
+        }
+      });
     } catch (RejectedExecutionException shutDown) {
-      // the SDK shut the provider down meanwhile
+      // closed
     }
   }
 

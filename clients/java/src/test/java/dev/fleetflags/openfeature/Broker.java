@@ -73,6 +73,7 @@ final class Broker implements AutoCloseable {
             </appender>
             <root level="INFO"><appender-ref ref="FILE"/></root>
             <logger name="jetbrains.exodus" level="WARN"/>
+            <logger name="dev.fleetflags.openfeature" level="DEBUG"/>
             <logger name="oshi" level="ERROR"/>
             <logger name="com.google.common.util.concurrent.Futures.CombinedFuture" level="OFF"/>
         </configuration>
