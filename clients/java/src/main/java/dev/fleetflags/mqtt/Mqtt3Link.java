@@ -4,14 +4,11 @@ import com.hivemq.client.mqtt.MqttClientBuilder;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
-import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.Mqtt3ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAck;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 import io.reactivex.Flowable;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,7 +24,7 @@ public final class Mqtt3Link extends MqttLink {
 
   private Mqtt3Link(Mqtt3Client client, DeviceTopics topics, boolean owned, ClientEvents events,
       @Nullable String username, byte @Nullable [] password) {
-    super(topics, owned, events);
+    super(client, topics, owned, events);
     this.client = client;
     this.username = username;
     this.password = password == null ? null : password.clone();
@@ -66,36 +63,20 @@ public final class Mqtt3Link extends MqttLink {
   }
 
   @Override
-  public CompletableFuture<?> resync(String payload) {
-    return client.toAsync().publishWith().topic(topics.resyncTopic()).qos(MqttQos.AT_LEAST_ONCE)
-        .payload(payload.getBytes(StandardCharsets.US_ASCII)).send();
+  CompletableFuture<?> publish(String topic, byte[] payload) {
+    return client.toAsync().publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
   }
 
   @Override
-  public CompletableFuture<Boolean> subscribe() {
+  CompletableFuture<Boolean> subscribeFlagTopic() {
     return client.toAsync().subscribeWith().topicFilter(topics.flagTopic()).qos(MqttQos.AT_LEAST_ONCE).send()
-        .handle((ack, failure) -> {
-          if (failure == null) {
-            return ack.getReturnCodes().get(0) != Mqtt3SubAckReturnCode.FAILURE;
-          }
-          Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-          if (cause instanceof Mqtt3SubAckException) {
-            return false; // the broker refused it
-          }
-          throw new CompletionException(cause);
-        });
+        .thenApply(ack -> ack.getReturnCodes().get(0) != Mqtt3SubAckReturnCode.FAILURE);
   }
 
   @Override
-  Flowable<byte[]> flagTopicPayloads() {
+  Flowable<Message> received() {
     return client.toRx().publishes(MqttGlobalPublishFilter.ALL)
-        .filter(p -> p.getTopic().toString().equals(topics.flagTopic()))
-        .map(p -> p.getPayloadAsBytes());
-  }
-
-  @Override
-  boolean isConnected() {
-    return client.getState().isConnected();
+        .map(p -> new Message(p.getTopic().toString(), p.getPayloadAsBytes()));
   }
 
   @Override

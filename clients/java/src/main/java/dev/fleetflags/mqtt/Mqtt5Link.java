@@ -4,15 +4,12 @@ import com.hivemq.client.mqtt.MqttClientBuilder;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
-import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.Mqtt5ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import io.reactivex.Flowable;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 
 /** A device's link over an MQTT 5 client. */
@@ -26,7 +23,7 @@ public final class Mqtt5Link extends MqttLink {
 
   private Mqtt5Link(Mqtt5Client client, DeviceTopics topics, boolean owned, ClientEvents events,
       String stateProperty, Map<String, String> attributes, @Nullable String username, byte @Nullable [] password) {
-    super(topics, owned, events);
+    super(client, topics, owned, events);
     this.client = client;
     this.stateProperty = stateProperty;
     this.attributes = new LinkedHashMap<>(attributes);
@@ -82,36 +79,20 @@ public final class Mqtt5Link extends MqttLink {
   }
 
   @Override
-  public CompletableFuture<?> resync(String payload) {
-    return client.toAsync().publishWith().topic(topics.resyncTopic()).qos(MqttQos.AT_LEAST_ONCE)
-        .payload(payload.getBytes(StandardCharsets.US_ASCII)).send();
+  CompletableFuture<?> publish(String topic, byte[] payload) {
+    return client.toAsync().publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
   }
 
   @Override
-  public CompletableFuture<Boolean> subscribe() {
+  CompletableFuture<Boolean> subscribeFlagTopic() {
     return client.toAsync().subscribeWith().topicFilter(topics.flagTopic()).qos(MqttQos.AT_LEAST_ONCE).send()
-        .handle((ack, failure) -> {
-          if (failure == null) {
-            return !ack.getReasonCodes().get(0).isError();
-          }
-          Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-          if (cause instanceof Mqtt5SubAckException) {
-            return false; // the broker refused it
-          }
-          throw new CompletionException(cause);
-        });
+        .thenApply(ack -> !ack.getReasonCodes().get(0).isError());
   }
 
   @Override
-  Flowable<byte[]> flagTopicPayloads() {
+  Flowable<Message> received() {
     return client.toRx().publishes(MqttGlobalPublishFilter.ALL)
-        .filter(p -> p.getTopic().toString().equals(topics.flagTopic()))
-        .map(p -> p.getPayloadAsBytes());
-  }
-
-  @Override
-  boolean isConnected() {
-    return client.getState().isConnected();
+        .map(p -> new Message(p.getTopic().toString(), p.getPayloadAsBytes()));
   }
 
   @Override

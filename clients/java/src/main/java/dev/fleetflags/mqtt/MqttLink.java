@@ -1,8 +1,13 @@
 package dev.fleetflags.mqtt;
 
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import io.reactivex.Flowable;
-import java.util.concurrent.CompletableFuture;
 import io.reactivex.disposables.Disposable;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,7 +20,11 @@ import org.jspecify.annotations.Nullable;
  */
 abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Link {
 
+  /** A message as either protocol's client received it. */
+  record Message(String topic, byte[] payload) {}
+
   final DeviceTopics topics;
+  private final MqttClient client;
   private final boolean owned;
   private final ClientEvents events;
   private volatile @Nullable Listener listener;
@@ -25,7 +34,8 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
 
   private @Nullable Disposable flow;
 
-  MqttLink(DeviceTopics topics, boolean owned, ClientEvents events) {
+  MqttLink(MqttClient client, DeviceTopics topics, boolean owned, ClientEvents events) {
+    this.client = client;
     this.topics = topics;
     this.owned = owned;
     this.events = events;
@@ -43,6 +53,25 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
   @Override
   public boolean ownsConnection() {
     return owned;
+  }
+
+  @Override
+  public CompletableFuture<?> resync(String payload) {
+    return publish(topics.resyncTopic(), payload.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> subscribe() {
+    return subscribeFlagTopic().handle((granted, failure) -> {
+      if (failure == null) {
+        return granted;
+      }
+      Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+      if (cause instanceof Mqtt5SubAckException || cause instanceof Mqtt3SubAckException) {
+        return false; // the broker refused it
+      }
+      throw new CompletionException(cause);
+    });
   }
 
   /** A connection is up (the client's connected listener). */
@@ -78,11 +107,11 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
     if (listener == null || (flow != null && !flow.isDisposed())) {
       return;
     }
-    flow = flagTopicPayloads().subscribe(
-        payload -> {
+    flow = received().filter(m -> m.topic().equals(topics.flagTopic())).subscribe(
+        m -> {
           Listener l = listener;
           if (l != null) {
-            l.received(payload);
+            l.received(m.payload());
           }
         },
         ended -> {
@@ -90,10 +119,18 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
         });
   }
 
-  /** The payloads of everything the client receives on the flag topic. */
-  abstract Flowable<byte[]> flagTopicPayloads();
+  /** Everything the client receives (its global publish flow). */
+  abstract Flowable<Message> received();
 
-  abstract boolean isConnected();
+  /** Publishes with QoS 1. */
+  abstract CompletableFuture<?> publish(String topic, byte[] payload);
+
+  /** Subscribes to the flag topic with QoS 1: whether granted (or a SUBACK exception). */
+  abstract CompletableFuture<Boolean> subscribeFlagTopic();
+
+  final boolean isConnected() {
+    return client.getState().isConnected();
+  }
 
   /** Disconnects an owned client; completes when done (or when there was nothing to end). */
   abstract CompletableFuture<?> disconnect();
@@ -111,7 +148,8 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
     closed = true;
     listener = null;
     events.detach(this);
-    CompletableFuture<?> ended = owned ? disconnect() : isConnected() ? unsubscribe() : CompletableFuture.completedFuture(null);
+    CompletableFuture<?> ended =
+        owned ? disconnect() : isConnected() ? unsubscribe() : CompletableFuture.completedFuture(null);
     ended.whenComplete((done, failure) -> {
       synchronized (this) {
         if (flow != null) {
