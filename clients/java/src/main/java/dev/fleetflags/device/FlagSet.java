@@ -43,8 +43,9 @@ public final class FlagSet {
   /**
    * Applies an update to what a device holds, as the README's device protocol says: a snapshot
    * replaces the set; a delta sets or changes its {@code flags}, drops its {@code removed} keys
-   * and leaves the rest; a delta with neither confirms the set. The result must hash to the
-   * update's {@code state_hash}.
+   * and leaves the rest; a delta with neither confirms the set. {@code flags} apply before {@code
+   * removed} (the broker never names a key in both). The result must hash to the update's {@code
+   * state_hash}.
    *
    * @param held what the device holds, or null if it holds nothing yet (a delta then applies to
    *     the empty set, and the hash decides whether that was right)
@@ -71,12 +72,6 @@ public final class FlagSet {
       HeldFlag flag = held(update.getFlags(i), i);
       if (incoming.put(flag.key(), flag) != null) {
         throw new UpdateRefused(Why.MALFORMED, "flags[" + i + "]: key \"" + flag.key() + "\" appears twice");
-      }
-    }
-    for (int i = 0; i < update.getRemovedCount(); i++) {
-      String key = update.getRemoved(i);
-      if (incoming.containsKey(key)) {
-        throw new UpdateRefused(Why.MALFORMED, "removed[" + i + "]: key \"" + key + "\" is also set by the update");
       }
     }
     SortedMap<String, HeldFlag> next =

@@ -280,8 +280,17 @@ public final class FleetFlagsProvider extends EventProvider {
     FlagSet set = held;
     LOG.debug("FleetFlags {}: connected, holding {}", clientId, set == null ? "nothing" : describe(set));
     if (set != null && !link.presentsHashOnConnect()) {
-      // Before subscribing: the broker then answers the subscription with a delta from it.
-      link.resync(StateHash.text(set.stateHash()));
+      // Subscribing once the broker has acknowledged the hash: it then answers the subscription
+      // with a delta from it (or an empty update).
+      link.resync(StateHash.text(set.stateHash())).whenComplete((ack, failure) -> onWorkerLater(this::subscribe));
+    } else {
+      subscribe();
+    }
+  }
+
+  private void subscribe() {
+    if (closed) {
+      return;
     }
     link.subscribe().whenComplete((granted, failure) -> onWorkerLater(() -> {
       if (failure != null) {

@@ -103,6 +103,14 @@ class FlagSetTest {
   }
 
   @Test
+  void flagsApplyBeforeRemovedKeys() throws Exception {
+    FlagSet held = apply(null, snapshot(1, OTA, MODE)).set();
+    // the broker never names a key in both; a device that gets one removes it
+    FlagSet.Applied applied = apply(held, delta(2, List.of(flag("ota", false)), List.of("ota"), List.of(MODE)));
+    assertEquals(Set.of("mode"), applied.set().flags().keySet());
+  }
+
+  @Test
   void aDeltaToNothingHeldAppliesToTheEmptySet() throws Exception {
     FlagSet set = apply(null, delta(4, List.of(OTA), List.of("gone"), List.of(OTA))).set();
     assertEquals(Set.of("ota"), set.flags().keySet());
@@ -162,7 +170,6 @@ class FlagSetTest {
     List<FlagUpdate> bad = List.of(
         FlagUpdate.newBuilder().setSnapshot(true).addFlags(OTA).addFlags(noValue).build(),
         FlagUpdate.newBuilder().setSnapshot(true).addFlags(OTA).addFlags(flag("ota", false)).build(),
-        FlagUpdate.newBuilder().addFlags(OTA).addRemoved("ota").build(),
         FlagUpdate.newBuilder().setSnapshot(true).addFlags(badJson).build(),
         FlagUpdate.newBuilder().setSnapshot(true).addFlags(notUtf8).build());
     for (FlagUpdate update : bad) {
