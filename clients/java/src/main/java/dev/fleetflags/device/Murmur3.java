@@ -20,20 +20,16 @@ final class Murmur3 {
       h1 = Integer.rotateLeft(h1, 13);
       h1 = h1 * 5 + 0xe6546b64;
     }
-    int k1 = 0;
-    switch (data.length & 3) {
-      case 3:
-        k1 ^= (data[blocks + 2] & 0xff) << 16;
-        // fall through
-      case 2:
+    int tail = data.length & 3;
+    if (tail > 0) {
+      int k1 = data[blocks] & 0xff;
+      if (tail > 1) {
         k1 ^= (data[blocks + 1] & 0xff) << 8;
-        // fall through
-      case 1:
-        k1 ^= data[blocks] & 0xff;
-        h1 ^= mixK1(k1);
-        break;
-      default:
-        break;
+      }
+      if (tail > 2) {
+        k1 ^= (data[blocks + 2] & 0xff) << 16;
+      }
+      h1 ^= mixK1(k1);
     }
     h1 ^= data.length;
     h1 ^= h1 >>> 16;

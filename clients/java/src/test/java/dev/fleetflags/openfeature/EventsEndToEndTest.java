@@ -79,9 +79,12 @@ class EventsEndToEndTest {
 
     // Thrown out by another connection with its client id, and a change meanwhile: it comes back
     // presenting its hash and is ready with the change (whichever came first).
-    try (var intruder = new Intruder(broker, "ev-1")) {
+    Intruder intruder = new Intruder(broker, "ev-1");
+    try {
       events.await(ProviderEvent.PROVIDER_STALE);
       operator.accepted("flags/delete", "{\"flags\": [\"ota\"]}");
+    } finally {
+      intruder.close();
     }
     events.await(ProviderEvent.PROVIDER_READY);
     assertEquals(List.of("ota"), events.await(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED).flagsChanged());
@@ -126,6 +129,11 @@ class EventsEndToEndTest {
       } catch (RuntimeException takenOverAgain) {
         // the device came back and took its id over before this connection was acknowledged
       }
+    }
+
+    /** Throws the device out and leaves at once: the device comes back after its reconnect delay. */
+    static void kick(Broker broker, String clientId) {
+      new Intruder(broker, clientId).close();
     }
 
     @Override
