@@ -46,6 +46,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -102,6 +103,7 @@ public final class FleetFlagsProvider extends EventProvider {
   private volatile @Nullable FlagSet held;
 
   private volatile boolean closed;
+  private final AtomicBoolean shuttingDown = new AtomicBoolean();
 
   // The worker's alone:
   private Told told = Told.NOTHING;
@@ -181,8 +183,8 @@ public final class FleetFlagsProvider extends EventProvider {
    */
   @Override
   public void shutdown() {
-    if (closed) {
-      return;
+    if (!shuttingDown.compareAndSet(false, true)) {
+      return; // the application's and the SDK's shutdown may both come
     }
     closed = true;
     worker.execute(() -> {
