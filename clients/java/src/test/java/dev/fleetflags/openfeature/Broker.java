@@ -92,7 +92,10 @@ final class Broker implements AutoCloseable {
             <device-authentication>allow</device-authentication>
             <attributes>%s</attributes>
             <operators><operator><username>%s</username><password-hash>%s</password-hash></operator></operators>
-            <limits><admin-requests-per-second>100000</admin-requests-per-second></limits>
+            <limits>
+                <admin-requests-per-second>100000</admin-requests-per-second>
+                <admin-queries-per-second>100000</admin-queries-per-second>
+            </limits>
         </fleetflags>
         """.formatted(allowed, OPERATOR, OPERATOR_HASH));
   }
