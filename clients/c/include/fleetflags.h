@@ -135,8 +135,8 @@ void ff_on_change(ff_state *state, ff_change_fn fn, void *context);
 
 /*
  * Applies a FlagUpdate that arrived on the flag topic: a snapshot, a delta or an empty
- * confirmation. All or nothing: a payload that does not decode or does not fit the limits changes
- * nothing (FF_ERR_MALFORMED, FF_ERR_LIMIT). Otherwise the update is applied and the set's hash is
+ * confirmation. All or nothing: a payload that does not decode, lacks its state hash (cut short)
+ * or does not fit the limits changes nothing (FF_ERR_MALFORMED, FF_ERR_LIMIT). Otherwise the update is applied and the set's hash is
  * compared with the update's: FF_OK, FF_RESYNC (publish a resync) or FF_MISMATCH.
  */
 ff_status ff_apply(ff_state *state, const uint8_t *payload, size_t len);

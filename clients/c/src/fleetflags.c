@@ -457,13 +457,18 @@ ff_status ff_apply(ff_state *s, const uint8_t *payload, size_t len) {
     return FF_ERR_ARGUMENT;
   }
   if (payload == NULL) {
-    payload = EMPTY; /* an empty payload is an empty FlagUpdate: a confirmation */
+    payload = EMPTY; /* zero bytes: refused below, as it has no state hash */
   }
   memset(&d, 0, sizeof(d));
   d.state = s;
   status = check(&d, payload, len, &msg);
   if (status != FF_OK) {
     return status;
+  }
+  if (!msg.has_state_hash) {
+    /* Every update carries its state hash, last on the wire: without it, it was cut short. */
+    s->reason = "the update has no state_hash: it was cut short";
+    return FF_ERR_MALFORMED;
   }
   status = apply_checked(&d, payload, len, msg.snapshot);
   s->revision = msg.revision;
@@ -834,7 +839,7 @@ ff_status ff_restore(ff_state *s, const uint8_t *saved, size_t len) {
   if (status != FF_OK) {
     return status;
   }
-  if (!msg.snapshot || d.removed_entries > 0 || d.entries_hash != msg.state_hash) {
+  if (!msg.snapshot || !msg.has_state_hash || d.removed_entries > 0 || d.entries_hash != msg.state_hash) {
     s->reason = "the saved flags do not hash to the saved state hash";
     return FF_ERR_CORRUPT;
   }

@@ -197,8 +197,14 @@ static void confirmations_and_resync(void) {
   CHECK(!ff_holds(&d.state));
   CHECK(!ff_presented_state(&d.state, text) && text[0] == 0);
 
-  /* An empty payload is an empty confirmation of an empty set at revision 0. */
-  CHECK_STATUS(FF_OK, ff_apply(&d.state, NULL, 0));
+  /* Zero bytes carry no state hash: refused as cut short, nothing held. */
+  CHECK_STATUS(FF_ERR_MALFORMED, ff_apply(&d.state, NULL, 0));
+  CHECK(!ff_holds(&d.state));
+
+  /* The confirmation of an empty set at revision 0 carries its hash, 0. */
+  start();
+  msg_hash(&m, 0);
+  CHECK_STATUS(FF_OK, apply());
   CHECK(ff_holds(&d.state) && ff_presented_state(&d.state, text) && strcmp(text, "00000000") == 0);
 
   snapshot_of(2, 10);

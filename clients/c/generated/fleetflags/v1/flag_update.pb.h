@@ -21,7 +21,10 @@ typedef struct _fleetflags_v1_FlagUpdate {
     bool snapshot;
     pb_callback_t flags;
     pb_callback_t removed;
-    /* The state hash of the device's whole set after applying this update (see the README). */
+    /* The state hash of the device's whole set after applying this update (see the README).
+ Always present, and last on the wire: an update without it (a payload cut short) is malformed.
+ `optional` gives it presence, so that the hash of an empty set (0) is told apart from none. */
+    bool has_state_hash;
     uint32_t state_hash;
 } fleetflags_v1_FlagUpdate;
 
@@ -36,9 +39,9 @@ extern "C" {
 #endif
 
 /* Initializer values for message structs */
-#define fleetflags_v1_FlagUpdate_init_default    {0, 0, {{NULL}, NULL}, {{NULL}, NULL}, 0}
+#define fleetflags_v1_FlagUpdate_init_default    {0, 0, {{NULL}, NULL}, {{NULL}, NULL}, false, 0}
 #define fleetflags_v1_Flag_init_default          {0}
-#define fleetflags_v1_FlagUpdate_init_zero       {0, 0, {{NULL}, NULL}, {{NULL}, NULL}, 0}
+#define fleetflags_v1_FlagUpdate_init_zero       {0, 0, {{NULL}, NULL}, {{NULL}, NULL}, false, 0}
 #define fleetflags_v1_Flag_init_zero             {0}
 
 /* Field tags (for use in manual encoding/decoding) */
@@ -54,7 +57,7 @@ X(a, STATIC,   SINGULAR, UINT64,   revision,          1) \
 X(a, STATIC,   SINGULAR, BOOL,     snapshot,          2) \
 X(a, CALLBACK, REPEATED, MESSAGE,  flags,             3) \
 X(a, CALLBACK, REPEATED, STRING,   removed,           4) \
-X(a, STATIC,   SINGULAR, FIXED32,  state_hash,        5)
+X(a, STATIC,   OPTIONAL, FIXED32,  state_hash,        5)
 #define fleetflags_v1_FlagUpdate_CALLBACK pb_default_field_callback
 #define fleetflags_v1_FlagUpdate_DEFAULT NULL
 #define fleetflags_v1_FlagUpdate_flags_MSGTYPE fleetflags_v1_Flag
