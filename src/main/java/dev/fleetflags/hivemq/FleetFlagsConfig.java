@@ -1,5 +1,6 @@
 package dev.fleetflags.hivemq;
 
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.Limits;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  * @param workerThreads threads evaluating flags and planning deliveries
  * @param workerQueue tasks waiting for the worker threads, at most
  * @param delivery pacing of flag updates to devices
+ * @param cluster the etcd cluster several brokers share, or null for a broker on its own
  */
 public record FleetFlagsConfig(
     String deviceTopic,
@@ -43,7 +45,8 @@ public record FleetFlagsConfig(
     int historyLimit,
     int workerThreads,
     int workerQueue,
-    Delivery delivery) {
+    Delivery delivery,
+    @Nullable ClusterSettings cluster) {
 
   /** What the authenticator does with a client that is not an operator. */
   public enum DeviceAuthentication {
@@ -133,7 +136,8 @@ public record FleetFlagsConfig(
         DEFAULT_HISTORY_LIMIT,
         DEFAULT_WORKER_THREADS,
         DEFAULT_WORKER_QUEUE,
-        Delivery.DEFAULT);
+        Delivery.DEFAULT,
+        null);
   }
 
   /** The flag topic of one device. */
