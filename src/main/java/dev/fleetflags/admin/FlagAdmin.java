@@ -19,8 +19,12 @@ import dev.fleetflags.store.Actor;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
+import dev.fleetflags.store.StoreChange;
 import dev.fleetflags.store.StoreException;
+import dev.fleetflags.store.StoreListener;
 import dev.fleetflags.store.StoreWrite;
+import dev.fleetflags.store.StoredFlags;
+import dev.fleetflags.store.WriteRefusedException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +35,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -40,9 +45,14 @@ import org.slf4j.LoggerFactory;
  * Carries out admin requests. A write is validated whole (the resulting flag set must compile
  * strictly), written to the store in one synced batch, made live, handed to delivery, and only then
  * answered; a rejected write changes nothing. Requests are handled one at a time: callers run this
- * on a single admin thread, so a write always validates against the set it will replace.
+ * on a single admin thread, so a write validates against the set it will replace; the store
+ * refuses it if another change came first (a store shared by several brokers), and the write is
+ * then validated once more against the newer set.
+ *
+ * <p>Every change the store applies, this admin's writes and any other, is made live here ({@link
+ * #applied}), in the store's order.
  */
-public final class FlagAdmin {
+public final class FlagAdmin implements StoreListener {
 
   private static final Logger log = LoggerFactory.getLogger(FlagAdmin.class);
   private static final int MAX_HISTORY = 1000;
@@ -54,6 +64,23 @@ public final class FlagAdmin {
   private final LiveFlags live;
   private final DeviceContexts contexts;
   private final Function<String, @Nullable DeviceContext> connectedDevices;
+  /** Devices affected by recent changes, by revision, for the answer of the write that made one. */
+  private final ConcurrentSkipListMap<Long, Integer> affectedDevices = new ConcurrentSkipListMap<>();
+  /** The document the write in progress validated, compiled: what its change makes live. */
+  private volatile @Nullable Validated validated;
+
+  private record Validated(FlagDocument document, FlagSet flagSet) {}
+
+  /** The store moved on since the state a write was validated against; it is validated again. */
+  private static final class StaleBase extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long revision;
+
+    StaleBase(long revision) {
+      super(null, null, false, false);
+      this.revision = revision;
+    }
+  }
 
   /**
    * @param connectedDevices what a connected device's connection says about it (its allowed user
@@ -71,6 +98,8 @@ public final class FlagAdmin {
     this.live = live;
     this.contexts = contexts;
     this.connectedDevices = connectedDevices;
+    // Last, once the fields are set: from now on every change the store applies is made live here.
+    store.addListener(this);
   }
 
   /**
@@ -107,15 +136,17 @@ public final class FlagAdmin {
       } catch (InvalidDocumentException e) {
         return AdminResponse.rejected(e.problems());
       }
-      AdminResponse response = switch (request.action()) {
-        case APPLY -> writeDocument(request, root, false);
-        case REPLACE -> writeDocument(request, root, true);
-        case DELETE -> delete(request, root);
-        case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
-        case EVALUATE -> evaluate(root);
-        case QUERY_FLAGS -> queryFlags(root);
-        case QUERY_HISTORY -> history(root);
-      };
+      AdminResponse response;
+      try {
+        response = carryOut(request, root);
+      } catch (StaleBase first) {
+        try {
+          response = carryOut(request, root);
+        } catch (StaleBase again) {
+          response = AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
+              + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision));
+        }
+      }
       if (request.action().isWrite()) {
         log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
             request.actor().clientId(), request.actor().username(), summary(response));
@@ -125,6 +156,18 @@ public final class FlagAdmin {
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
       return AdminResponse.error("the extension failed to handle the request: " + e + "; nothing was changed");
     }
+  }
+
+  private AdminResponse carryOut(AdminRequest request, Map<String, Object> root) {
+    return switch (request.action()) {
+      case APPLY -> writeDocument(request, root, false);
+      case REPLACE -> writeDocument(request, root, true);
+      case DELETE -> delete(request, root);
+      case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
+      case EVALUATE -> evaluate(root);
+      case QUERY_FLAGS -> queryFlags(root);
+      case QUERY_HISTORY -> history(root);
+    };
   }
 
   // --- writes -------------------------------------------------------------------------------
@@ -216,16 +259,58 @@ public final class FlagAdmin {
       return new AdminResponse("accepted", body);
     }
     long revision;
+    validated = new Validated(next, compiled);
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          flagWrites, evaluatorWrites, metadata, Map.of()));
+          flagWrites, evaluatorWrites, metadata, Map.of()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return failedWrite(request, expected, e);
+    } finally {
+      validated = null;
     }
-    Map<String, Long> flagRevisions = new HashMap<>(current.flagRevisions());
-    removed.forEach(flagRevisions::remove);
-    changed.forEach(key -> flagRevisions.put(key, revision));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("revision", revision);
+    body.put("changed", List.copyOf(changed));
+    body.put("removed", List.copyOf(removed));
+    if (!evaluatorWrites.isEmpty()) {
+      body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+    }
+    if (metadata != null) {
+      body.put("metadataChanged", true);
+    }
+    body.put("devicesAffected", devicesAffected(revision));
+    return new AdminResponse("accepted", body);
+  }
 
+  /**
+   * Makes a change the store applied live and hands it to delivery: a write of this admin's, or a
+   * change another broker committed to the state they share.
+   */
+  @Override
+  public void applied(StoreChange change) {
+    FlagSetRevision current = live.current();
+    StoredFlags after = change.after();
+    FlagDocument before = change.before().document();
+    FlagDocument next = after.document();
+    FlagSet compiled;
+    Validated ours = validated;
+    if (next == before) {
+      compiled = current.flagSet();
+    } else if (ours != null && ours.document().equals(next)) {
+      compiled = ours.flagSet();
+    } else {
+      try {
+        compiled = compiler.compile(next, FlagSetCompiler.Mode.LENIENT);
+      } catch (InvalidDocumentException e) {
+        log.error("The flags of revision {} cannot be served; revision {} stays live: {}", after.revision(), current.revision(), e.getMessage());
+        return;
+      }
+    }
+    Map<String, @Nullable FlagDefinition> flagWrites = diff(before.flags(), next.flags());
+    Map<String, @Nullable Object> evaluatorWrites = diff(before.evaluators(), next.evaluators());
+    Set<String> changed = new TreeSet<>();
+    Set<String> removed = new TreeSet<>();
+    flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
     // Flags reading a changed evaluator may give other results although their definitions did not change.
     Set<String> affectedFlags = new LinkedHashSet<>(changed);
     if (!evaluatorWrites.isEmpty()) {
@@ -239,21 +324,18 @@ public final class FlagAdmin {
         }
       }
     }
-    FlagSetRevision after = new FlagSetRevision(revision, compiled, flagRevisions);
-    int devices = live.publish(new FlagChange(current, after, affectedFlags, removed, Set.of()));
+    FlagSetRevision published = new FlagSetRevision(after.revision(), compiled, after.flagRevisions());
+    int devices = live.publish(new FlagChange(current, published, affectedFlags, removed, change.changedDevices()));
+    affectedDevices.put(after.revision(), devices);
+    while (affectedDevices.size() > 64) {
+      affectedDevices.pollFirstEntry(); // changes of other brokers, which nobody here asks about
+    }
+  }
 
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("revision", revision);
-    body.put("changed", List.copyOf(changed));
-    body.put("removed", List.copyOf(removed));
-    if (!evaluatorWrites.isEmpty()) {
-      body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
-    }
-    if (metadata != null) {
-      body.put("metadataChanged", true);
-    }
-    body.put("devicesAffected", devices);
-    return new AdminResponse("accepted", body);
+  /** How many devices the change at {@code revision} affects, as delivery counted them. */
+  private int devicesAffected(long revision) {
+    Integer devices = affectedDevices.remove(revision);
+    return devices == null ? 0 : devices;
   }
 
   private AdminResponse deviceAttributes(AdminRequest request, Map<String, Object> root) {
@@ -294,14 +376,12 @@ public final class FlagAdmin {
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          Map.of(), Map.of(), null, writes));
+          Map.of(), Map.of(), null, writes), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return failedWrite(request, expected, e);
     }
-    FlagSetRevision after = new FlagSetRevision(revision, current.flagSet(), current.flagRevisions());
-    int devices = live.publish(new FlagChange(current, after, Set.of(), Set.of(), writes.keySet()));
     return new AdminResponse("accepted", Map.of("revision", revision,
-        "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devices));
+        "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devicesAffected(revision)));
   }
 
   /** A device's attributes after an upsert: null removes the device, a null attribute removes it. */
@@ -536,10 +616,19 @@ public final class FlagAdmin {
     return writes;
   }
 
-  /** The answer when the store did not take a write: a stale view, or the store failed. */
+  /**
+   * The answer when the store did not take a write: the revision the operator expected is gone, or
+   * the store failed. A write that expected none and met a newer state is validated again.
+   */
   private static AdminResponse failedWrite(AdminRequest request, @Nullable Long expected, Exception e) {
     if (e instanceof RevisionConflictException conflict) {
-      return conflict(expected == null ? -1 : expected, conflict.currentRevision());
+      if (expected == null) {
+        throw new StaleBase(conflict.currentRevision());
+      }
+      return conflict(expected, conflict.currentRevision());
+    }
+    if (e instanceof WriteRefusedException refused) {
+      return AdminResponse.rejected("", refused.getMessage() + "; nothing was changed");
     }
     log.error("Could not write the flag store; the {} was not applied: {}", request.action().label(), e.getMessage());
     return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
