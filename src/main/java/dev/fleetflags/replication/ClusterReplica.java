@@ -92,6 +92,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
   private static final Duration CUT_OFF_LOG_INTERVAL = Duration.ofSeconds(30);
   private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(2);
   private static final int STUCK_PROBES = 3;
+  private static final int SIZE_EVERY_PROBES = 10;
   /** Migration and loading may hold large registries; responses beyond gRPC's 4 MiB default. */
   private static final int MAX_INBOUND_BYTES = 256 * 1024 * 1024;
 
@@ -126,6 +127,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
   private volatile boolean closed;
   private int stuckProbes; // probe thread only
   private int probedMember; // probe thread only
+  private long probes; // probe thread only
 
   private ClusterReplica(FlagStore store, ClusterSettings settings, Client client, Clock clock) {
     this.store = store;
@@ -756,9 +758,10 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       } else {
         stuckProbes = 0;
       }
-      if (settings.quotaBytes() > 0) {
-        String member = settings.endpoints().get(probedMember++ % settings.endpoints().size()).toString();
-        databaseBytes = client.getMaintenanceClient().statusMember(member)
+      // The database's size, for the quota: a status call opens a channel of its own, so not every probe.
+      if (settings.quotaBytes() > 0 && probes++ % SIZE_EVERY_PROBES == 0) {
+        URI member = settings.endpoints().get(probedMember++ % settings.endpoints().size());
+        databaseBytes = client.getMaintenanceClient().statusMember(member.getHost() + ":" + member.getPort())
             .get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).getDbSize();
       }
     } catch (StoreException e) {
