@@ -12,6 +12,8 @@ import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.replication.ClusterReplica;
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.StoreException;
@@ -42,6 +44,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
   private @Nullable FlagStore store;
+  private @Nullable ClusterReplica replica;
   private @Nullable FlagDelivery delivery;
   private @Nullable ExecutorService adminThread;
   private @Nullable ExecutorService verifier;
@@ -89,6 +92,17 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     live.addListener(delivery);
     metrics.watch(delivery);
     FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
+    ClusterSettings cluster = config.cluster();
+    if (cluster != null) {
+      // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.
+      try {
+        replica = ClusterReplica.connect(store, cluster);
+      } catch (StoreException e) {
+        throw new StartupException(e.getMessage());
+      }
+      replica.start(cluster.writeTimeout());
+      metrics.watch(replica);
+    }
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
@@ -105,10 +119,13 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
 
-    log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {},"
+    log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {}, {},"
             + " attribute user properties [{}], operators [{}], other clients: {}.",
         version, live.current().revision(), live.current().flagSet().size(), config.deviceTopic(),
-        config.adminTopicPrefix(), config.dataFolder(), String.join(", ", config.attributeUserProperties()),
+        config.adminTopicPrefix(), config.dataFolder(),
+        cluster == null ? "a broker on its own" : "one of several brokers sharing etcd at " + cluster.describeEndpoints()
+            + " (prefix " + cluster.keyPrefix() + ")",
+        String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
   }
 
@@ -129,6 +146,9 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       log.info("Seed file {} not applied: the store already holds flags", file);
     } else if (seeded.isAccepted()) {
       log.info("Seed file {} applied: {}", file, seeded);
+    } else if (seeded.status().equals("error")) {
+      // Not the seed's fault (a cluster store out of reach): serve what the store holds.
+      log.warn("Seed file {} not applied now: {}", file, seeded);
     } else {
       throw new StartupException("the seed file " + file + " was rejected: " + seeded);
     }
@@ -150,6 +170,10 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
 
   /** Releases whatever was started, in reverse order; safe after a partial start. */
   private void stop() {
+    if (replica != null) {
+      replica.close();
+      replica = null;
+    }
     if (delivery != null) {
       delivery.close();
       delivery = null;

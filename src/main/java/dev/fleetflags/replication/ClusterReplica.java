@@ -128,6 +128,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
   private int stuckProbes; // probe thread only
   private int probedMember; // probe thread only
   private long probes; // probe thread only
+  private long lastProbedRevision; // probe thread only
 
   private ClusterReplica(FlagStore store, ClusterSettings settings, Client client, Clock clock) {
     this.store = store;
@@ -202,7 +203,8 @@ public final class ClusterReplica implements Committer, AutoCloseable {
    */
   public void start(Duration wait) {
     long probe = settings.probeInterval().toMillis();
-    prober.scheduleWithFixedDelay(this::probe, probe, probe, TimeUnit.MILLISECONDS);
+    // The first probe after the first sync's own request has had its time.
+    prober.scheduleWithFixedDelay(this::probe, Math.max(probe, settings.requestTimeout().toMillis()), probe, TimeUnit.MILLISECONDS);
     onApplier(this::sync);
     try {
       if (!firstSync.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -745,7 +747,12 @@ public final class ClusterReplica implements Committer, AutoCloseable {
         cutOffSinceMillis = 0;
       }
       lastContactMillis = now;
-      if (synced && latest > store.revision()) {
+      long serving = store.revision();
+      if (serving > lastProbedRevision) {
+        stuckProbes = 0; // catching up: the watch works
+      }
+      lastProbedRevision = serving;
+      if (synced && latest > serving) {
         if (++stuckProbes >= STUCK_PROBES) {
           stuckProbes = 0;
           log.info("The watch on the cluster store has not brought revision {} (this broker serves {}); watching again", latest, store.revision());

@@ -266,6 +266,45 @@ public final class EtcdCluster implements AutoCloseable {
         + " within " + START + " (" + last + "):\n" + logTail(m));
   }
 
+  /**
+   * Compacts the cluster's history up to its current revision (through etcd's HTTP gateway, so
+   * that a test needs no etcd client): a watch from an older revision then fails as compacted.
+   *
+   * @return the revision compacted at
+   */
+  public long compact() {
+    Member m = members.stream().filter(x -> x.process != null && x.process.isAlive()).findFirst()
+        .orElseThrow(() -> new IllegalStateException("no member is running"));
+    String range = post(m, "/v3/kv/range", "{\"key\": \"" + java.util.Base64.getEncoder().encodeToString("-".getBytes()) + "\"}");
+    java.util.regex.Matcher revision = java.util.regex.Pattern.compile("\"revision\":\"(\\d+)\"").matcher(range);
+    if (!revision.find()) {
+      throw new IllegalStateException("no revision in " + range);
+    }
+    long at = Long.parseLong(revision.group(1));
+    post(m, "/v3/kv/compaction", "{\"revision\": \"" + at + "\", \"physical\": true}");
+    return at;
+  }
+
+  private static String post(Member m, String path, String json) {
+    try {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(m.clientUrl() + path))
+              .timeout(Duration.ofSeconds(10))
+              .POST(HttpRequest.BodyPublishers.ofString(json))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException(path + " answered " + response.statusCode() + ": " + response.body());
+      }
+      return response.body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String logTail(Member m) {
     try {
       List<String> lines = Files.exists(m.log) ? Files.readAllLines(m.log) : List.of();
