@@ -51,7 +51,7 @@ public final class DeviceFootprint {
 
   public static void main(String[] args) throws Exception {
     int n = Integer.getInteger("devices", 200_000);
-    Path file = Path.of(System.getProperty("fleetflags.bench.flags", "../shared/bench/flags-50.json"));
+    Path file = Path.of(System.getProperty("fleetflags.bench.flags", BenchWorkload.CHECKED_IN.toString()));
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(Files.readAllBytes(file), FlagSetCompiler.Mode.STRICT);
     String[] clientIds = new String[n];
     for (int i = 0; i < n; i++) {

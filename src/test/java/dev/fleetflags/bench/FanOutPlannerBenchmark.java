@@ -51,7 +51,7 @@ public class FanOutPlannerBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    Path file = Path.of(System.getProperty("fleetflags.bench.flags", "../shared/bench/flags-50.json"));
+    Path file = Path.of(System.getProperty("fleetflags.bench.flags", BenchWorkload.CHECKED_IN.toString()));
     String json = Files.readString(file);
     String stepped = json.replace(
         "\"rollout-00\":{\"state\":\"ENABLED\",\"variants\":{\"on\":true,\"off\":false},\"defaultVariant\":\"off\",\"targeting\":{\"fractional\":[[\"on\",37],[\"off\",63]]}}",

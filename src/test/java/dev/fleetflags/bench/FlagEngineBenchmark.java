@@ -46,7 +46,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * per invocation in turn, the same devices for both engines. Run with {@code mvn -q -Pbench test}
  * (see BENCHMARKS.md); {@code mvn verify} compiles it but does not run it.
  *
- * <p>The flag file is {@code ../shared/bench/flags-50.json} next to the project, or the path in
+ * <p>The flag file is the generated workload ({@link BenchWorkload}, checked in), or the path in
  * the system property {@code fleetflags.bench.flags}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -172,7 +172,7 @@ public class FlagEngineBenchmark {
 
   private static Path flagFile() throws IOException {
     String configured = System.getProperty(FLAGS_PROPERTY);
-    Path file = configured != null ? Path.of(configured) : Path.of("..", "shared", "bench", "flags-50.json");
+    Path file = configured != null ? Path.of(configured) : BenchWorkload.CHECKED_IN;
     if (!Files.isRegularFile(file)) {
       throw new IOException("no flag file at " + file.toAbsolutePath() + "; set -D" + FLAGS_PROPERTY + "=<path to flags-50.json>");
     }

@@ -39,11 +39,10 @@ class FlagdProviderDifferentialTest {
   private static final int BENCH_DEVICES = 4_000;
   private static final int CONFORMANCE_DEVICES = 3_000;
 
-  /** The benchmark's devices (../shared/bench/README.md, the first 4,000), on the benchmark's 50 flags. */
+  /** The benchmark's devices (BenchDevices, the first 4,000), on the benchmark's 50 flags (BenchWorkload). */
   @Test
   void benchmarkFlags(@TempDir Path temp) throws Exception {
-    Path file = SharedData.benchDir().resolve("flags-50.json");
-    SharedData.assumePresent(SharedData.BENCH_PROPERTY, file);
+    Path file = dev.fleetflags.bench.BenchWorkload.CHECKED_IN;
     Result r = run("flags-50.json", file, benchDevices().subList(0, BENCH_DEVICES), temp);
     assertTrue(r.leftOut().isEmpty(), () -> "the provider refuses flags of flags-50.json: " + r.leftOut());
     assertEquals(50L * BENCH_DEVICES, r.pairs());

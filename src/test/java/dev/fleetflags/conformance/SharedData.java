@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Assumptions;
 final class SharedData {
 
   static final String CONFORMANCE_PROPERTY = "fleetflags.conformance.dir";
-  static final String BENCH_PROPERTY = "fleetflags.bench.dir";
 
   private SharedData() {}
 
@@ -24,11 +23,6 @@ final class SharedData {
 
   static Path conformanceFlags() {
     return conformanceDir().resolve("flags").resolve("testkit-flags.json");
-  }
-
-  /** The benchmark folder (with {@code flags-50.json}). */
-  static Path benchDir() {
-    return folder(BENCH_PROPERTY, "../shared/bench");
   }
 
   /** The folder named by {@code property} (surefire passes it; the default is for IDE runs). */

@@ -63,7 +63,7 @@ class RobustnessTest {
 
   @Test
   void nothingButInvalidDocumentExceptionIsEverThrown() {
-    List<Object> seeds = List.of(resource("flags-50.json"), resource("testkit-flags.json"));
+    List<Object> seeds = List.of(resource("/dev/fleetflags/bench/flags-50.json"), resource("robustness/testkit-flags.json"));
     for (Object seed : seeds) {
       harvest(seed);
     }
@@ -443,9 +443,9 @@ class RobustnessTest {
   }
 
   private static Object resource(String name) {
-    try (InputStream in = RobustnessTest.class.getResourceAsStream("robustness/" + name)) {
+    try (InputStream in = RobustnessTest.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new AssertionError("missing test resource robustness/" + name);
+        throw new AssertionError("missing test resource " + name);
       }
       return Json.parse(in.readAllBytes(), Limits.DEFAULT);
     } catch (IOException | InvalidDocumentException e) {

@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * @param rounds rounds of each timed comparison: a connect round of each kind, a fan-out and a
  *     baseline publish per round
  * @param connectsInFlight connects and subscribes outstanding at once, the same for both kinds
- * @param flags the flag set the broker is seeded with ({@code ../shared/bench/flags-50.json})
+ * @param flags the flag set the broker is seeded with (the generated benchmark workload, {@code flags-50.json})
  * @param work where the brokers' folders go (emptied first)
  * @param out the file the result table is written to, if any
  * @param delivery FleetFlags' {@code <delivery>} settings as XML (e.g. {@code
@@ -49,7 +49,7 @@ public record LoadSettings(
         Integer.getInteger("load.devices", 5000),
         Integer.getInteger("load.rounds", 3),
         Integer.getInteger("load.connectsInFlight", 500),
-        Path.of(System.getProperty("fleetflags.bench.dir", "../shared/bench"), "flags-50.json"),
+        Path.of(System.getProperty("fleetflags.bench.dir", "../src/test/resources/dev/fleetflags/bench"), "flags-50.json"),
         Path.of(System.getProperty("load.work", "target/load")),
         out.isBlank() ? null : Path.of(out),
         System.getProperty("load.delivery", ""),
