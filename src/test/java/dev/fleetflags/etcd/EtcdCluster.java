@@ -285,6 +285,20 @@ public final class EtcdCluster implements AutoCloseable {
     return at;
   }
 
+  /** A member's database size in bytes (etcd's status), after defragmenting it if asked. */
+  public long databaseBytes(int member, boolean defragment) {
+    Member m = members.get(member);
+    if (defragment) {
+      post(m, "/v3/maintenance/defragment", "{}");
+    }
+    java.util.regex.Matcher size =
+        java.util.regex.Pattern.compile("\"dbSize\":\"(\\d+)\"").matcher(post(m, "/v3/maintenance/status", "{}"));
+    if (!size.find()) {
+      throw new IllegalStateException("no dbSize in etcd's status");
+    }
+    return Long.parseLong(size.group(1));
+  }
+
   private static String post(Member m, String path, String json) {
     try {
       HttpResponse<String> response = HttpClient.newHttpClient().send(

@@ -43,11 +43,15 @@ final class BrokerJvm implements FleetFlagsBroker {
 
   /** Prepares a broker's folders in a fresh folder (zip unpacked, {@code setup} applied) and starts it. */
   static BrokerJvm start(String name, ExtensionSetup setup) {
-    EmbeddedBroker.Options options = EmbeddedBroker.Options.forTest();
+    return start(name, setup, EmbeddedBroker.Options.forTest());
+  }
+
+  /** The same in the folder and on the port of {@code options} (its data kept if it has some). */
+  static BrokerJvm start(String name, ExtensionSetup setup, EmbeddedBroker.Options options) {
     Path root = options.root();
     try {
-      Folders.write(root.resolve("conf/config.xml"), EmbeddedBroker.brokerConfig(options.port(), "127.0.0.1"));
-      Folders.write(root.resolve("conf/logback.xml"), EmbeddedBroker.logbackConfig(root.resolve("log/hivemq.log"), "OFF"));
+      Folders.write(root.resolve("conf/config.xml"), EmbeddedBroker.brokerConfig(options.port(), options.bindAddress()));
+      Folders.write(root.resolve("conf/logback.xml"), EmbeddedBroker.logbackConfig(root.resolve("log/hivemq.log"), options.consoleLevel()));
       Files.createDirectories(root.resolve("data"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -171,6 +175,10 @@ final class BrokerJvm implements FleetFlagsBroker {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  Path logFile() {
+    return root.resolve("log/hivemq.log");
   }
 
   @Override
