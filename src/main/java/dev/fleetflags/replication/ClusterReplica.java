@@ -119,6 +119,11 @@ public final class ClusterReplica implements Committer, AutoCloseable {
 
   // Written by the probe, read anywhere.
   private volatile boolean synced;
+  /**
+   * The revision of the last change applied and made live: the store's revision is set a moment
+   * earlier, before its listeners have run, and a write validated then would meet the old state.
+   */
+  private volatile long appliedRevision;
   private volatile long lastContactMillis;
   private volatile long cutOffSinceMillis;
   private volatile long lastCutOffLogMillis;
@@ -336,10 +341,10 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     }
   }
 
-  /** Waits until the store holds {@code revision}. */
+  /** Waits until the store holds {@code revision} and has made it live. */
   private void awaitApplied(long revision, long deadline, boolean committed) throws StoreException {
     synchronized (appliedMonitor) {
-      while (store.revision() < revision) {
+      while (appliedRevision < revision) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw new StoreException(committed
@@ -358,8 +363,10 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     }
   }
 
+  /** After the store applied a change or a whole content, and its listeners have run. */
   private void applied() {
     synchronized (appliedMonitor) {
+      appliedRevision = store.revision();
       appliedMonitor.notifyAll();
     }
   }
@@ -483,10 +490,10 @@ public final class ClusterReplica implements Committer, AutoCloseable {
         load(at);
       }
       origin = at;
+      applied();
       synced = true;
       retries = 0;
       firstSync.countDown();
-      applied();
       watch();
     } catch (StoreException e) {
       log.warn("Joining the cluster store ({}) failed, retrying: {}", where, e.getMessage());
