@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admin requests as they arrive over MQTT: the publish is kept from other subscribers, checked for
- * size and rate on the broker thread, handed to the single admin thread, and answered on the MQTT 5
- * response topic with the correlation data, or on {@code <prefix>/responses/<clientId>}.
+ * size and for its operator's rate on the broker thread, handed to the single admin thread, and
+ * answered on the MQTT 5 response topic with the correlation data, or on {@code
+ * <prefix>/responses/<clientId>}. The answer goes to the connection that asked only: if another
+ * connection has its client id by then, or none, the answer is dropped (and logged).
  */
 final class AdminEndpoint {
 
@@ -38,8 +40,12 @@ final class AdminEndpoint {
   private final int maxPayloadBytes;
   private final AdminRateLimit rateLimit;
   private final BrokerMetrics metrics;
+  private final OperatorConnections askers;
+  private final LogLimit rateLog = LogLimit.perMinute();
+  private final LogLimit droppedLog = LogLimit.perMinute();
 
-  AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes, AdminRateLimit rateLimit, BrokerMetrics metrics) {
+  AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes,
+      AdminRateLimit rateLimit, BrokerMetrics metrics, OperatorConnections askers) {
     this.admin = admin;
     this.adminThread = adminThread;
     this.publishService = publishService;
@@ -47,6 +53,7 @@ final class AdminEndpoint {
     this.maxPayloadBytes = maxPayloadBytes;
     this.rateLimit = rateLimit;
     this.metrics = metrics;
+    this.askers = askers;
   }
 
   /** The topic on which MQTT 3.1.1 clients (and MQTT 5 clients without a response topic) get answers. */
@@ -62,9 +69,23 @@ final class AdminEndpoint {
       return; // an answer topic; nothing for us to do
     }
     output.preventPublishDelivery(AckReasonCode.SUCCESS);
-    Reply reply = new Reply(clientId, publish.getResponseTopic().orElse(responsesTopic(clientId)),
+    Reply reply = new Reply(clientId, askers.current(clientId), publish.getResponseTopic().orElse(responsesTopic(clientId)),
         publish.getCorrelationData().orElse(null));
     AdminAction action = AdminAction.forSuffix(suffix);
+    String username = Operators.username(input.getConnectionInformation());
+    // An unknown topic costs an answer, as a query does.
+    AdminRateLimit.Kind kind = action != null && action.isWrite() ? AdminRateLimit.Kind.WRITES : AdminRateLimit.Kind.QUERIES;
+    if (!rateLimit.tryAcquire(username != null ? "username " + username : "client " + clientId, kind)) {
+      metrics.adminRejectedByRate();
+      LogLimit.Pass pass = rateLog.admit(clientId);
+      if (pass != null) {
+        log.warn("Admin {} of client '{}' refused: over its operator's limit of {} per second ({}){}", kind.words(), clientId,
+            rateLimit.perSecond(kind), kind.setting(), pass.note());
+      }
+      answer(reply, AdminResponse.rejected("", "too many admin " + kind.words() + " from this operator: the limit is "
+          + rateLimit.perSecond(kind) + " per second per operator (" + kind.setting() + "); retry shortly"));
+      return;
+    }
     if (action == null) {
       List<String> known = new ArrayList<>();
       for (AdminAction a : AdminAction.values()) {
@@ -80,15 +101,9 @@ final class AdminEndpoint {
           + " bytes, more than the limit of " + maxPayloadBytes + " bytes (limits/max-document-bytes)"));
       return;
     }
-    if (!rateLimit.tryAcquire()) {
-      metrics.adminRejectedByRate();
-      answer(reply, AdminResponse.rejected("", "too many admin requests: the limit is "
-          + rateLimit.perSecond() + " per second (limits/admin-requests-per-second); retry shortly"));
-      return;
-    }
     byte[] payload = new byte[buffer.remaining()];
     buffer.duplicate().get(payload);
-    Actor actor = new Actor(clientId, Operators.username(input.getConnectionInformation()));
+    Actor actor = new Actor(clientId, username);
     AdminRequest request = new AdminRequest(action, payload, actor);
     try {
       adminThread.execute(() -> {
@@ -103,6 +118,15 @@ final class AdminEndpoint {
   }
 
   private void answer(Reply reply, AdminResponse response) {
+    if (reply.asker == null || askers.current(reply.clientId) != reply.asker) {
+      // Published to the client id, it would reach whichever connection has the id now.
+      metrics.adminAnswerDropped();
+      LogLimit.Pass pass = droppedLog.admit(reply.clientId);
+      if (pass != null) {
+        log.info("Answer to admin client '{}' dropped: the connection that asked has ended{}", reply.clientId, pass.note());
+      }
+      return;
+    }
     var builder = Builders.publish()
         .topic(reply.topic)
         .qos(Qos.AT_LEAST_ONCE)
@@ -119,5 +143,6 @@ final class AdminEndpoint {
     });
   }
 
-  private record Reply(String clientId, String topic, @Nullable ByteBuffer correlation) {}
+  /** Where an answer goes; {@code asker} is the asking connection, null if it had ended already. */
+  private record Reply(String clientId, @Nullable Object asker, String topic, @Nullable ByteBuffer correlation) {}
 }

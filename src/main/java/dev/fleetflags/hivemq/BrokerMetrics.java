@@ -9,12 +9,16 @@ import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
 final class BrokerMetrics implements DeliveryMetrics {
 
   static final String PREFIX = "fleetflags.";
+  static final String SIGN_INS = PREFIX + "operators.sign-ins.";
 
   private final MetricRegistry registry;
   private final Counter snapshots;
@@ -27,9 +31,12 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter adminAccepted;
   private final Counter adminRejected;
   private final Counter adminErrors;
+  private final Counter adminAnswersDropped;
   private final Timer adminTime;
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
+  private final Map<SignInOutcome, Counter> signIns = new EnumMap<>(SignInOutcome.class);
+  private final Counter signInsAccepted;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -43,9 +50,16 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
     this.adminErrors = registry.counter(PREFIX + "admin.errors");
+    this.adminAnswersDropped = registry.counter(PREFIX + "admin.answers-dropped");
     this.adminTime = registry.timer(PREFIX + "admin.time");
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
+    this.signInsAccepted = registry.counter(SIGN_INS + "accepted");
+    signIns.put(SignInOutcome.REMEMBERED, registry.counter(SIGN_INS + "accepted.remembered"));
+    signIns.put(SignInOutcome.WRONG_PASSWORD, registry.counter(SIGN_INS + "refused.wrong-password"));
+    signIns.put(SignInOutcome.BUSY, registry.counter(SIGN_INS + "refused.busy"));
+    signIns.put(SignInOutcome.ADDRESS_THROTTLED, registry.counter(SIGN_INS + "throttled.address"));
+    signIns.put(SignInOutcome.USERNAME_THROTTLED, registry.counter(SIGN_INS + "throttled.username"));
   }
 
   /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
@@ -64,6 +78,22 @@ final class BrokerMetrics implements DeliveryMetrics {
     registry.gauge(PREFIX + "cluster.revision", () -> replica::revision);
     registry.gauge(PREFIX + "cluster.head-revision", () -> replica::headRevision);
     registry.gauge(PREFIX + "cluster.cut-off-seconds", () -> replica::cutOffSeconds);
+  }
+
+  /** Operator password checks queued or under way. */
+  void watchSignIns(IntSupplier pending) {
+    registry.gauge(SIGN_INS + "pending", () -> pending::getAsInt);
+  }
+
+  /** An operator sign-in with a password ended so (certificate sign-ins are not counted). */
+  void signIn(SignInOutcome outcome) {
+    if (outcome.admits()) {
+      signInsAccepted.inc();
+    }
+    Counter counter = signIns.get(outcome);
+    if (counter != null) {
+      counter.inc();
+    }
   }
 
   @Override
@@ -111,6 +141,11 @@ final class BrokerMetrics implements DeliveryMetrics {
 
   void adminRejectedByRate() {
     adminRateLimited.inc();
+  }
+
+  /** An answer not sent: the connection that asked had ended. */
+  void adminAnswerDropped() {
+    adminAnswersDropped.inc();
   }
 
   void adminRequest(AdminAction action, AdminResponse response, long nanos) {

@@ -529,6 +529,11 @@ public final class ConfigReader {
               limitsElement,
               "admin-requests-per-second",
               FleetFlagsConfig.DEFAULT_ADMIN_REQUESTS_PER_SECOND);
+      int adminQueryRate =
+          integer(
+              limitsElement,
+              "admin-queries-per-second",
+              FleetFlagsConfig.DEFAULT_ADMIN_QUERIES_PER_SECOND);
       FleetFlagsConfig.Delivery delivery =
           new FleetFlagsConfig.Delivery(
               integer(
@@ -559,6 +564,7 @@ public final class ConfigReader {
           deviceAuthentication,
           limits,
           adminRate,
+          adminQueryRate,
           integer(root, "registry-cache-size", FleetFlagsConfig.DEFAULT_REGISTRY_CACHE_SIZE),
           integer(root, "history-limit", FleetFlagsConfig.DEFAULT_HISTORY_LIMIT),
           integer(root, "worker-threads", FleetFlagsConfig.DEFAULT_WORKER_THREADS),

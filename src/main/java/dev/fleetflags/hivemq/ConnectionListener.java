@@ -36,12 +36,15 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
   private final DeviceContexts contexts;
   private final DeviceInterceptors interceptors;
   private final String stateProperty;
+  private final OperatorConnections operators;
 
-  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, DeviceInterceptors interceptors, String stateProperty) {
+  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, DeviceInterceptors interceptors, String stateProperty,
+      OperatorConnections operators) {
     this.delivery = delivery;
     this.contexts = contexts;
     this.interceptors = interceptors;
     this.stateProperty = stateProperty;
+    this.operators = operators;
   }
 
   @Override
@@ -68,6 +71,8 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
     String clientId = input.getClientInformation().getClientId();
     if (delivery.disconnected(clientId, connection)) {
       interceptors.deviceGone(clientId);
+    } else {
+      operators.ended(clientId, connection);
     }
   }
 
@@ -82,9 +87,14 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
     @Override
     public void onAuthenticationSuccessful(AuthenticationSuccessfulInput input) {
       // An operator is known only now, after its connection started as any client's: it is not a
-      // device, so delivery forgets it (it gets no flag set and is not counted as indexed).
+      // device, so delivery forgets it (it gets no flag set and is not counted as indexed). Answers
+      // to admin requests go to this connection only; any other one takes its client id over.
+      String clientId = input.getClientInformation().getClientId();
       if (Operators.isOperator(input.getConnectionInformation())) {
-        delivery.disconnected(input.getClientInformation().getClientId(), this);
+        delivery.disconnected(clientId, this);
+        operators.signedIn(clientId, this);
+      } else {
+        operators.admitted(clientId);
       }
     }
 

@@ -6,6 +6,7 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
 import dev.fleetflags.admin.AdminResponse;
+import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagDelivery;
@@ -23,9 +24,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -42,12 +50,14 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
 
   private static final Logger log = LoggerFactory.getLogger(ExtensionMain.class);
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
+  private static final int SIGN_IN_QUEUE = 16;
 
   private @Nullable FlagStore store;
   private @Nullable ClusterReplica replica;
   private @Nullable FlagDelivery delivery;
   private @Nullable ExecutorService adminThread;
   private @Nullable ExecutorService verifier;
+  private @Nullable ScheduledExecutorService signInDeadlines;
   private @Nullable BrokerMetrics metrics;
 
   @Override
@@ -106,16 +116,32 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
-    verifier = singleThread("fleetflags-operator-sign-in", 64);
+    OperatorConnections operatorConnections = new OperatorConnections(System::nanoTime);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
-        config.adminTopicPrefix(), config.limits().maxDocumentBytes(), new AdminRateLimit(config.adminRequestsPerSecond()), metrics);
+        config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
+        new AdminRateLimit(config.adminRequestsPerSecond(), config.adminQueriesPerSecond(), System::nanoTime), metrics,
+        operatorConnections);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
-    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty());
-    OperatorAuthenticator authenticator = new OperatorAuthenticator(config.operators(), config.deviceAuthentication(), verifier);
+    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty(),
+        operatorConnections);
+    Map<String, PasswordHash> passwords = new HashMap<>();
+    Set<String> commonNames = new HashSet<>();
+    for (Operator operator : config.operators()) {
+      if (operator instanceof Operator.WithPassword p) {
+        passwords.put(p.username(), p.passwordHash());
+      } else if (operator instanceof Operator.WithCertificate c) {
+        commonNames.add(c.commonName());
+      }
+    }
+    OperatorSignIns signIns = operatorSignIns(passwords, metrics);
+    metrics.watchSignIns(signIns::pending);
+    OperatorAuthenticator authenticator = new OperatorAuthenticator(signIns, commonNames, config.deviceAuthentication());
+    OperatorSessions sessions = new OperatorSessions(passwords.keySet(), commonNames, operatorConnections);
 
     Services.eventRegistry().setClientLifecycleEventListener(connections);
     Services.initializerRegistry().setClientInitializer(interceptors);
+    Services.interceptorRegistry().setConnectInboundInterceptorProvider(in -> sessions);
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
 
@@ -154,12 +180,36 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     }
   }
 
+  /**
+   * Password checks on one thread of their own with a short queue: a check waits at most
+   * {@value #SIGN_IN_QUEUE} others (~0.14 s each at 600,000 iterations), well within its deadline;
+   * past that, sign-ins are answered "busy" at once.
+   */
+  private OperatorSignIns operatorSignIns(Map<String, PasswordHash> passwords, BrokerMetrics metrics) {
+    verifier = singleThread("fleetflags-operator-sign-in", SIGN_IN_QUEUE);
+    ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, daemon("fleetflags-sign-in-deadlines"));
+    deadlines.setRemoveOnCancelPolicy(true);
+    // On stop the verifier answers what it still holds; the timers need not hold the stop up.
+    deadlines.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    signInDeadlines = deadlines;
+    OperatorSignIns.Timer timer = (delay, task) -> {
+      ScheduledFuture<?> scheduled = deadlines.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+      return () -> scheduled.cancel(false);
+    };
+    return new OperatorSignIns(passwords, new SignInGuard(SignInGuard.Settings.DEFAULT, System::nanoTime),
+        new RememberedSignIns(), verifier, timer, System::nanoTime, metrics, LogLimit.perMinute());
+  }
+
   private static ExecutorService singleThread(String name, int queue) {
-    return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), r -> {
+    return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), daemon(name));
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
       return t;
-    });
+    };
   }
 
   @Override
@@ -178,7 +228,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       delivery.close();
       delivery = null;
     }
-    for (ExecutorService executor : new ExecutorService[] {adminThread, verifier}) {
+    for (ExecutorService executor : new ExecutorService[] {adminThread, verifier, signInDeadlines}) {
       if (executor != null) {
         executor.shutdown();
         try {
@@ -190,6 +240,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     }
     adminThread = null;
     verifier = null;
+    signInDeadlines = null;
     if (store != null) {
       store.close();
       store = null;

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param operators who may use the admin topics
  * @param deviceAuthentication what FleetFlags decides for clients that are not operators
  * @param limits bounds on admin documents
- * @param adminRequestsPerSecond admin requests accepted per second, all operators together
+ * @param adminRequestsPerSecond admin writes accepted per second from each operator
+ * @param adminQueriesPerSecond admin queries accepted per second from each operator
  * @param registryCacheSize device registry entries held in memory
  * @param historyLimit audit entries kept
  * @param workerThreads threads evaluating flags and planning deliveries
@@ -41,6 +42,7 @@ public record FleetFlagsConfig(
     DeviceAuthentication deviceAuthentication,
     Limits limits,
     int adminRequestsPerSecond,
+    int adminQueriesPerSecond,
     int registryCacheSize,
     int historyLimit,
     int workerThreads,
@@ -68,6 +70,7 @@ public record FleetFlagsConfig(
   public static final String DEFAULT_STATE_USER_PROPERTY = "fleetflags-state";
   public static final boolean DEFAULT_INCLUDE_VARIANTS = false;
   public static final int DEFAULT_ADMIN_REQUESTS_PER_SECOND = 20;
+  public static final int DEFAULT_ADMIN_QUERIES_PER_SECOND = 50;
   public static final int DEFAULT_REGISTRY_CACHE_SIZE = 100_000;
   public static final int DEFAULT_HISTORY_LIMIT = 10_000;
   public static final int DEFAULT_WORKER_THREADS = 2;
@@ -104,6 +107,7 @@ public record FleetFlagsConfig(
       throw new IllegalArgumentException("deviceTopic must contain " + CLIENT_ID);
     }
     positive("adminRequestsPerSecond", adminRequestsPerSecond);
+    positive("adminQueriesPerSecond", adminQueriesPerSecond);
     positive("registryCacheSize", registryCacheSize);
     positive("historyLimit", historyLimit);
     positive("workerThreads", workerThreads);
@@ -132,6 +136,7 @@ public record FleetFlagsConfig(
         DeviceAuthentication.DELEGATE,
         Limits.DEFAULT,
         DEFAULT_ADMIN_REQUESTS_PER_SECOND,
+        DEFAULT_ADMIN_QUERIES_PER_SECOND,
         DEFAULT_REGISTRY_CACHE_SIZE,
         DEFAULT_HISTORY_LIMIT,
         DEFAULT_WORKER_THREADS,

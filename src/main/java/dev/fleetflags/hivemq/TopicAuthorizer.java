@@ -8,6 +8,8 @@ import com.hivemq.extension.sdk.api.auth.parameter.SubscriptionAuthorizerInput;
 import com.hivemq.extension.sdk.api.auth.parameter.SubscriptionAuthorizerOutput;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Guards FleetFlags' topics and passes every other topic to the broker's other security
@@ -15,11 +17,16 @@ import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
  * (a device may publish to its own {@code resync} and {@code ack} sub-topics, an operator to any
  * device's {@code resync}); a device subscribes only to its own flag topic, and any filter that
  * reaches other devices' flag topics ({@code flags/+}, {@code #}, ...) is refused to non-operators.
+ * A non-operator's refused attempt on the admin topics is logged, at most once per client per
+ * minute.
  */
 final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer {
 
+  private static final Logger log = LoggerFactory.getLogger(TopicAuthorizer.class);
+
   private final DeviceTopics topics;
   private final String adminPrefix;
+  private final LogLimit refusedLog = LogLimit.perMinute();
 
   TopicAuthorizer(DeviceTopics topics, String adminPrefix) {
     this.topics = topics;
@@ -35,6 +42,7 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
         Operators.isOperator(input.getConnectionInformation()))) {
       output.authorizeSuccessfully();
     } else if (topic.startsWith(adminPrefix)) {
+      refusedAdmin(input.getClientInformation().getClientId(), "publish to", topic);
       output.failAuthorization(AckReasonCode.NOT_AUTHORIZED, "only FleetFlags operators may publish to " + adminPrefix);
     } else {
       output.failAuthorization(AckReasonCode.NOT_AUTHORIZED,
@@ -73,10 +81,18 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
       output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));
     } else if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
+      refusedAdmin(clientId, "subscribe to", filter);
       output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "only FleetFlags operators may subscribe to " + adminPrefix + " (others: " + adminPrefix + "responses/<own client id>)");
     } else {
       output.nextExtensionOrDefault();
+    }
+  }
+
+  private void refusedAdmin(String clientId, String what, String topic) {
+    LogLimit.Pass pass = refusedLog.admit(clientId);
+    if (pass != null) {
+      log.warn("Refused: client '{}', not an operator, may not {} '{}'{}", clientId, what, topic, pass.note());
     }
   }
 }

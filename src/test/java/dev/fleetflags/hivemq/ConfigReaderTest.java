@@ -67,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(47, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(48, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -124,6 +124,7 @@ class ConfigReaderTest {
                     <max-variants>8</max-variants>
                     <max-key-length>32</max-key-length>
                     <admin-requests-per-second>5</admin-requests-per-second>
+                    <admin-queries-per-second>7</admin-queries-per-second>
                 </limits>
                 <registry-cache-size>10</registry-cache-size>
                 <history-limit>20</history-limit>
@@ -166,6 +167,7 @@ class ConfigReaderTest {
             FleetFlagsConfig.DeviceAuthentication.ALLOW,
             new Limits(1000, 10, 500, 50, 8, 32),
             5,
+            7,
             10,
             20,
             4,

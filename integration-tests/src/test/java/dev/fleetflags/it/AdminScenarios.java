@@ -454,7 +454,7 @@ abstract class AdminScenarios {
   }
 
   /**
-   * With one request a second allowed, a burst of writes meets the limit: the refused one says so
+   * With one write a second allowed, a burst of writes meets the limit: the refused one says so
    * and is not applied. Its own broker, so that the limit does not reach the other scenarios.
    */
   @Test
@@ -475,7 +475,7 @@ abstract class AdminScenarios {
       assertNotNull(refused, "twenty requests in a row, none refused at one per second");
       assertEquals("", refused.at("/problems/0/location").asText(), refused::toString);
       String reason = refused.at("/problems/0/reason").asText();
-      assertTrue(reason.contains("too many admin requests"), reason);
+      assertTrue(reason.contains("too many admin writes from this operator"), reason);
       assertTrue(reason.contains("limits/admin-requests-per-second"), reason);
       assertFalse(Scenarios.newDevice(limited, "limited-device").flags().containsKey(refusedKey));
     }

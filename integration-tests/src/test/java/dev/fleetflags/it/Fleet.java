@@ -58,7 +58,10 @@ final class Fleet implements AutoCloseable {
             List.of("model", "region"),
             """
             <seed-file>%s</seed-file>
-            <limits><admin-requests-per-second>100000</admin-requests-per-second></limits>
+            <limits>
+                <admin-requests-per-second>100000</admin-requests-per-second>
+                <admin-queries-per-second>100000</admin-queries-per-second>
+            </limits>
             %s"""
                 .formatted(ExtensionSetup.SEED_FILE, more))
         .withSeedFlags(seedFlags);

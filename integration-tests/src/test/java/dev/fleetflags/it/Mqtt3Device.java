@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 public final class Mqtt3Device extends MqttDevice<Mqtt3Publish> {
 
   private final Mqtt3BlockingClient client;
+  private Mqtt3ConnAck connAck;
 
   private Mqtt3Device(String clientId, Mqtt3BlockingClient client) {
     super(clientId);
@@ -33,9 +34,23 @@ public final class Mqtt3Device extends MqttDevice<Mqtt3Publish> {
    */
   public static Mqtt3Device connect(
       FleetFlagsBroker broker, String clientId, String username, String password) {
+    return connect(broker, clientId, username, password, true);
+  }
+
+  /**
+   * Connects with a clean session or, if {@code cleanSession} is false, asking for a persistent
+   * one; username and password may be null.
+   */
+  public static Mqtt3Device connect(
+      FleetFlagsBroker broker,
+      String clientId,
+      String username,
+      String password,
+      boolean cleanSession) {
     Mqtt3Device device =
         new Mqtt3Device(clientId, builder(broker, clientId).useMqttVersion3().buildBlocking());
-    Mqtt3ConnectBuilder.Send<Mqtt3ConnAck> connect = device.client.connectWith().cleanSession(true);
+    Mqtt3ConnectBuilder.Send<Mqtt3ConnAck> connect =
+        device.client.connectWith().cleanSession(cleanSession);
     if (username != null) {
       connect =
           connect
@@ -44,8 +59,13 @@ public final class Mqtt3Device extends MqttDevice<Mqtt3Publish> {
               .password(password.getBytes(StandardCharsets.UTF_8))
               .applySimpleAuth();
     }
-    connect.send();
+    device.connAck = connect.send();
     return device;
+  }
+
+  /** The broker's answer to the CONNECT. */
+  public Mqtt3ConnAck connAck() {
+    return connAck;
   }
 
   @Override

@@ -24,6 +24,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
 
   private final Mqtt5BlockingClient client;
   private final Set<String> responseTopics = new HashSet<>();
+  private Mqtt5ConnAck connAck;
 
   /** How to connect: user properties and credentials are optional. */
   public static final class Connect {
@@ -32,6 +33,8 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     private final Map<String, String> userProperties = new LinkedHashMap<>();
     private String username;
     private byte[] password;
+    private String localAddress;
+    private long sessionExpiry;
 
     private Connect(FleetFlagsBroker broker, String clientId) {
       this.broker = broker;
@@ -49,15 +52,33 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       return this;
     }
 
+    /** Connects from this local address, e.g. {@code 127.0.0.2}. */
+    public Connect from(String localAddress) {
+      this.localAddress = localAddress;
+      return this;
+    }
+
+    /** Asks to resume its session (no clean start) and to keep it this long after it ends. */
+    public Connect persistentSession(long expirySeconds) {
+      this.sessionExpiry = expirySeconds;
+      return this;
+    }
+
     /**
-     * Connects with clean start.
+     * Connects, with clean start unless a {@link #persistentSession} was asked for.
      *
      * @throws com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException when refused
      */
     public Mqtt5Device connect() {
       Mqtt5Device device =
-          new Mqtt5Device(clientId, builder(broker, clientId).useMqttVersion5().buildBlocking());
-      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect = device.client.connectWith().cleanStart(true);
+          new Mqtt5Device(
+              clientId, builder(broker, clientId, localAddress).useMqttVersion5().buildBlocking());
+      Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect =
+          device
+              .client
+              .connectWith()
+              .cleanStart(sessionExpiry == 0)
+              .sessionExpiryInterval(sessionExpiry);
       if (!userProperties.isEmpty()) {
         var properties = connect.userProperties();
         userProperties.forEach(properties::add);
@@ -66,7 +87,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       if (username != null) {
         connect = connect.simpleAuth().username(username).password(password).applySimpleAuth();
       }
-      connect.send();
+      device.connAck = connect.send();
       return device;
     }
   }
@@ -84,6 +105,11 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
 
   public static Mqtt5Device connect(FleetFlagsBroker broker, String clientId) {
     return with(broker, clientId).connect();
+  }
+
+  /** The broker's answer to the CONNECT. */
+  public Mqtt5ConnAck connAck() {
+    return connAck;
   }
 
   @Override
@@ -125,6 +151,21 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
   @Override
   public void publish(String topic, byte[] payload) {
     client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+  }
+
+  /**
+   * Publishes a request with a response topic and this correlation data and does not wait: its
+   * answer, if any, lands in the inbox. The response topic must be subscribed already.
+   */
+  public void sendRequest(String topic, String payload, String responseTopic, String correlation) {
+    client
+        .publishWith()
+        .topic(topic)
+        .qos(MqttQos.AT_LEAST_ONCE)
+        .payload(payload.getBytes(StandardCharsets.UTF_8))
+        .responseTopic(responseTopic)
+        .correlationData(correlation.getBytes(StandardCharsets.UTF_8))
+        .send();
   }
 
   /**

@@ -39,10 +39,22 @@ public abstract sealed class MqttDevice<M> implements AutoCloseable
 
   /** A client of the broker under this id; the subclass picks the protocol. */
   static MqttClientBuilder builder(FleetFlagsBroker broker, String clientId) {
-    return MqttClient.builder()
-        .identifier(clientId)
-        .serverHost(broker.host())
-        .serverPort(broker.mqttPort());
+    return builder(broker, clientId, null);
+  }
+
+  /**
+   * A client connecting from a local address of its own, e.g. {@code 127.0.0.2} (Linux routes all
+   * of 127.0.0.0/8 to loopback), or from the system's choice if null.
+   */
+  static MqttClientBuilder builder(FleetFlagsBroker broker, String clientId, String localAddress) {
+    MqttClientBuilder builder =
+        MqttClient.builder()
+            .identifier(clientId)
+            .serverHost(broker.host())
+            .serverPort(broker.mqttPort());
+    return localAddress == null
+        ? builder
+        : builder.transportConfig().localAddress(localAddress).applyTransportConfig();
   }
 
   public String clientId() {

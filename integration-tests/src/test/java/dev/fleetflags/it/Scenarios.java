@@ -53,9 +53,9 @@ final class Scenarios {
   }
 
   /**
-   * The admin and device scenarios' broker: {@value #ALLOWED_PROPERTY} allowed as attribute, and
-   * the admin rate limit as given (the scenarios' own requests must not reach it unless they mean
-   * to).
+   * The admin and device scenarios' broker: {@value #ALLOWED_PROPERTY} allowed as attribute, the
+   * operator's admin write limit as given and its query limit high (the scenarios' own requests
+   * must not reach them unless they mean to).
    */
   static ExtensionSetup setup(int adminRequestsPerSecond) {
     return open(
@@ -64,6 +64,7 @@ final class Scenarios {
         <limits>
             <max-document-bytes>%d</max-document-bytes>
             <admin-requests-per-second>%d</admin-requests-per-second>
+            <admin-queries-per-second>10000</admin-queries-per-second>
         </limits>"""
             .formatted(MAX_DOCUMENT_BYTES, adminRequestsPerSecond));
   }
