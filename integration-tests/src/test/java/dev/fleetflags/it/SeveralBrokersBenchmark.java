@@ -148,7 +148,8 @@ class SeveralBrokersBenchmark {
         Long.toString((after - before) / RECORDS));
   }
 
-  private static final String LIMITS = "<limits><admin-requests-per-second>100000</admin-requests-per-second></limits>";
+  private static final String LIMITS = "<limits><admin-requests-per-second>100000</admin-requests-per-second>"
+      + "<admin-queries-per-second>100000</admin-queries-per-second></limits>";
 
   private static String document(long value) {
     return Scenarios.document("""

@@ -88,7 +88,7 @@ class SeveralBrokersTest {
   /** Every broker with the same etcd settings as docker/compose-cluster.yaml, through its partition. */
   static ExtensionSetup setup(String endpoints) {
     return Scenarios.open(List.of("model"), """
-        <limits><admin-requests-per-second>100000</admin-requests-per-second></limits>
+        <limits><admin-requests-per-second>100000</admin-requests-per-second><admin-queries-per-second>100000</admin-queries-per-second></limits>
         <cluster>
             <etcd-endpoints>%s</etcd-endpoints>
             <key-prefix>/fleetflags</key-prefix>
