@@ -14,8 +14,10 @@ import dev.fleetflags.rules.FlagDocumentParser;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
 import dev.fleetflags.rules.Limits;
+import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import dev.fleetflags.store.Actor;
+import dev.fleetflags.store.Change;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
@@ -136,15 +138,17 @@ public final class FlagAdmin implements StoreListener {
       } catch (InvalidDocumentException e) {
         return AdminResponse.rejected(e.problems());
       }
-      AdminResponse response;
-      try {
-        response = carryOut(request, root);
-      } catch (StaleBase first) {
+      AdminResponse response = request.action().isWrite() ? settleFailedWrite() : null;
+      if (response == null) {
         try {
           response = carryOut(request, root);
-        } catch (StaleBase again) {
-          response = AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
-              + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision));
+        } catch (StaleBase first) {
+          try {
+            response = carryOut(request, root);
+          } catch (StaleBase again) {
+            response = AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
+                + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision));
+          }
         }
       }
       if (request.action().isWrite()) {
@@ -154,7 +158,8 @@ public final class FlagAdmin implements StoreListener {
       return response;
     } catch (RuntimeException e) {
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
-      return AdminResponse.error("the extension failed to handle the request: " + e + "; nothing was changed");
+      // The cause is in the broker log; the answer names no classes of the extension's insides.
+      return AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed");
     }
   }
 
@@ -212,7 +217,7 @@ public final class FlagAdmin implements StoreListener {
       }
       if (!readers.isEmpty()) {
         problems.add(new Problem(Json.path("$evaluators", i),
-            "evaluator \"" + name + "\" is still read by flag" + (readers.size() == 1 ? " " : "s ")
+            "evaluator " + Json.quote(name) + " is still read by flag" + (readers.size() == 1 ? " " : "s ")
                 + String.join(", ", readers) + "; change or delete " + (readers.size() == 1 ? "it" : "them") + " first"));
       }
     }
@@ -384,6 +389,22 @@ public final class FlagAdmin implements StoreListener {
         "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devicesAffected(revision)));
   }
 
+  /**
+   * Before a write: lets the store settle a write that failed with its outcome unknown (it reopens
+   * once the disk works again). If that write had reached the disk after all, the store hands it to
+   * {@link #applied} as any change, so that what is served is what is durable. Returns the answer
+   * if the store still cannot take writes, else null.
+   */
+  private @Nullable AdminResponse settleFailedWrite() {
+    try {
+      store.recover();
+    } catch (StoreException e) {
+      log.error("The flag store still refuses writes: {}", e.getMessage());
+      return AdminResponse.error(e.getMessage());
+    }
+    return null;
+  }
+
   /** A device's attributes after an upsert: null removes the device, a null attribute removes it. */
   private @Nullable Map<String, Object> nextAttributes(String id, @Nullable Object update, String path, List<Problem> problems) {
     if (update == null) {
@@ -399,7 +420,7 @@ public final class FlagAdmin implements StoreListener {
       String attributePath = Json.path(path, name);
       checkName(attributePath, "attribute name", name, problems);
       if (RESERVED_ATTRIBUTES.contains(name)) {
-        problems.add(new Problem(attributePath, "\"" + name + "\" is reserved; the targeting key is the client id"));
+        problems.add(new Problem(attributePath, Json.quote(name) + " is reserved; the targeting key is the client id"));
       } else if (a.getValue() == null) {
         next.remove(name);
       } else {
@@ -419,8 +440,13 @@ public final class FlagAdmin implements StoreListener {
       problems.add(new Problem("device", device == null ? "missing; give the device's client id" : "must be a non-empty client id"));
       return AdminResponse.rejected(problems);
     }
+    checkName("device", "device id", id, problems);
     Object whatIf = root.get("attributes");
-    if (whatIf != null && !(whatIf instanceof Map)) {
+    if (whatIf instanceof Map<?, ?> assumed) {
+      for (Object name : assumed.keySet()) {
+        checkName(Json.path("attributes", (String) name), "attribute name", (String) name, problems);
+      }
+    } else if (whatIf != null) {
       problems.add(new Problem("attributes", "must be an object of attributes to assume, found " + Json.kind(whatIf)));
     }
     if (!problems.isEmpty()) {
@@ -498,7 +524,7 @@ public final class FlagAdmin implements StoreListener {
     if (l instanceof Long n && n >= 1 && n <= MAX_HISTORY) {
       limit = n.intValue();
     } else if (l != null) {
-      problems.add(new Problem("limit", "must be a whole number from 1 to " + MAX_HISTORY + ", found " + describe(l)));
+      problems.add(new Problem("limit", "must be a whole number from 1 to " + MAX_HISTORY + ", found " + Json.describe(l)));
     }
     if (!problems.isEmpty()) {
       return AdminResponse.rejected(problems);
@@ -553,7 +579,7 @@ public final class FlagAdmin implements StoreListener {
     if (value instanceof Long n && n >= 0) {
       return n;
     }
-    problems.add(new Problem("expectedRevision", "must be a revision number (a whole number, 0 or more), found " + describe(value)));
+    problems.add(new Problem("expectedRevision", "must be a revision number (a whole number, 0 or more), found " + Json.describe(value)));
     return null;
   }
 
@@ -583,9 +609,9 @@ public final class FlagAdmin implements StoreListener {
       if (!(item instanceof String name)) {
         problems.add(new Problem(path, "must be a " + what + " name, found " + Json.kind(item)));
       } else if (names.contains(name)) {
-        problems.add(new Problem(path, "\"" + name + "\" is listed twice"));
+        problems.add(new Problem(path, Json.quote(name) + " is listed twice"));
       } else if (existing != null && !existing.contains(name)) {
-        problems.add(new Problem(path, "no " + what + " \"" + name + "\" exists"));
+        problems.add(new Problem(path, "no " + what + " " + Json.quote(name) + " exists"));
       } else {
         names.add(name);
       }
@@ -594,10 +620,9 @@ public final class FlagAdmin implements StoreListener {
   }
 
   private void checkName(String path, String what, String name, List<Problem> problems) {
-    if (name.isEmpty()) {
-      problems.add(new Problem(path, what + " must not be empty"));
-    } else if (name.length() > limits().maxKeyLength()) {
-      problems.add(new Problem(path, what + " is " + name.length() + " characters, more than the limit of " + limits().maxKeyLength()));
+    String problem = Names.problem(what, name, limits().maxKeyLength());
+    if (problem != null) {
+      problems.add(new Problem(path, problem));
     }
   }
 
@@ -630,18 +655,14 @@ public final class FlagAdmin implements StoreListener {
     if (e instanceof WriteRefusedException refused) {
       return AdminResponse.rejected("", refused.getMessage() + "; nothing was changed");
     }
-    log.error("Could not write the flag store; the {} was not applied: {}", request.action().label(), e.getMessage());
-    return AdminResponse.error("could not write the flag store: " + e.getMessage() + "; the change was not applied");
+    log.error("The {} from client '{}' was not applied: {}", request.action().label(), request.actor().clientId(), e.getMessage());
+    return AdminResponse.error(e.getMessage());
   }
 
   private static AdminResponse conflict(long expected, long current) {
     return AdminResponse.rejected(List.of(new Problem("expectedRevision",
         "the flags are at revision " + current + ", not " + expected + "; query them again and retry")),
         Map.of("revision", current));
-  }
-
-  private static String describe(Object value) {
-    return value instanceof String s ? "\"" + s + "\"" : value instanceof Number n ? n.toString() : Json.kind(value);
   }
 
   private static String summary(AdminResponse response) {

@@ -267,7 +267,7 @@ final class TargetingCompiler {
         }
         break;
       default:
-        problem(opPath, "unknown operator \"" + op + "\"", true);
+        problem(opPath, "unknown operator " + Json.quote(op), true);
         return Expr.NULL;
     }
     return FOLDABLE.contains(op) ? fold(node, argList) : node;
@@ -299,7 +299,7 @@ final class TargetingCompiler {
       return Expr.NULL;
     }
     if (!evaluators.containsKey(ref)) {
-      problem(path, "unknown $ref \"" + ref + "\"; " + (evaluators.isEmpty()
+      problem(path, "unknown $ref " + Json.quote(ref) + "; " + (evaluators.isEmpty()
           ? "the document defines no $evaluators"
           : "defined evaluators are " + String.join(", ", evaluators.keySet())), true);
       return Expr.NULL;
@@ -522,6 +522,6 @@ final class TargetingCompiler {
   }
 
   private static String describe(@Nullable Object v) {
-    return v instanceof String s ? "\"" + s + "\"" : Json.kind(v);
+    return v instanceof String s ? Json.quote(s) : Json.kind(v);
   }
 }

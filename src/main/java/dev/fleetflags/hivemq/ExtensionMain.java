@@ -26,6 +26,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -172,11 +173,13 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       log.info("Seed file {} not applied: the store already holds flags", file);
     } else if (seeded.isAccepted()) {
       log.info("Seed file {} applied: {}", file, seeded);
-    } else if (seeded.status().equals("error")) {
-      // Not the seed's fault (a cluster store out of reach): serve what the store holds.
-      log.warn("Seed file {} not applied now: {}", file, seeded);
+    } else if (seeded.status().equals("rejected")) {
+      throw new StartupException("the seed file " + file + " was rejected: " + problems(seeded));
+    } else if (config.cluster() != null) {
+      // Not the seed's fault (the cluster store out of reach): serve what the store holds.
+      log.warn("Seed file {} not applied now: {}", file, seeded.body().get("reason"));
     } else {
-      throw new StartupException("the seed file " + file + " was rejected: " + seeded);
+      throw new StartupException("the seed file " + file + " could not be applied: " + seeded.body().get("reason"));
     }
   }
 
@@ -199,6 +202,27 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     return new OperatorSignIns(passwords, new SignInGuard(SignInGuard.Settings.DEFAULT, System::nanoTime),
         new RememberedSignIns(), verifier, timer, System::nanoTime, metrics, LogLimit.perMinute());
   }
+
+  /**
+   * The problems of a rejected document, each as location and reason, the first {@value
+   * #SEED_PROBLEMS_SHOWN} of them: what to fix, never the file's content (reasons quote at most a
+   * few dozen characters of a value).
+   */
+  private static String problems(AdminResponse rejected) {
+    List<?> problems = rejected.body().get("problems") instanceof List<?> list ? list : List.of();
+    StringBuilder sb = new StringBuilder().append(problems.size()).append(problems.size() == 1 ? " problem" : " problems");
+    for (int i = 0; i < Math.min(problems.size(), SEED_PROBLEMS_SHOWN); i++) {
+      Map<?, ?> problem = (Map<?, ?>) problems.get(i);
+      String location = String.valueOf(problem.get("location"));
+      sb.append(i == 0 ? ": " : "; ").append(location.isEmpty() ? "" : location + ": ").append(problem.get("reason"));
+    }
+    if (problems.size() > SEED_PROBLEMS_SHOWN) {
+      sb.append("; and ").append(problems.size() - SEED_PROBLEMS_SHOWN).append(" more");
+    }
+    return sb.toString();
+  }
+
+  private static final int SEED_PROBLEMS_SHOWN = 20;
 
   private static ExecutorService singleThread(String name, int queue) {
     return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), daemon(name));

@@ -647,7 +647,9 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       while (j < events.size() && events.get(j).getKeyValue().getModRevision() == revision) {
         j++;
       }
-      if (revision >= watchFrom) {
+      // At or below the store's revision: applied already (a write reported failed that had
+      // reached the disk, found when the store settled it).
+      if (revision >= watchFrom && revision > store.revision()) {
         apply(revision, events.subList(i, j));
         watchFrom = revision + 1;
       }

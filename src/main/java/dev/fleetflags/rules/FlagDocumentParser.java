@@ -125,7 +125,7 @@ public final class FlagDocumentParser {
       problems.add(
           new Problem(
               Json.path(path, "state"),
-              "must be \"ENABLED\" or \"DISABLED\", found " + describe(stateJson)));
+              "must be \"ENABLED\" or \"DISABLED\", found " + Json.describe(stateJson)));
     }
 
     Map<String, Object> variants = parseVariants(path, flag.get("variants"), problems);
@@ -202,9 +202,9 @@ public final class FlagDocumentParser {
                 variantPath,
                 "variants of mixed types: this one is "
                     + Json.kind(value)
-                    + " but \""
-                    + firstName
-                    + "\" is "
+                    + " but "
+                    + Json.quote(firstName)
+                    + " is "
                     + Json.kind(map.get(firstName))
                     + "; all variants of a flag must have one type"));
       }
@@ -234,28 +234,26 @@ public final class FlagDocumentParser {
   }
 
   private void checkName(String path, String what, String name, List<Problem> problems) {
-    if (name.isEmpty()) {
-      problems.add(new Problem(path, what + " must not be empty"));
-    } else if (name.length() > limits.maxKeyLength()) {
-      problems.add(
-          new Problem(
-              path, what + " is " + name.length() + " characters, more than the limit of " + limits.maxKeyLength()));
+    String problem = Names.problem(what, name, limits.maxKeyLength());
+    if (problem != null) {
+      problems.add(new Problem(path, problem));
     }
   }
 
   public static String noSuchVariant(String name, Map<String, ?> variants) {
-    return "variant \"" + name + "\" does not exist; the flag's variants are " + String.join(", ", quoted(variants.keySet()));
+    return "variant " + Json.quote(name) + " does not exist; the flag's variants are " + quoted(variants.keySet());
   }
 
-  private static List<String> quoted(Set<String> names) {
-    List<String> q = new ArrayList<>(names.size());
+  /** The first few names, quoted; a message names no more. */
+  private static String quoted(Set<String> names) {
+    List<String> q = new ArrayList<>();
     for (String n : names) {
-      q.add('"' + n + '"');
+      if (q.size() == 10) {
+        q.add("and " + (names.size() - 10) + " more");
+        break;
+      }
+      q.add(Json.quote(n));
     }
-    return q;
-  }
-
-  private static String describe(Object value) {
-    return value instanceof String s ? "\"" + s + "\"" : Json.kind(value);
+    return String.join(", ", q);
   }
 }

@@ -9,7 +9,8 @@ package dev.fleetflags.rules;
  * @param maxNodes JSON values in the document (every object, array, string, number, ...)
  * @param maxFlags flags in the document, and in the resulting flag set
  * @param maxVariants variants of one flag
- * @param maxKeyLength characters in a flag key, variant name or evaluator name
+ * @param maxKeyLength characters (code points) in a flag key, variant name, evaluator name, device
+ *     id or attribute name
  */
 public record Limits(
     int maxDocumentBytes, int maxDepth, int maxNodes, int maxFlags, int maxVariants, int maxKeyLength) {

@@ -9,14 +9,22 @@ import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
 import dev.fleetflags.rules.Limits;
 import dev.fleetflags.rules.Problem;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,14 +96,16 @@ public final class FlagStore implements AutoCloseable {
 
   private final Path folder;
   private final StoreSettings settings;
-  private final RocksDB db;
-  private final RocksOptions options;
-  private final List<ColumnFamilyHandle> handles;
-  private final ColumnFamilyHandle meta;
-  private final ColumnFamilyHandle flags;
-  private final ColumnFamilyHandle evaluators;
-  private final ColumnFamilyHandle devices;
-  private final ColumnFamilyHandle history;
+  // RocksDB and its handles: replaced when the store is reopened after a failed write, under the
+  // lifecycle's write lock; read under its read lock.
+  private RocksDB db;
+  private RocksOptions options;
+  private List<ColumnFamilyHandle> handles;
+  private ColumnFamilyHandle meta;
+  private ColumnFamilyHandle flags;
+  private ColumnFamilyHandle evaluators;
+  private ColumnFamilyHandle devices;
+  private ColumnFamilyHandle history;
   /**
    * Registry records read or written lately. Devices without a record have no entry (the loader
    * answers null, which Caffeine does not keep): most connected devices have none, and an entry
@@ -119,13 +129,33 @@ public final class FlagStore implements AutoCloseable {
    * have gaps (a copy of a shared state), so pruning counts entries instead of subtracting.
    */
   private final Deque<Long> historyRevisions = new ArrayDeque<>();
-  /** The failure of a write whose outcome on disk is unknown; guarded by {@link #writing}. */
-  private @Nullable String failedWrite;
+  /**
+   * The cause of a failed write whose outcome on disk is unknown until the store is reopened; set
+   * under {@link #writing}, cleared under the lifecycle's write lock.
+   */
+  private volatile @Nullable String failedWrite;
+  /** Why RocksDB is open read-only, or not at all, after a reopen that could not write; guarded by lifecycle. */
+  private @Nullable String unwritable;
+  /** For tests: the next write reaches RocksDB and is then reported failed, as a disk may do. */
+  private volatile boolean failNextWriteAfterWriting;
+  /** For tests: the next reopen for writing fails, as on a disk that failed again after the check. */
+  private volatile boolean failNextReopen;
   private boolean closed; // guarded by lifecycle
 
   private FlagStore(Path folder, StoreSettings settings, RocksDB db, RocksOptions options, List<ColumnFamilyHandle> handles) {
     this.folder = folder;
     this.settings = settings;
+    attach(db, options, handles);
+    this.deviceCache =
+        Caffeine.newBuilder()
+            .maximumSize(settings.registryCacheSize())
+            // Eviction on the calling thread: no work on the common pool the broker shares.
+            .executor(Runnable::run)
+            .build(this::readDevice);
+    this.current = new StoredFlags(0, FlagDocument.EMPTY, Map.of());
+  }
+
+  private void attach(RocksDB db, RocksOptions options, List<ColumnFamilyHandle> handles) {
     this.db = db;
     this.options = options;
     this.handles = List.copyOf(handles);
@@ -134,13 +164,6 @@ public final class FlagStore implements AutoCloseable {
     this.evaluators = handles.get(COLUMN_FAMILIES.indexOf(EVALUATORS));
     this.devices = handles.get(COLUMN_FAMILIES.indexOf(DEVICES));
     this.history = handles.get(COLUMN_FAMILIES.indexOf(HISTORY));
-    this.deviceCache =
-        Caffeine.newBuilder()
-            .maximumSize(settings.registryCacheSize())
-            // Eviction on the calling thread: no work on the common pool the broker shares.
-            .executor(Runnable::run)
-            .build(this::readDevice);
-    this.current = new StoredFlags(0, FlagDocument.EMPTY, Map.of());
   }
 
   /**
@@ -213,12 +236,16 @@ public final class FlagStore implements AutoCloseable {
    * WAL, together with the new revision and its history entry. Returns the new revision. The
    * listeners have been told when this returns.
    *
+   * <p>After a write failed, the next one first {@linkplain #recover() settles} it.
+   *
    * @param basedOn the revision of the state the write was validated against
    * @throws RevisionConflictException if the store is no longer at {@code basedOn}, or the write
-   *     expects a revision other than the current one; nothing is written
-   * @throws StoreException if RocksDB could not read or write (nothing was acknowledged, and after
-   *     a failure of the batch write itself the store refuses further writes until reopened), or
-   *     the shared state this store is a copy of could not take the write
+   *     expects a revision other than the current one, or a failed write it settled first turned
+   *     out to have reached the disk; nothing is written
+   * @throws StoreException if RocksDB could not read or write (nothing was acknowledged), or the
+   *     shared state this store is a copy of could not take the write
+   * @throws IllegalArgumentException if the write changes nothing, or holds text that is not valid
+   *     Unicode (which could not be stored as it is)
    */
   public long write(StoreWrite write, long basedOn) throws StoreException, RevisionConflictException {
     if (write.isEmpty()) {
@@ -232,6 +259,14 @@ public final class FlagStore implements AutoCloseable {
     Committer shared = committer;
     if (shared != null) {
       return shared.commit(write, basedOn);
+    }
+    if (failedWrite != null) {
+      long before = current.revision();
+      recover();
+      if (current.revision() != before) {
+        // The caller's write was made against the state before the failed one, which is gone.
+        throw new RevisionConflictException(before, current.revision());
+      }
     }
     lifecycle.readLock().lock();
     try {
@@ -262,6 +297,7 @@ public final class FlagStore implements AutoCloseable {
    * @throws IllegalArgumentException if {@code revision} is not above the store's
    */
   public void applyCommitted(long revision, StoreWrite write, HistoryEntry entry) throws StoreException {
+    recover();
     lifecycle.readLock().lock();
     try {
       ensureOpen();
@@ -342,8 +378,8 @@ public final class FlagStore implements AutoCloseable {
   /** Caller holds {@link #writing}; {@code given} is the history entry of a committed change, if any. */
   private long apply(StoreWrite write, long revision, @Nullable HistoryEntry given) throws StoreException {
     if (failedWrite != null) {
-      throw new StoreException("the flag store at " + folder + " refuses writes since an earlier write failed ("
-          + failedWrite + "); whether that write reached the disk is unknown until the store is reopened: restart the extension");
+      // Another write failed since this one settled the last failure.
+      throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; the change was not applied");
     }
     StoredFlags before = current;
     long time = settings.clock().millis();
@@ -440,14 +476,20 @@ public final class FlagStore implements AutoCloseable {
 
       try {
         db.write(options.synced, batch);
+        if (failNextWriteAfterWriting) {
+          failNextWriteAfterWriting = false;
+          throw new RocksDBException("IO error: the test said this write failed after it was written");
+        }
       } catch (RocksDBException e) {
         // The batch may or may not be in the WAL: only a reopen tells. Writing on would risk two
-        // histories for one revision, so the store stops taking writes.
-        failedWrite = describe(e);
-        log.error("Writing revision {} ({} by client '{}') to the flag store at {} failed; the store takes no more writes until it is reopened: {}",
-            revision, entry.action(), entry.actor().clientId(), folder, failedWrite);
-        throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite
-            + "; the change was not applied; restart the extension once the cause is fixed", e);
+        // histories for one revision, so the next write reopens the store first.
+        failedWrite = StoreOpening.cause(describe(e));
+        log.error("Writing revision {} ({} by client '{}') to the flag store at {} failed: {}; writes are taken again once the"
+            + " disk works, and the next one finds out whether this one reached it", revision, entry.action(), entry.actor().clientId(),
+            folder, failedWrite);
+        throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; the change was not applied"
+            + " (should it have reached the disk in part, the next write finds it and the history shows it); writes are taken again"
+            + " once the cause is fixed, without a restart", e);
       }
       pushedOut.forEach(r -> historyRevisions.removeFirst());
       historyRevisions.addLast(revision);
@@ -476,6 +518,7 @@ public final class FlagStore implements AutoCloseable {
    * up change by change).
    */
   public void replaceAll(StoreContent content) throws StoreException {
+    recover();
     lifecycle.readLock().lock();
     try {
       ensureOpen();
@@ -492,8 +535,7 @@ public final class FlagStore implements AutoCloseable {
 
   private void replace(StoreContent content) throws StoreException {
     if (failedWrite != null) {
-      throw new StoreException("the flag store at " + folder + " refuses writes since an earlier write failed ("
-          + failedWrite + "); restart the extension");
+      throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; its content was not replaced");
     }
     StoredFlags before = current;
     List<HistoryEntry> entries = new ArrayList<>(content.history());
@@ -504,7 +546,7 @@ public final class FlagStore implements AutoCloseable {
       // Devices whose record differs: the old ones read as the batch is built.
       try (RocksIterator it = db.newIterator(devices)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          String id = string(it.key());
+          String id = string(it.key(), DEVICES);
           Object old = parseStored(it.value(), DEVICES, id);
           if (!Objects.equals(old, content.devices().get(id))) {
             changedDevices.add(id);
@@ -543,9 +585,9 @@ public final class FlagStore implements AutoCloseable {
       batch.put(meta, ORIGIN_KEY, bytes(content.origin()));
       db.write(options.synced, batch);
     } catch (RocksDBException e) {
-      failedWrite = describe(e);
+      failedWrite = StoreOpening.cause(describe(e));
       throw new StoreException("cannot replace the content of the flag store at " + folder + ": " + failedWrite
-          + "; restart the extension once the cause is fixed", e);
+          + "; it is tried again once the disk takes writes", e);
     }
     historyRevisions.clear();
     entries.forEach(entry -> historyRevisions.addLast(entry.revision()));
@@ -570,6 +612,163 @@ public final class FlagStore implements AutoCloseable {
         log.error("Acting on revision {} of the flag store at {} failed; the change is stored", change.after().revision(), folder, e);
       }
     }
+  }
+
+  /**
+   * Settles a write that failed with its outcome unknown, once the disk takes writes again: RocksDB
+   * is closed and opened again, which replays what reached its log, and everything is read back
+   * from it, so that what is held in memory is exactly what is durable (the failed write included,
+   * if it had reached the disk: the revision then tells, and the listeners are told of it as of any
+   * change). Does nothing if no write failed. Readers wait while the store is reopened.
+   *
+   * @throws StoreException if the disk still refuses writes (nothing was touched), or the store
+   *     could not be opened for writing again (it is then open for reading, or not at all, and the
+   *     next write tries again)
+   */
+  public void recover() throws StoreException {
+    if (failedWrite == null) {
+      return;
+    }
+    StoreChange landed = null;
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the flag store at " + folder + " is closed");
+      }
+      String cause = failedWrite;
+      if (cause == null) {
+        return;
+      }
+      checkDiskWrites(cause);
+      log.info("Reopening the flag store at {} to settle a failed write ({})", folder, cause);
+      StoredFlags beforeFlags = current;
+      long before = beforeFlags.revision();
+      try {
+        reopen();
+      } catch (StoreException e) {
+        throw new StoreException("cannot write to the flag store at " + folder + ": it could not be reopened to settle a failed"
+            + " write (" + e.getMessage() + "); " + (db == null ? "" : "it serves reads meanwhile, and ")
+            + "the next write tries again, without a restart", e);
+      }
+      failedWrite = null;
+      if (current.revision() != before) {
+        log.warn("The write of revision {} to the flag store at {}, reported failed, had reached the disk: it is in the store"
+            + " and its history", current.revision(), folder);
+        Set<String> changedDevices = new HashSet<>();
+        for (HistoryEntry entry : history(settings.historyLimit())) {
+          if (entry.revision() > before) {
+            entry.changes().stream().filter(c -> c.kind().equals(Change.DEVICE)).forEach(c -> changedDevices.add(c.key()));
+          }
+        }
+        landed = new StoreChange(beforeFlags, current, changedDevices);
+      }
+      log.info("The flag store at {} takes writes again, at revision {}", folder, current.revision());
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    if (landed != null) {
+      tell(landed); // served now, as any other change
+    }
+  }
+
+  /** Whether a write failed and the store has not yet been settled by {@link #recover()}. */
+  public boolean writeFailed() {
+    return failedWrite != null;
+  }
+
+  /**
+   * Writes and syncs 64 KiB beside the store and removes it: a disk that is still full or read-only
+   * says so here, before readers wait for a reopen that could not succeed.
+   */
+  private void checkDiskWrites(String cause) throws StoreException {
+    Path check = folder.resolve(".fleetflags-write-check");
+    try {
+      try (FileChannel channel = FileChannel.open(check, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+        while (block.hasRemaining()) {
+          channel.write(block);
+        }
+        channel.force(true);
+      } finally {
+        Files.deleteIfExists(check);
+      }
+    } catch (IOException e) {
+      throw new StoreException("cannot write to the flag store at " + folder + ": " + StoreOpening.cause(e)
+          + "; the change was not applied; writes are taken again once the cause is fixed (an earlier write failed: " + cause
+          + "), without a restart", e);
+    }
+  }
+
+  /**
+   * Closes RocksDB and opens it again. If it cannot be opened for writing, it is opened for reading,
+   * so that devices are still served, and the next write tries again.
+   */
+  private void reopen() throws StoreException {
+    closeRocks();
+    try {
+      if (failNextReopen) {
+        failNextReopen = false;
+        throw new StoreException("the test said this reopen failed");
+      }
+      openRocks(true);
+      unwritable = null;
+    } catch (StoreException e) {
+      unwritable = e.getMessage();
+      try {
+        openRocks(false);
+        log.warn("The flag store at {} is open for reading only until a write can reopen it: {}", folder, unwritable);
+      } catch (StoreException readOnly) {
+        log.error("The flag store at {} cannot be opened, even for reading, until a write can reopen it: {}", folder,
+            readOnly.getMessage());
+      }
+      throw e;
+    } finally {
+      deviceCache.invalidateAll();
+    }
+  }
+
+  /** Opens RocksDB on the folder (for writing, or only reading) and loads what it holds. */
+  private void openRocks(boolean forWriting) throws StoreException {
+    StoreOpening opening = new StoreOpening(folder, forWriting);
+    List<ColumnFamilyHandle> opened = new ArrayList<>();
+    RocksDB rocks = null;
+    try {
+      rocks = forWriting ? opening.open(opened) : opening.openReadOnly(opened);
+      attach(rocks, opening.options(), opened);
+      load(opening);
+    } catch (StoreException | RuntimeException e) {
+      opened.forEach(ColumnFamilyHandle::close);
+      if (rocks != null) {
+        rocks.close();
+      }
+      opening.options().close();
+      db = null;
+      throw e instanceof StoreException failure ? failure : new StoreException("cannot open the flag store at " + folder + ": " + e, e);
+    }
+  }
+
+  /** Closes RocksDB after flushing what it can; a failed flush loses nothing (the WAL holds it). */
+  private void closeRocks() {
+    if (db == null) {
+      return;
+    }
+    if (unwritable == null) {
+      try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+        db.flush(flush, handles);
+      } catch (RocksDBException e) {
+        // Nothing is lost: every write is in the synced WAL, which the next open replays.
+        log.warn("Could not flush the flag store at {}; the next open replays its log instead: {}", folder, describe(e));
+      }
+    }
+    handles.forEach(ColumnFamilyHandle::close);
+    try {
+      db.closeE();
+    } catch (RocksDBException e) {
+      log.warn("Closing the flag store at {} reported a problem: {}", folder, describe(e));
+    }
+    options.close();
+    db = null;
   }
 
   /** The newest {@code limit} history entries, newest first. */
@@ -611,7 +810,7 @@ public final class FlagStore implements AutoCloseable {
         Map<String, Map<String, Object>> registry = new TreeMap<>();
         try (RocksIterator it = db.newIterator(devices)) {
           for (it.seekToFirst(); it.isValid(); it.next()) {
-            String id = string(it.key());
+            String id = string(it.key(), DEVICES);
             registry.put(id, object(parseStored(it.value(), DEVICES, id), DEVICES, id));
           }
           it.status();
@@ -649,19 +848,7 @@ public final class FlagStore implements AutoCloseable {
         return;
       }
       closed = true;
-      try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-        db.flush(flush, handles);
-      } catch (RocksDBException e) {
-        // Nothing is lost: every write is in the synced WAL, which the next open replays.
-        log.warn("Could not flush the flag store at {} on close; the next start replays its log instead: {}", folder, describe(e));
-      }
-      handles.forEach(ColumnFamilyHandle::close);
-      try {
-        db.closeE();
-      } catch (RocksDBException e) {
-        log.warn("Closing the flag store at {} reported a problem: {}", folder, describe(e));
-      }
-      options.close();
+      closeRocks();
       deviceCache.invalidateAll();
       log.info("Closed the flag store at {} at revision {}", folder, current.revision());
     } finally {
@@ -673,7 +860,7 @@ public final class FlagStore implements AutoCloseable {
 
   private void load(StoreOpening opening) throws StoreException {
     try {
-      if (opening.checkFormat(db, meta)) {
+      if (opening.checkFormat(db, meta) && unwritable == null) {
         // A new store, or one whose creation was cut short before this first write.
         try (WriteBatch batch = new WriteBatch()) {
           batch.put(meta, FORMAT_KEY, longBytes(FORMAT_VERSION));
@@ -693,7 +880,7 @@ public final class FlagStore implements AutoCloseable {
       Map<String, Long> flagRevisions = new TreeMap<>();
       try (RocksIterator it = db.newIterator(flags)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          String key = string(it.key());
+          String key = string(it.key(), FLAGS);
           Map<String, Object> stored = object(parseStored(it.value(), FLAGS, key), FLAGS, key);
           if (!(stored.get("revision") instanceof Long flagRevision) || !(stored.get("definition") instanceof Map<?, ?> definition)) {
             throw corrupt(FLAGS, key, "not a {\"revision\", \"definition\"} object");
@@ -706,11 +893,12 @@ public final class FlagStore implements AutoCloseable {
       Map<String, Object> evaluatorJson = new LinkedHashMap<>();
       try (RocksIterator it = db.newIterator(evaluators)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          String name = string(it.key());
+          String name = string(it.key(), EVALUATORS);
           evaluatorJson.put(name, parseStored(it.value(), EVALUATORS, name));
         }
         it.status();
       }
+      historyRevisions.clear();
       try (RocksIterator it = db.newIterator(history)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
           historyRevisions.addLast(revisionOf(it.key()));
@@ -718,7 +906,7 @@ public final class FlagStore implements AutoCloseable {
         it.status();
       }
       byte[] originBytes = db.get(meta, ORIGIN_KEY);
-      origin = originBytes == null ? null : string(originBytes);
+      origin = originBytes == null ? null : string(originBytes, META);
 
       Map<String, Object> documentJson = new LinkedHashMap<>();
       documentJson.put("flags", flagJson);
@@ -814,6 +1002,19 @@ public final class FlagStore implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the flag store at " + folder + " is closed");
     }
+    if (db == null) {
+      throw new IllegalStateException("the flag store at " + folder + " could not be opened again after a failed write: " + unwritable);
+    }
+  }
+
+  /** For tests: the next write reaches RocksDB, then fails as a disk that could not confirm it would. */
+  void failNextWriteAfterWriting() {
+    failNextWriteAfterWriting = true;
+  }
+
+  /** For tests: the next reopen for writing fails, and the store is opened for reading meanwhile. */
+  void failNextReopen() {
+    failNextReopen = true;
   }
 
   /** Entries in the device cache after pending evictions; for tests of its bound. */
@@ -824,12 +1025,35 @@ public final class FlagStore implements AutoCloseable {
 
   // --- encoding --------------------------------------------------------------------------------
 
+  /**
+   * UTF-8, refusing text that is not valid Unicode: {@code getBytes} would write a lone surrogate
+   * as '?', and the store would hold another key or value than the one written.
+   */
   static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    try {
+      ByteBuffer encoded = StandardCharsets.UTF_8.newEncoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .encode(CharBuffer.wrap(s));
+      byte[] bytes = new byte[encoded.remaining()];
+      encoded.get(bytes);
+      return bytes;
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("not valid Unicode, so it cannot be stored as it is: " + Json.quote(s), e);
+    }
   }
 
-  private static String string(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
+  /** A key as it was written; bytes that are not UTF-8 are damage, not text to guess at. */
+  private String string(byte[] b, String family) throws StoreException {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw corrupt(family, HexFormat.of().formatHex(b, 0, Math.min(b.length, 32)), "a key that is not UTF-8");
+    }
   }
 
   static byte[] longBytes(long value) {

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +39,17 @@ final class StoreOpening {
 
   /** Checks the folder (creating it if missing) and loads RocksDB. */
   StoreOpening(Path dir) throws StoreException {
+    this(dir, true);
+  }
+
+  /**
+   * Checks the folder and loads RocksDB; {@code forWriting} false checks only what reading needs
+   * (a store reopened after a failed write is read while the disk refuses writes).
+   */
+  StoreOpening(Path dir, boolean forWriting) throws StoreException {
     this.dir = dir;
     loadLibrary();
-    prepareFolder();
+    prepareFolder(forWriting);
     isNew = !Files.exists(dir.resolve("CURRENT"));
     if (isNew) {
       refuseRemains();
@@ -68,6 +77,15 @@ final class StoreOpening {
     } catch (RocksDBException e) {
       // A lock held by another process is the real reason even when the probe failed first.
       throw failure(isLock(e) || deferred == null ? e : deferred);
+    }
+  }
+
+  /** Opens the store for reading only; {@code handles} receives one handle per column family. */
+  RocksDB openReadOnly(List<ColumnFamilyHandle> handles) throws StoreException {
+    try {
+      return RocksDB.openReadOnly(options.db, dir.toString(), descriptors(FlagStore.COLUMN_FAMILIES), handles);
+    } catch (RocksDBException e) {
+      throw failure(e);
     }
   }
 
@@ -193,7 +211,7 @@ final class StoreOpening {
     }
   }
 
-  private void prepareFolder() throws StoreException {
+  private void prepareFolder(boolean forWriting) throws StoreException {
     if (Files.exists(dir)) {
       if (!Files.isDirectory(dir)) {
         throw new StoreException(cannot() + "it is not a folder; configure a folder for the flag store");
@@ -205,14 +223,18 @@ final class StoreOpening {
         throw new StoreException(cannot() + "the folder does not exist and cannot be created: permission denied at "
             + e.getFile() + " for user '" + System.getProperty("user.name") + "'", e);
       } catch (IOException e) {
-        throw new StoreException(cannot() + "the folder does not exist and cannot be created: " + describe(e), e);
+        throw new StoreException(cannot() + "the folder does not exist and cannot be created: " + cause(e), e);
       }
+    }
+    if (forWriting && readOnlyFileSystem(dir)) {
+      throw new StoreException(cannot() + "the folder is on a read-only file system (" + fileSystem(dir) + "); mount it"
+          + " read-write, or configure a data folder on a writable file system");
     }
     List<String> lacking = new ArrayList<>();
     if (!Files.isReadable(dir)) {
       lacking.add("read");
     }
-    if (!Files.isWritable(dir)) {
+    if (forWriting && !Files.isWritable(dir)) {
       lacking.add("write");
     }
     if (!Files.isExecutable(dir)) {
@@ -237,7 +259,7 @@ final class StoreOpening {
         }
       }
     } catch (IOException e) {
-      throw new StoreException(cannot() + "its files cannot be listed: " + describe(e), e);
+      throw new StoreException(cannot() + "its files cannot be listed: " + cause(e), e);
     }
     if (!remains.isEmpty()) {
       remains.sort(null);
@@ -258,6 +280,13 @@ final class StoreOpening {
       }
       return new StoreException(cannot() + "it is locked by another process (LOCK file held); is another broker using this"
           + " data folder? (" + detail + ")", e);
+    }
+    if (detail.contains("Read-only file system")) {
+      return new StoreException(cannot() + "the file system is read-only (" + detail + "); mount it read-write, or configure"
+          + " a data folder on a writable file system", e);
+    }
+    if (detail.contains("No space left on device")) {
+      return new StoreException(cannot() + "the disk is full (" + detail + "); it was left as it is: make room and start again", e);
     }
     if (detail.contains("Permission denied")) {
       return new StoreException(cannot() + "permission denied (" + detail + "); give the broker's user '"
@@ -299,10 +328,48 @@ final class StoreOpening {
     return status == null ? e.toString() : status.getCodeString();
   }
 
-  private static String describe(IOException e) {
-    return e instanceof FileSystemException fs && fs.getReason() != null
-        ? fs.getFile() + ": " + fs.getReason()
-        : e.toString();
+  /**
+   * An I/O failure as an operator needs to read it: what it means (a full disk, a read-only file
+   * system, ...) first, then RocksDB's or the system's own words.
+   */
+  static String cause(String detail) {
+    for (String[] meaning : MEANINGS) {
+      if (detail.contains(meaning[0])) {
+        return meaning[1] + " (" + detail + ")";
+      }
+    }
+    return detail;
+  }
+
+  static String cause(IOException e) {
+    return cause(e instanceof FileSystemException fs && fs.getReason() != null ? fs.getFile() + ": " + fs.getReason()
+        : e.getMessage() != null ? e.getMessage() : e.toString());
+  }
+
+  /** What the system's words for a failed file operation mean (errno ENOSPC, EROFS, EDQUOT, EIO, EACCES). */
+  private static final String[][] MEANINGS = {
+    {"No space left on device", "the disk is full"},
+    {"Read-only file system", "the file system is read-only"},
+    {"Disk quota exceeded", "the disk quota is used up"},
+    {"Input/output error", "the disk reports an I/O error"},
+    {"Permission denied", "permission denied"},
+  };
+
+  private static boolean readOnlyFileSystem(Path dir) {
+    try {
+      return Files.getFileStore(dir).isReadOnly();
+    } catch (IOException | SecurityException e) {
+      return false; // the permission checks that follow say what is wrong
+    }
+  }
+
+  private static String fileSystem(Path dir) {
+    try {
+      FileStore store = Files.getFileStore(dir);
+      return store.name() + ", " + store.type();
+    } catch (IOException e) {
+      return "unknown file system";
+    }
   }
 
   private static String ownership(Path dir) {

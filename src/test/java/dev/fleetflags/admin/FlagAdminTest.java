@@ -265,6 +265,115 @@ class FlagAdminTest {
     assertEquals("fleetflags-seed", store.history(1).get(0).actor().clientId());
   }
 
+  /** "location: reason" of each problem of a rejected answer. */
+  private static List<String> rejected(AdminResponse r) {
+    assertEquals("rejected", r.status(), r.toString());
+    return problems(r).stream().map(p -> p.get("location") + ": " + p.get("reason")).toList();
+  }
+
+  @Test
+  void requestsOfEveryKindRefuseTextThatIsNotUnicodeNumbersBeyondRangeAndControlCharactersInNames() {
+    String control = " holds the control character U+0000 (character 4); names may not hold control characters (U+0000 to U+001F, U+007F)";
+    String lone = "not valid Unicode: the member name holds a lone UTF-16 surrogate \\ud800 (character 4)";
+    assertEquals(List.of("devices.dev\\u0000: device id" + control),
+        rejected(send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev\\u0000\": {\"model\": \"x\"}}}")));
+    assertEquals(List.of("devices.dev-1.mod\\u0000: attribute name" + control),
+        rejected(send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev-1\": {\"mod\\u0000\": \"x\"}}}")));
+    assertTrue(rejected(send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev\\ud800\": {}}}")).get(0)
+        .startsWith("devices.dev\\ud800: " + lone), "device ids");
+    assertTrue(rejected(send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev-1\": {\"fw\": 1e400}}}")).get(0)
+        .startsWith("devices.dev-1.fw: number 1e400 is beyond the range"), "attribute values");
+    assertEquals(List.of("device: device id" + control), rejected(send(AdminAction.EVALUATE, "{\"device\": \"dev\\u0000\"}")));
+    assertTrue(rejected(send(AdminAction.EVALUATE, "{\"device\": \"dev\\udc00\"}")).get(0).startsWith("device: not valid Unicode"));
+    assertEquals(List.of("attributes.mod\\u0000: attribute name" + control),
+        rejected(send(AdminAction.EVALUATE, "{\"device\": \"d\", \"attributes\": {\"mod\\u0000\": \"x\"}}")));
+    assertTrue(rejected(send(AdminAction.EVALUATE, "{\"device\": \"d\", \"attributes\": {\"fw\": 18446744073709551616}}")).get(0)
+        .startsWith("attributes.fw: integer 18446744073709551616 does not fit in 64 bits"));
+    assertTrue(rejected(send(AdminAction.DELETE, "{\"flags\": [\"ota\\ud800\"]}")).get(0).startsWith("flags[0]: not valid Unicode"));
+    assertTrue(rejected(send(AdminAction.QUERY_FLAGS, "{\"flags\": [\"\\ud800\"]}")).get(0).startsWith("flags[0]: not valid Unicode"));
+    assertTrue(rejected(send(AdminAction.APPLY, "{\"expectedRevision\": 9223372036854775808, \"flags\": {}}")).get(0)
+        .startsWith("expectedRevision: integer 9223372036854775808 does not fit in 64 bits"));
+    assertTrue(rejected(send(AdminAction.QUERY_HISTORY, "{\"limit\": 1e400}")).get(0).startsWith("limit: number 1e400"));
+    AdminResponse overlong = admin.handle(new AdminRequest(AdminAction.APPLY,
+        new byte[] {'{', '"', 'f', 'l', 'a', 'g', 's', '"', ':', ' ', '{', '"', 'o', (byte) 0xC0, (byte) 0x80, '"', ':', '{', '}', '}', '}'}, ops));
+    assertEquals(List.of("line 1, column 14: not valid UTF-8: bytes C0 80 are an overlong encoding (a character written with more"
+        + " bytes than UTF-8 allows; C0 80 is an overlong NUL)"), rejected(overlong));
+    assertEquals(0, store.revision(), "nothing was written");
+    assertEquals(List.of(), changes);
+  }
+
+  @Test
+  void aUnicodeKeyKeepsItsBytesValueAndStateHashAcrossARestart() throws Exception {
+    String key = "ota-\u00fc-\uD83D\uDE80";
+    AdminResponse applied = send(AdminAction.APPLY, "{\"flags\": {\"" + key + "\": {\"state\": \"ENABLED\","
+        + " \"variants\": {\"\u00e9t\u00e9\": \"\u65e5\u672c \\u0007 \\ud83d\\ude80\", \"big\": \"x\"}, \"defaultVariant\": \"\u00e9t\u00e9\"},"
+        + " \"n\": {\"state\": \"ENABLED\", \"variants\": {\"max\": 9223372036854775807, \"min\": -9223372036854775808,"
+        + " \"zero\": 0}, \"defaultVariant\": \"max\"}, \"d\": {\"state\": \"ENABLED\", \"variants\": {\"tiny\": 4.9e-324,"
+        + " \"huge\": -1.7976931348623157e308}, \"defaultVariant\": \"tiny\"}}}");
+    assertEquals("accepted", applied.status(), applied.toString());
+    AdminResponse before = send(AdminAction.EVALUATE, "{\"device\": \"dev-1\"}");
+    assertEquals("\u65e5\u672c \u0007 \uD83D\uDE80", flagOf(before, key).get("value"));
+    assertEquals(Long.MAX_VALUE, flagOf(before, "n").get("value"));
+    assertEquals(Double.MIN_VALUE, flagOf(before, "d").get("value"));
+    AdminResponse definitions = send(AdminAction.QUERY_FLAGS, "{}");
+
+    store.close();
+    store = FlagStore.open(folder, StoreSettings.DEFAULT);
+    FlagSetCompiler compiler = new FlagSetCompiler(Limits.DEFAULT);
+    live = new LiveFlags(FlagAdmin.load(store, compiler));
+    DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of());
+    admin = new FlagAdmin(store, compiler, live, contexts, id -> null);
+
+    AdminResponse after = send(AdminAction.EVALUATE, "{\"device\": \"dev-1\"}");
+    assertEquals(before.body().get("stateHash"), after.body().get("stateHash"));
+    assertEquals(before.body().get("flags"), after.body().get("flags"));
+    assertTrue(((Map<?, ?>) after.body().get("flags")).containsKey(key));
+    assertEquals(new String(definitions.toJson(), StandardCharsets.UTF_8),
+        new String(send(AdminAction.QUERY_FLAGS, "{}").toJson(), StandardCharsets.UTF_8), "the same bytes");
+  }
+
+  @Test
+  void aChangeTheStoreAppliesWithoutThisAdminIsServedAtOnceWithItsFlagsAndDevices() throws Exception {
+    send(AdminAction.APPLY, OTA);
+    send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev-1\": {\"model\": \"th-100\"}}}");
+    changes.clear();
+    // As a write reported failed that the store found on disk when it settled it, or another
+    // broker's change: the store applies it and tells its listeners, this admin among them.
+    store.write(new dev.fleetflags.store.StoreWrite(null, "apply", ops,
+        Map.of("landed", new dev.fleetflags.rules.FlagDocumentParser(Limits.DEFAULT).parse(
+            "{\"flags\": {\"landed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultVariant\": \"on\"}}}"
+                .getBytes(StandardCharsets.UTF_8)).document().flags().get("landed")),
+        Map.of(), null, Map.of("dev-1", Map.of("model", "gw-20"))));
+    assertEquals(3, live.current().revision());
+    assertEquals(1, changes.size());
+    assertEquals(Set.of("landed"), changes.get(0).changedFlags());
+    assertEquals(Set.of("dev-1"), changes.get(0).changedDevices());
+
+    AdminResponse next = send(AdminAction.APPLY, """
+        {"flags": {"eco": {"state": "ENABLED", "variants": {"a": "on"}, "defaultVariant": "a"}}}""");
+
+    assertEquals("accepted", next.status(), next.toString());
+    assertEquals(4L, next.body().get("revision"));
+    assertEquals(2, changes.size(), "the landed write, then this one");
+    assertEquals(Set.of("eco"), changes.get(1).changedFlags());
+    assertEquals(Set.of("eco", "landed", "ota-v2"), live.current().flagSet().document().flags().keySet());
+    assertEquals(3L, live.current().flagRevisions().get("landed"));
+    assertEquals(4L, live.current().flagRevisions().get("eco"));
+  }
+
+  @Test
+  void aFailureOfTheExtensionIsAnsweredWithoutItsInsides() {
+    admin = new FlagAdmin(store, new FlagSetCompiler(Limits.DEFAULT), live, new DeviceContexts(store::deviceAttributes, Set.of()),
+        id -> {
+          throw new IllegalStateException("internal detail of dev.fleetflags");
+        });
+
+    AdminResponse r = send(AdminAction.EVALUATE, "{\"device\": \"dev-1\"}");
+
+    assertEquals("error", r.status());
+    assertEquals(Map.of("reason", "the extension failed to handle the request (the broker log says why); nothing was changed"), r.body());
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> flagOf(AdminResponse r, String key) {
     return ((Map<String, Map<String, Object>>) r.body().get("flags")).get(key);

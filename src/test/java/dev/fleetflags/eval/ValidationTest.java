@@ -232,7 +232,7 @@ class ValidationTest {
   static Stream<Arguments> malformed() {
     return Stream.of(
         Arguments.of("{\"flags\": {", "line 1, column 12"),
-        Arguments.of("{\n  \"flags\": {\n    \"f\": {\"state\": ENABLED}\n  }\n}", "line 3, column 28"),
+        Arguments.of("{\n  \"flags\": {\n    \"f\": {\"state\": ENABLED}\n  }\n}", "line 3, column 27"),
         Arguments.of("{\"flags\": {},}", "line 1, column 14"),
         Arguments.of("{\"flags\": {}} x", "line 1, column 16"),
         Arguments.of("{'flags': {}}", "line 1, column 2"),
@@ -365,6 +365,37 @@ class ValidationTest {
         problems(limits(10_000, 64, 1000, 10, 10, 7),
             "{'flags': {'flag-six': {'state': 'ENABLED', 'variants': {'variant8': 1, 'seven77': 2}}},"
                 + " '$evaluators': {'evaluato': true, 'sevenev': false}}"));
+  }
+
+  @Test
+  void keyLengthCountsCharactersNotUtf16Units() {
+    String seven = "\uD83D\uDE80".repeat(7); // 7 characters, 14 UTF-16 units
+    assertEquals(List.of("flags." + seven + "x: flag key is 8 characters, more than the limit of 7"),
+        problems(limits(10_000, 64, 1000, 10, 10, 7),
+            "{'flags': {'" + seven + "x': {'state': 'ENABLED', 'variants': {'" + seven + "': 1}, 'defaultVariant': '" + seven + "'}}}"));
+  }
+
+  @Test
+  void namesHoldNoControlCharacters() {
+    String rule = "; names may not hold control characters (U+0000 to U+001F, U+007F)";
+    assertEquals(
+        List.of("flags.a\\u0000b: flag key holds the control character U+0000 (character 2)" + rule,
+            "flags.a\\u0000b.variants.o\\u001fn: variant name holds the control character U+001F (character 2)" + rule,
+            "$evaluators.e\\u007f: evaluator name holds the control character U+007F (character 2)" + rule),
+        problems("{'flags': {'a\\u0000b': {'state': 'ENABLED', 'variants': {'o\\u001fn': 1}}}, '$evaluators': {'e\\u007f': true}}"));
+  }
+
+  @Test
+  void textThatIsNotUnicodeIsRefusedWithItsPath() {
+    String lone = " holds a lone UTF-16 surrogate \\ud800 (character 4): half of a pair without its other half, which a \\u escape"
+        + " can write but is no character; text must be valid Unicode";
+    assertEquals(List.of("flags.ota\\ud800: not valid Unicode: the member name" + lone),
+        problems("{'flags': {'ota\\ud800': {" + ON_OFF + "}}}"));
+    assertEquals(
+        List.of("flags.f.metadata.owner: not valid Unicode: the string" + lone,
+            "flags.f.targeting.if[0].==[1]: not valid Unicode: the string" + lone.replace("character 4", "character 1")),
+        problems("{'flags': {'f': {" + ON_OFF + ", 'metadata': {'owner': 'fw-\\ud800'},"
+            + " 'targeting': {'if': [{'==': [{'var': 'model'}, '\\ud800x-1']}, 'on', 'off']}}}}"));
   }
 
   private static Limits limits(int bytes, int depth, int nodes, int flags, int variants, int keyLength) {

@@ -363,6 +363,87 @@ class FlagStoreTest {
   }
 
   @Test
+  void unicodeKeysAndValuesAndNumbersAtTheEdgesSurviveAReopenByteForByte() throws Exception {
+    Map<String, @Nullable FlagDefinition> written = new LinkedHashMap<>();
+    for (FlagDefinition f : List.of(
+        flag("ota-\u00fc-\uD83D\uDE80", "{\"state\": \"ENABLED\", \"variants\": {\"\u00e9t\u00e9\": \"\u65e5\u672c\\u0000\\n\\u2028\uD83D\uDE80\"},"
+            + " \"defaultVariant\": \"\u00e9t\u00e9\", \"metadata\": {\"\u00f6wner\": \"\u00e5\"}}"),
+        flag("\u65e5\u672c\u8a9e", "{\"state\": \"ENABLED\", \"variants\": {\"max\": 9223372036854775807, \"min\": -9223372036854775808},"
+            + " \"defaultVariant\": \"min\"}"),
+        flag("doubles", "{\"state\": \"ENABLED\", \"variants\": {\"a\": 4.9e-324, \"b\": -0.0, \"c\": 1.7976931348623157e308,"
+            + " \"d\": 0.1}, \"defaultVariant\": \"b\"}"),
+        flag("object", "{\"state\": \"ENABLED\", \"variants\": {\"o\": {\"\uD83D\uDE80\": [1, 2.5, \"\u00fc\"], \"a\": null}},"
+            + " \"defaultVariant\": \"o\"}"))) {
+      written.put(f.key(), f);
+    }
+    Map<String, String> bytes = new LinkedHashMap<>();
+    Map<String, Integer> hashes = new LinkedHashMap<>();
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      store.write(flags(written));
+      store.write(devices("\uD83D\uDE80-dev", Map.of("r\u00e9gion", "\u00e9u", "fw", Long.MIN_VALUE)));
+      for (FlagDefinition f : store.flags().document().flags().values()) {
+        bytes.put(f.key(), new String(dev.fleetflags.rules.Json.canonicalBytes(f.toJson()), java.nio.charset.StandardCharsets.UTF_8));
+        hashes.put(f.key(), entryHash(f));
+      }
+    }
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      Map<String, FlagDefinition> read = store.flags().document().flags();
+      assertEquals(written.keySet(), read.keySet());
+      for (FlagDefinition f : read.values()) {
+        assertEquals(written.get(f.key()), f);
+        assertEquals(bytes.get(f.key()), new String(dev.fleetflags.rules.Json.canonicalBytes(f.toJson()),
+            java.nio.charset.StandardCharsets.UTF_8), "the same bytes");
+        assertEquals(hashes.get(f.key()), entryHash(f), "the same state hash entry");
+      }
+      assertEquals(-0.0, read.get("doubles").variants().get("b"));
+      assertEquals(Map.of("r\u00e9gion", "\u00e9u", "fw", Long.MIN_VALUE), store.deviceAttributes("\uD83D\uDE80-dev"));
+    }
+  }
+
+  /** The state hash entry of a flag's default variant, as a device would hash it. */
+  private static int entryHash(FlagDefinition f) {
+    Object value = f.variants().get(f.defaultVariant());
+    return dev.fleetflags.eval.StateHash.entryHash(f.key(), f.type(), value);
+  }
+
+  @Test
+  void textThatIsNotUnicodeIsRefusedRatherThanStoredAsAnotherText() throws Exception {
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
+          () -> store.write(flag(new FlagDefinition("ota\ud800", toggle("x", true).state(), toggle("x", true).variants(), "on", null,
+              Map.of()))));
+      assertTrue(key.getMessage().contains("not valid Unicode"), key.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> store.write(devices("dev-1", Map.of("model", "x\udc00"))));
+      assertThrows(IllegalArgumentException.class, () -> store.write(devices("dev\ud800", Map.of("model", "x"))));
+      assertEquals(0, store.revision());
+      assertEquals(List.of(), store.history(10));
+      assertEquals(1, store.write(flag(toggle("ota?", true))), "the store takes writes after a refused one");
+    }
+  }
+
+  @Test
+  void aStoredKeyThatIsNotUtf8IsDamageNotTextToGuessAt() throws Exception {
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      store.write(flag(toggle("a", true)));
+    }
+    try (org.rocksdb.DBOptions options = new org.rocksdb.DBOptions();
+        org.rocksdb.ColumnFamilyOptions cf = new org.rocksdb.ColumnFamilyOptions()) {
+      List<org.rocksdb.ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      for (String name : FlagStore.COLUMN_FAMILIES) {
+        descriptors.add(new org.rocksdb.ColumnFamilyDescriptor(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), cf));
+      }
+      List<org.rocksdb.ColumnFamilyHandle> handles = new ArrayList<>();
+      try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(options, dir.toString(), descriptors, handles)) {
+        byte[] value = db.get(handles.get(2), FlagStore.bytes("a"));
+        db.put(handles.get(2), new byte[] {'o', (byte) 0xC0, (byte) 0x80}, value);
+        handles.forEach(org.rocksdb.ColumnFamilyHandle::close);
+      }
+    }
+    StoreException e = assertThrows(StoreException.class, () -> FlagStore.open(dir, settings()));
+    assertTrue(e.getMessage().contains("is damaged: flags '6fc080' holds a key that is not UTF-8"), e.getMessage());
+  }
+
+  @Test
   void integersAndDoublesKeepTheirJsonTypes() throws Exception {
     FlagDefinition numbers = flag("numbers", "{\"state\": \"ENABLED\", \"variants\": {\"a\": 1.0, \"b\": 2.5}, \"defaultVariant\": \"a\"}");
     try (FlagStore store = FlagStore.open(dir, settings())) {

@@ -98,4 +98,22 @@ class SharedStateTest {
       assertEquals(Map.of("model", "z"), store.deviceAttributes("added"));
     }
   }
+
+  @Test
+  void aFailedWriteFoundOnDiskWhenSettledIsToldToTheListeners() throws Exception {
+    List<StoreChange> told = new ArrayList<>();
+    try (FlagStore store = FlagStore.open(dir, settings())) {
+      store.addListener(told::add);
+      store.write(flag(counter("n", 1)));
+      store.failNextWriteAfterWriting();
+      assertThrows(StoreException.class, () -> store.write(devices("dev-1", Map.of("model", "x"))));
+      assertEquals(1, told.size(), "a write reported failed is not served");
+      store.recover();
+      assertEquals(2, store.revision());
+      assertEquals(2, told.size());
+      assertEquals(1, told.get(1).before().revision());
+      assertEquals(2, told.get(1).after().revision());
+      assertEquals(Set.of("dev-1"), told.get(1).changedDevices());
+    }
+  }
 }

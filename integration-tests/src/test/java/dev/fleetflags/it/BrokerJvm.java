@@ -16,10 +16,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * HiveMQ CE with the packaged zip in its extensions folder, in a JVM of its own: one of several
- * brokers of a test, which can be killed with SIGKILL and started again on its folders and port.
- * The folders are laid out as {@link EmbeddedBroker} lays them out; this JVM only starts the
- * process ({@link #main}) and holds its standard input: closing it stops the broker.
+ * HiveMQ CE with the packaged zip in its extensions folder, in a JVM of its own, which a test can
+ * kill as a power cut or the OOM killer would ({@link #kill()}: SIGKILL, no shutdown hook, no
+ * flush) and start again on the same folders and port; one of several brokers of a test, too. The
+ * folders are laid out as {@link EmbeddedBroker} lays them out; the child runs {@link #main} on
+ * them and prints {@value #READY} once the broker listens, and this JVM holds its standard input:
+ * closing it stops the broker.
  *
  * <p>Several embedded brokers do run in one JVM (two CE 2025.5 served FleetFlags side by side
  * here), but logback is configured once per JVM, so their logs would mix, and a broker killed
@@ -39,6 +41,14 @@ final class BrokerJvm implements FleetFlagsBroker {
     this.root = root;
     this.port = port;
     this.name = name;
+  }
+
+  /**
+   * A broker of the admin and device scenarios' setup ({@link Scenarios#SETUP}) in {@code root} on
+   * {@code port}: the same ones again after a kill bring it back with its data.
+   */
+  static BrokerJvm start(Path root, int port) {
+    return start("broker " + root.getFileName(), Scenarios.SETUP, new EmbeddedBroker.Options(root, port, "127.0.0.1", "OFF", true));
   }
 
   /** Prepares a broker's folders in a fresh folder (zip unpacked, {@code setup} applied) and starts it. */
@@ -69,7 +79,9 @@ final class BrokerJvm implements FleetFlagsBroker {
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx768m");
+    command.add("-Xmx512m");
+    // a short-lived JVM: the quick compiler only, and the simplest collector
+    command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -117,15 +129,19 @@ final class BrokerJvm implements FleetFlagsBroker {
     }
   }
 
-  /** SIGKILL: the broker ends at once, with whatever it had not written. */
+  /** SIGKILL (what {@link Process#destroyForcibly()} sends on Linux), and waits until the JVM is gone. */
   void kill() {
-    if (process != null) {
-      process.destroyForcibly();
-      try {
-        process.waitFor(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    if (process == null) {
+      return;
+    }
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the broker JVM outlived SIGKILL");
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

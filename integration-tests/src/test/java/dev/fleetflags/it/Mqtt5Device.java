@@ -176,6 +176,11 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
    * @return the answer's payload as UTF-8
    */
   public String request(String topic, String payload, String responseTopic) {
+    return request(topic, payload.getBytes(StandardCharsets.UTF_8), responseTopic);
+  }
+
+  /** {@link #request(String, String, String)} with a payload of any bytes, UTF-8 or not. */
+  public String request(String topic, byte[] payload, String responseTopic) {
     if (responseTopics.add(responseTopic)) {
       Mqtt5SubAckReasonCode code = subscribe(responseTopic);
       if (code.isError()) {
@@ -187,7 +192,7 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
         .publishWith()
         .topic(topic)
         .qos(MqttQos.AT_LEAST_ONCE)
-        .payload(payload.getBytes(StandardCharsets.UTF_8))
+        .payload(payload)
         .responseTopic(responseTopic)
         .correlationData(correlation)
         .send();

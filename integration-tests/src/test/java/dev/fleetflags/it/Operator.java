@@ -79,8 +79,7 @@ final class Operator implements AutoCloseable {
 
   JsonNode send(String action, byte[] payload) {
     if (client instanceof Mqtt5Device mqtt5) {
-      return parse(
-          mqtt5.request(PREFIX + action, new String(payload, UTF_8), "it/answers/" + clientId()));
+      return parse(mqtt5.request(PREFIX + action, payload, "it/answers/" + clientId()));
     }
     Mqtt3Device mqtt3 = (Mqtt3Device) client;
     mqtt3.publish(PREFIX + action, payload);
