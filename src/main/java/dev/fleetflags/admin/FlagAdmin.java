@@ -17,7 +17,6 @@ import dev.fleetflags.rules.Limits;
 import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import dev.fleetflags.store.Actor;
-import dev.fleetflags.store.Change;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
@@ -27,9 +26,9 @@ import dev.fleetflags.store.StoreListener;
 import dev.fleetflags.store.StoreWrite;
 import dev.fleetflags.store.StoredFlags;
 import dev.fleetflags.store.WriteRefusedException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +36,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -45,14 +47,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out admin requests. A write is validated whole (the resulting flag set must compile
- * strictly), written to the store in one synced batch, made live, handed to delivery, and only then
- * answered; a rejected write changes nothing. Requests are handled one at a time: callers run this
- * on a single admin thread, so a write validates against the set it will replace; the store
- * refuses it if another change came first (a store shared by several brokers), and the write is
- * then validated once more against the newer set.
+ * strictly), written to the store in one synced batch, made live, handed to delivery, and answered
+ * when delivery has planned it (or after {@link #PLAN_WAIT}, without the count of devices it
+ * affects); a rejected write changes nothing. Requests are handled one at a time: callers run this
+ * on a single admin thread, so a write always validates against the set it will replace. Planning
+ * runs on delivery's thread, so other requests are answered meanwhile.
  *
- * <p>Every change the store applies, this admin's writes and any other, is made live here ({@link
- * #applied}), in the store's order.
+ * <p>Every request gets an answer, whatever is thrown while it is carried out: {@code error} with
+ * "nothing was changed" before the write is durable, {@code accepted} with the revision after.
+ *
+ * <p>The store refuses a write if another change came first (a store shared by several brokers);
+ * the write is then validated once more against the newer set. Every change the store applies,
+ * this admin's writes and any other, is made live here ({@link #applied}), in the store's order.
  */
 public final class FlagAdmin implements StoreListener {
 
@@ -60,14 +66,19 @@ public final class FlagAdmin implements StoreListener {
   private static final int MAX_HISTORY = 1000;
   private static final int MAX_DEVICES_PER_REQUEST = 10_000;
   private static final Set<String> RESERVED_ATTRIBUTES = Set.of("targetingKey", "$flagd");
+  /** How long an accepted write's answer waits for delivery to plan it; then it goes without the count. */
+  public static final Duration PLAN_WAIT = Duration.ofSeconds(2);
+  /** Changes waiting to be planned from which writes are refused until delivery catches up. */
+  static final int MAX_CHANGES_WAITING = 16;
 
   private final FlagStore store;
   private final FlagSetCompiler compiler;
   private final LiveFlags live;
   private final DeviceContexts contexts;
   private final Function<String, @Nullable DeviceContext> connectedDevices;
-  /** Devices affected by recent changes, by revision, for the answer of the write that made one. */
-  private final ConcurrentSkipListMap<Long, Integer> affectedDevices = new ConcurrentSkipListMap<>();
+  private final Duration planWait;
+  /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
+  private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -84,22 +95,34 @@ public final class FlagAdmin implements StoreListener {
     }
   }
 
-  /**
-   * @param connectedDevices what a connected device's connection says about it (its allowed user
-   *     properties and username, as attributes), or null if it is not connected (evaluate queries
-   *     use them, as delivery does)
-   */
   public FlagAdmin(
       FlagStore store,
       FlagSetCompiler compiler,
       LiveFlags live,
       DeviceContexts contexts,
       Function<String, @Nullable DeviceContext> connectedDevices) {
+    this(store, compiler, live, contexts, connectedDevices, PLAN_WAIT);
+  }
+
+  /**
+   * @param connectedDevices what a connected device's connection says about it (its allowed user
+   *     properties and username, as attributes), or null if it is not connected (evaluate queries
+   *     use them, as delivery does)
+   * @param planWait how long an accepted write's answer waits for delivery to plan the change
+   */
+  public FlagAdmin(
+      FlagStore store,
+      FlagSetCompiler compiler,
+      LiveFlags live,
+      DeviceContexts contexts,
+      Function<String, @Nullable DeviceContext> connectedDevices,
+      Duration planWait) {
     this.store = store;
     this.compiler = compiler;
     this.live = live;
     this.contexts = contexts;
     this.connectedDevices = connectedDevices;
+    this.planWait = planWait;
     // Last, once the fields are set: from now on every change the store applies is made live here.
     store.addListener(this);
   }
@@ -130,54 +153,76 @@ public final class FlagAdmin implements StoreListener {
     return handle(new AdminRequest(AdminAction.REPLACE, json, new Actor("fleetflags-seed", null)));
   }
 
+  /** Carries out a request and returns its answer (a write's at most {@code planWait} after it is durable). */
   public AdminResponse handle(AdminRequest request) {
+    return handleAsync(request).join();
+  }
+
+  /**
+   * Carries out a request on the calling (admin) thread and returns its answer: complete at once
+   * for queries and refused writes; for an accepted write, once delivery has planned it or after
+   * {@code planWait}. Never completes exceptionally: whatever is thrown becomes the answer.
+   */
+  public CompletableFuture<AdminResponse> handleAsync(AdminRequest request) {
+    CompletableFuture<AdminResponse> answer;
     try {
-      Map<String, Object> root;
-      try {
-        root = object(request.payload());
-      } catch (InvalidDocumentException e) {
-        return AdminResponse.rejected(e.problems());
-      }
-      AdminResponse response = request.action().isWrite() ? settleFailedWrite() : null;
-      if (response == null) {
-        try {
-          response = carryOut(request, root);
-        } catch (StaleBase first) {
-          try {
-            response = carryOut(request, root);
-          } catch (StaleBase again) {
-            response = AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
-                + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision));
-          }
-        }
-      }
-      if (request.action().isWrite()) {
-        log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
-            request.actor().clientId(), request.actor().username(), summary(response));
-      }
-      return response;
-    } catch (RuntimeException e) {
+      answer = carryOut(request);
+    } catch (Throwable e) {
+      // Thrown before anything was durable: commit() answers for what follows a write itself.
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
       // The cause is in the broker log; the answer names no classes of the extension's insides.
-      return AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed");
+      answer = now(AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed"));
+    }
+    if (request.action().isWrite()) {
+      answer.thenAccept(response -> log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
+          request.actor().clientId(), request.actor().username(), summary(response)));
+    }
+    return answer;
+  }
+
+  /** A write that met a newer state is carried out once more, validated against it. */
+  private CompletableFuture<AdminResponse> carryOut(AdminRequest request) {
+    try {
+      return carryOutOnce(request);
+    } catch (StaleBase first) {
+      try {
+        return carryOutOnce(request);
+      } catch (StaleBase again) {
+        return now(AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
+            + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision)));
+      }
     }
   }
 
-  private AdminResponse carryOut(AdminRequest request, Map<String, Object> root) {
+  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request) {
+    Map<String, Object> root;
+    try {
+      root = object(request.payload());
+    } catch (InvalidDocumentException e) {
+      return now(AdminResponse.rejected(e.problems()));
+    }
+    AdminResponse unsettled = request.action().isWrite() ? settleFailedWrite() : null;
+    if (unsettled != null) {
+      return now(unsettled);
+    }
     return switch (request.action()) {
       case APPLY -> writeDocument(request, root, false);
       case REPLACE -> writeDocument(request, root, true);
       case DELETE -> delete(request, root);
       case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
-      case EVALUATE -> evaluate(root);
-      case QUERY_FLAGS -> queryFlags(root);
-      case QUERY_HISTORY -> history(root);
+      case EVALUATE -> now(evaluate(root));
+      case QUERY_FLAGS -> now(queryFlags(root));
+      case QUERY_HISTORY -> now(history(root));
     };
+  }
+
+  private static CompletableFuture<AdminResponse> now(AdminResponse response) {
+    return CompletableFuture.completedFuture(response);
   }
 
   // --- writes -------------------------------------------------------------------------------
 
-  private AdminResponse writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
+  private CompletableFuture<AdminResponse> writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     Map<String, Object> documentJson = new LinkedHashMap<>(root);
@@ -191,7 +236,7 @@ public final class FlagAdmin implements StoreListener {
     return commit(request, expected, current, next, problems);
   }
 
-  private AdminResponse delete(AdminRequest request, Map<String, Object> root) {
+  private CompletableFuture<AdminResponse> delete(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("flags", "$evaluators", "expectedRevision"), problems);
@@ -228,7 +273,7 @@ public final class FlagAdmin implements StoreListener {
    * Validates {@code next} strictly, and unless it or {@code earlier} has a problem, writes what
    * differs from {@code current} and publishes it.
    */
-  private AdminResponse commit(AdminRequest request, @Nullable Long expected, FlagSetRevision current,
+  private CompletableFuture<AdminResponse> commit(AdminRequest request, @Nullable Long expected, FlagSetRevision current,
       FlagDocument next, List<Problem> earlier) {
     List<Problem> problems = new ArrayList<>(earlier);
     FlagSet compiled = null;
@@ -242,14 +287,14 @@ public final class FlagAdmin implements StoreListener {
       }
     }
     if (!problems.isEmpty() || compiled == null) {
-      return AdminResponse.rejected(problems);
+      return now(AdminResponse.rejected(problems));
     }
     FlagDocument before = current.flagSet().document();
     Map<String, @Nullable FlagDefinition> flagWrites = diff(before.flags(), next.flags());
     Map<String, @Nullable Object> evaluatorWrites = diff(before.evaluators(), next.evaluators());
     Map<String, Object> metadata = before.metadata().equals(next.metadata()) ? null : next.metadata();
     if (expected != null && expected != current.revision()) {
-      return conflict(expected, current.revision());
+      return now(conflict(expected, current.revision()));
     }
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
@@ -261,7 +306,11 @@ public final class FlagAdmin implements StoreListener {
       body.put("removed", List.of());
       body.put("devicesAffected", 0);
       body.put("note", "nothing differs from the current flags; nothing was written");
-      return new AdminResponse("accepted", body);
+      return now(new AdminResponse("accepted", body));
+    }
+    AdminResponse behind = planningBehind();
+    if (behind != null) {
+      return now(behind);
     }
     long revision;
     validated = new Validated(next, compiled);
@@ -269,81 +318,80 @@ public final class FlagAdmin implements StoreListener {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           flagWrites, evaluatorWrites, metadata, Map.of()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
-      return failedWrite(request, expected, e);
+      return now(failedWrite(request, expected, e));
     } finally {
       validated = null;
     }
+    // From here on the change is durable: whatever is thrown, the answer is "accepted".
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("revision", revision);
-    body.put("changed", List.copyOf(changed));
-    body.put("removed", List.copyOf(removed));
-    if (!evaluatorWrites.isEmpty()) {
-      body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+    try {
+      body.put("revision", revision);
+      body.put("changed", List.copyOf(changed));
+      body.put("removed", List.copyOf(removed));
+      if (!evaluatorWrites.isEmpty()) {
+        body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+      }
+      if (metadata != null) {
+        body.put("metadataChanged", true);
+      }
+      return whenPlanned(revision, body, plannedAt(revision));
+    } catch (Throwable e) {
+      return now(acceptedDespite(revision, body, e));
     }
-    if (metadata != null) {
-      body.put("metadataChanged", true);
+  }
+
+  /** Refuses a write while delivery has too many earlier changes to plan; null if it may go ahead. */
+  private @Nullable AdminResponse planningBehind() {
+    int waiting = live.changesWaiting();
+    if (waiting < MAX_CHANGES_WAITING) {
+      return null;
     }
-    body.put("devicesAffected", devicesAffected(revision));
-    return new AdminResponse("accepted", body);
+    return AdminResponse.error("delivery is still planning " + waiting + " earlier changes; nothing was changed;"
+        + " retry shortly");
   }
 
   /**
-   * Makes a change the store applied live and hands it to delivery: a write of this admin's, or a
-   * change another broker committed to the state they share.
+   * The answer to a durable write: with {@code devicesAffected} once delivery has planned it, or,
+   * if that takes longer than {@code planWait}, without it and with a note (the fan-out's log line
+   * gives the count when planning ends).
    */
-  @Override
-  public void applied(StoreChange change) {
-    FlagSetRevision current = live.current();
-    StoredFlags after = change.after();
-    FlagDocument before = change.before().document();
-    FlagDocument next = after.document();
-    FlagSet compiled;
-    Validated ours = validated;
-    if (next == before) {
-      compiled = current.flagSet();
-    } else if (ours != null && ours.document().equals(next)) {
-      compiled = ours.flagSet();
-    } else {
-      try {
-        compiled = compiler.compile(next, FlagSetCompiler.Mode.LENIENT);
-      } catch (InvalidDocumentException e) {
-        log.error("The flags of revision {} cannot be served; revision {} stays live: {}", after.revision(), current.revision(), e.getMessage());
-        return;
+  private CompletableFuture<AdminResponse> whenPlanned(long revision, Map<String, Object> body,
+      CompletableFuture<Integer> planned) {
+    Map<String, Object> waiting = new LinkedHashMap<>(body);
+    waiting.put("note", "the change is durable and live; delivery is still planning it, so devicesAffected"
+        + " is not known yet (the broker log's fan-out line gives it when planning ends)");
+    return planned.handle((devices, failure) -> {
+      Map<String, Object> answer = new LinkedHashMap<>(body);
+      if (failure == null) {
+        answer.put("devicesAffected", devices);
+      } else {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        log.error("Revision {} is durable and live, but planning its delivery failed", revision, cause);
+        answer.put("note", "the change is durable and live, but planning its delivery failed (" + cause
+            + "); connected devices get it with the next change, or when they resubscribe or ask for a resync");
       }
-    }
-    Map<String, @Nullable FlagDefinition> flagWrites = diff(before.flags(), next.flags());
-    Map<String, @Nullable Object> evaluatorWrites = diff(before.evaluators(), next.evaluators());
-    Set<String> changed = new TreeSet<>();
-    Set<String> removed = new TreeSet<>();
-    flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
-    // Flags reading a changed evaluator may give other results although their definitions did not change.
-    Set<String> affectedFlags = new LinkedHashSet<>(changed);
-    if (!evaluatorWrites.isEmpty()) {
-      for (FlagDefinition flag : next.flags().values()) {
-        Set<String> reads = next.evaluatorsReadBy(flag);
-        reads.addAll(before.evaluatorsReadBy(flag));
-        for (String name : evaluatorWrites.keySet()) {
-          if (reads.contains(name)) {
-            affectedFlags.add(flag.key());
-          }
-        }
-      }
-    }
-    FlagSetRevision published = new FlagSetRevision(after.revision(), compiled, after.flagRevisions());
-    int devices = live.publish(new FlagChange(current, published, affectedFlags, removed, change.changedDevices()));
-    affectedDevices.put(after.revision(), devices);
-    while (affectedDevices.size() > 64) {
-      affectedDevices.pollFirstEntry(); // changes of other brokers, which nobody here asks about
-    }
+      return new AdminResponse("accepted", answer);
+    }).completeOnTimeout(new AdminResponse("accepted", waiting), planWait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** How many devices the change at {@code revision} affects, as delivery counted them. */
-  private int devicesAffected(long revision) {
-    Integer devices = affectedDevices.remove(revision);
-    return devices == null ? 0 : devices;
+  /**
+   * The answer to a durable write when what follows the write threw: it is accepted (it is in the
+   * store and the history), with what could not be done.
+   */
+  private AdminResponse acceptedDespite(long revision, Map<String, Object> body, Throwable e) {
+    boolean live = this.live.current().revision() == revision;
+    log.error("Revision {} is durable, but {} failed", revision, live ? "handing it to delivery" : "making it live", e);
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("revision", revision);
+    body.forEach(answer::putIfAbsent);
+    answer.put("note", live
+        ? "the change is durable and live, but handing it to delivery failed (" + e + "); connected devices get it"
+            + " with the next change, or when they resubscribe or ask for a resync"
+        : "the change is durable, but making it live failed (" + e + "); it is served once the extension restarts");
+    return new AdminResponse("accepted", answer);
   }
 
-  private AdminResponse deviceAttributes(AdminRequest request, Map<String, Object> root) {
+  private CompletableFuture<AdminResponse> deviceAttributes(AdminRequest request, Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     Long expected = expectedRevision(root, problems);
     unknownMembers(root, Set.of("devices", "expectedRevision"), problems);
@@ -368,25 +416,107 @@ public final class FlagAdmin implements StoreListener {
       }
     }
     if (!problems.isEmpty()) {
-      return AdminResponse.rejected(problems);
+      return now(AdminResponse.rejected(problems));
     }
     FlagSetRevision current = live.current();
     if (expected != null && expected != current.revision()) {
-      return conflict(expected, current.revision());
+      return now(conflict(expected, current.revision()));
     }
     if (writes.isEmpty()) {
-      return new AdminResponse("accepted", Map.of("revision", current.revision(), "devices", List.of(),
-          "devicesAffected", 0, "note", "nothing differs from the registry; nothing was written"));
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("revision", current.revision());
+      body.put("devices", List.of());
+      body.put("devicesAffected", 0);
+      body.put("note", "nothing differs from the registry; nothing was written");
+      return now(new AdminResponse("accepted", body));
+    }
+    AdminResponse behind = planningBehind();
+    if (behind != null) {
+      return now(behind);
     }
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
           Map.of(), Map.of(), null, writes), current.revision());
     } catch (RevisionConflictException | StoreException e) {
-      return failedWrite(request, expected, e);
+      return now(failedWrite(request, expected, e));
     }
-    return new AdminResponse("accepted", Map.of("revision", revision,
-        "devices", List.copyOf(new TreeSet<>(writes.keySet())), "devicesAffected", devicesAffected(revision)));
+    Map<String, Object> body = new LinkedHashMap<>();
+    try {
+      body.put("revision", revision);
+      body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
+      return whenPlanned(revision, body, plannedAt(revision));
+    } catch (Throwable e) {
+      return now(acceptedDespite(revision, body, e));
+    }
+  }
+
+  /**
+   * Makes a change the store applied live and hands it to delivery: a write of this admin's, or
+   * one the store found otherwise (a write reported failed that had reached the disk, a change
+   * another broker committed to the state they share). Called one change at a time, in revision
+   * order, by whoever applied it; planning is delivery's, elsewhere.
+   */
+  @Override
+  public void applied(StoreChange change) {
+    FlagSetRevision current = live.current();
+    StoredFlags after = change.after();
+    FlagDocument before = change.before().document();
+    FlagDocument next = after.document();
+    FlagSet compiled;
+    Validated ours = validated;
+    if (next == before) {
+      compiled = current.flagSet();
+    } else if (ours != null && ours.document().equals(next)) {
+      compiled = ours.flagSet();
+    } else {
+      try {
+        compiled = compiler.compile(next, FlagSetCompiler.Mode.LENIENT);
+      } catch (InvalidDocumentException e) {
+        log.error("The flags of revision {} cannot be served; revision {} stays live: {}", after.revision(), current.revision(), e.getMessage());
+        return;
+      }
+    }
+    FlagSetRevision published = new FlagSetRevision(after.revision(), compiled, after.flagRevisions());
+    CompletableFuture<Integer> devices = live.publish(
+        flagChange(current, published, diff(before.flags(), next.flags()), diff(before.evaluators(), next.evaluators()), change.changedDevices()));
+    planned.put(after.revision(), devices);
+    while (planned.size() > 64) {
+      planned.pollFirstEntry(); // changes of other brokers, which nobody here asks about
+    }
+  }
+
+  /** The planning of the change at {@code revision}, which {@link #applied} has made live. */
+  private CompletableFuture<Integer> plannedAt(long revision) {
+    CompletableFuture<Integer> devices = planned.remove(revision);
+    if (devices == null) {
+      throw new IllegalStateException("revision " + revision + " was stored but not made live");
+    }
+    return devices;
+  }
+
+  /** The change delivery plans: the flags whose results may differ, those removed, devices re-read. */
+  private static FlagChange flagChange(FlagSetRevision current, FlagSetRevision after,
+      Map<String, @Nullable FlagDefinition> flagWrites, Map<String, @Nullable Object> evaluatorWrites, Set<String> devices) {
+    Set<String> changed = new TreeSet<>();
+    Set<String> removed = new TreeSet<>();
+    flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
+    // Flags reading a changed evaluator may give other results although their definitions did not change.
+    FlagDocument before = current.flagSet().document();
+    FlagDocument next = after.flagSet().document();
+    Set<String> affectedFlags = new LinkedHashSet<>(changed);
+    if (!evaluatorWrites.isEmpty()) {
+      for (FlagDefinition flag : next.flags().values()) {
+        Set<String> reads = next.evaluatorsReadBy(flag);
+        reads.addAll(before.evaluatorsReadBy(flag));
+        for (String name : evaluatorWrites.keySet()) {
+          if (reads.contains(name)) {
+            affectedFlags.add(flag.key());
+          }
+        }
+      }
+    }
+    return new FlagChange(current, after, affectedFlags, removed, devices);
   }
 
   /**
@@ -642,8 +772,9 @@ public final class FlagAdmin implements StoreListener {
   }
 
   /**
-   * The answer when the store did not take a write: the revision the operator expected is gone, or
-   * the store failed. A write that expected none and met a newer state is validated again.
+   * The answer when the store did not take a write: the revision the operator expected is gone, a
+   * limit of the store, or the store failed. A write that expected no revision and met a newer
+   * state is validated again.
    */
   private static AdminResponse failedWrite(AdminRequest request, @Nullable Long expected, Exception e) {
     if (e instanceof RevisionConflictException conflict) {
@@ -669,7 +800,9 @@ public final class FlagAdmin implements StoreListener {
     Map<String, Object> body = response.body();
     if (response.isAccepted()) {
       return "accepted at revision " + body.get("revision") + ", changed " + body.getOrDefault("changed", body.get("devices"))
-          + (body.containsKey("removed") ? ", removed " + body.get("removed") : "") + ", " + body.get("devicesAffected") + " devices affected";
+          + (body.containsKey("removed") ? ", removed " + body.get("removed") : "")
+          + (body.containsKey("devicesAffected") ? ", " + body.get("devicesAffected") + " devices affected" : "")
+          + (body.containsKey("note") ? "; " + body.get("note") : "");
     }
     return response.status() + " " + body;
   }

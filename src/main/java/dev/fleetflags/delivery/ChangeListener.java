@@ -1,12 +1,20 @@
 package dev.fleetflags.delivery;
 
+import java.util.concurrent.CompletionStage;
+
 /** Something that acts on accepted changes: the fan-out to connected devices. */
 @FunctionalInterface
 public interface ChangeListener {
 
   /**
-   * Takes a change that has just become current and returns how many devices it affects (those
-   * that will receive an update). Runs on the admin thread, before the operator is answered.
+   * Takes a change that has just become current and returns, when known, how many devices it
+   * affects (those that will receive an update). Called on the admin thread, one change at a time
+   * in revision order; it must return at once and do its work elsewhere.
    */
-  int onChange(FlagChange change);
+  CompletionStage<Integer> onChange(FlagChange change);
+
+  /** Changes taken and not yet worked through: admin refuses new writes while too many wait. */
+  default int changesWaiting() {
+    return 0;
+  }
 }

@@ -14,6 +14,18 @@ public interface DeliveryMetrics {
 
   default void failed() {}
 
+  /**
+   * A device was given up on: its update could not be worked out or published, also when retried.
+   * It gets its set when it resubscribes, asks for a resync, or a later change affects it.
+   */
+  default void deliveryFailed() {}
+
+  /** An update went in {@code parts} updates, each within the device's maximum packet size. */
+  default void split(int parts) {}
+
+  /** {@code flags} values were left out of a device's update: they cannot fit its maximum packet size. */
+  default void leftOut(int flags) {}
+
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   default void fanOutCompleted(long nanos, long messages) {}
 

@@ -42,7 +42,11 @@ public class DeviceRecord {
   boolean wantSnapshot;
   /** A change may affect the device: send the difference between what it was sent and what is current. */
   boolean wantSync;
-  /** In the delivery queue (a device is queued at most once; pending work merges). */
+  /**
+   * In the delivery queue or being worked on: a device is there at most once, so its updates are
+   * worked out one at a time and published in order; work that arrives meanwhile merges, and is
+   * taken up when the current piece is done.
+   */
   boolean queued;
 
   public DeviceRecord() {}

@@ -48,9 +48,18 @@ public final class FanOutPlan {
 
   /** Whether the device {@code probe} points at would receive something different after the change. */
   public boolean affects(FlagProbe probe) {
+    return affects(probe, PayloadFit.ANY);
+  }
+
+  /** As {@link #affects(FlagProbe)}, of the values the device can receive. */
+  boolean affects(FlagProbe probe, PayloadFit fit) {
     for (int i = 0; i < beforeIndex.length; i++) {
       int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
       int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (fit.limited()) {
+        b = b >= 0 && fit.fits(before.flag(beforeIndex[i]), b) ? b : -1;
+        a = a >= 0 && fit.fits(after.flag(afterIndex[i]), a) ? a : -1;
+      }
       if (b < 0 && a < 0) {
         continue;
       }
@@ -59,6 +68,28 @@ public final class FanOutPlan {
       }
     }
     return false;
+  }
+
+  /**
+   * The changed flags whose new value the device should get and cannot, as it does not fit its
+   * payload limit (empty for a device without one).
+   */
+  List<String> leftOut(FlagProbe probe, PayloadFit fit) {
+    List<String> keys = new ArrayList<>();
+    if (!fit.limited()) {
+      return keys;
+    }
+    for (int i = 0; i < afterIndex.length; i++) {
+      int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (a < 0 || fit.fits(after.flag(afterIndex[i]), a)) {
+        continue;
+      }
+      int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
+      if (b < 0 || !sameDelivery(before.flag(beforeIndex[i]), b, after.flag(afterIndex[i]), a)) {
+        keys.add(after.flag(afterIndex[i]).key());
+      }
+    }
+    return keys;
   }
 
   /** Whether two flag values reach a device identically (same type and value, and variant if sent). */

@@ -11,12 +11,14 @@ import dev.fleetflags.eval.FlagSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,11 +36,13 @@ import org.slf4j.LoggerFactory;
  * through a {@link PacedPublisher} that bounds what the broker holds of ours.
  *
  * <p>Per device the extension remembers what it last sent (revision, state hash, attributes). A change
- * is planned on the admin thread: for every indexed device the changed flags are evaluated before
- * and after; unaffected devices just move to the new revision, affected ones are queued, and the
- * operator is told how many. A worker then recomputes what the device holds from the recent
- * revisions, checks it against the hash it was sent, and sends the difference, or the whole set
- * when it cannot prove what the device holds.
+ * is planned by the {@link FanOutPlanner}, on a thread of its own, in revision order: for every
+ * indexed device the changed flags are evaluated before and after; unaffected devices just move
+ * to the new revision, affected ones are queued, and the operator is told how many. A worker then
+ * recomputes what the device holds from the recent revisions, checks it against the hash it was
+ * sent, and sends the difference, or the whole set when it cannot prove what the device holds.
+ * Devices are served the newest set whose planning has begun ({@link #serving}), which may trail
+ * the live set while changes wait to be planned.
  */
 public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
@@ -46,6 +50,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
   private static final int MAX_NOT_SUBSCRIBED_RETRIES = 5;
   private static final long RETRY_DELAY_MILLIS = 20;
+  /**
+   * A device whose update could not be worked out (evaluation, encoding) is retried this often, a
+   * snapshot each time, after {@value #FAILURE_DELAY_MILLIS} ms doubling; then it is counted and
+   * left until it resubscribes, asks for a resync, or a later change affects it.
+   */
+  private static final int MAX_FAILURE_RETRIES = 3;
+  private static final long FAILURE_DELAY_MILLIS = 100;
 
   /**
    * @param workerThreads threads that evaluate and publish
@@ -61,7 +72,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     public static final Settings DEFAULT = new Settings(2, 1000, 0, 32, 100_000, Duration.ofSeconds(5));
   }
 
-  private final LiveFlags live;
   private final DeviceContexts contexts;
   private final FlagUpdates updates;
   private final PacedPublisher publisher;
@@ -77,10 +87,21 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final ConcurrentMap<DeviceRecord, Integer> presentedHashes = new ConcurrentHashMap<>();
   private final ConcurrentMap<DeviceRecord, Integer> attempts = new ConcurrentHashMap<>();
+  /**
+   * The payload bytes an update may take, for devices that stated a maximum packet size (few do):
+   * beside the records, which would grow for every device.
+   */
+  private final ConcurrentMap<DeviceRecord, Integer> payloadLimits = new ConcurrentHashMap<>();
+  /** How often in a row working out a device's update failed (see {@link #MAX_FAILURE_RETRIES}). */
+  private final ConcurrentMap<DeviceRecord, Integer> failures = new ConcurrentHashMap<>();
+  private final LogLimit logLimit = LogLimit.perMinute();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
-  /** Devices queued or being worked on: counted from enqueue to the end of their processing. */
+  /**
+   * Devices queued, being worked on, or waiting to be retried: counted from enqueue to the end of
+   * their processing.
+   */
   private final AtomicInteger outstanding = new AtomicInteger();
   /**
    * Publishes handed to the broker whose outcome is not recorded yet: a fan-out is complete only
@@ -88,13 +109,20 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  private final FanOutPlanner planner = new FanOutPlanner(this::planChange);
+  /**
+   * The set devices are served: the newest whose planning has begun. A change's plan and the
+   * workers then agree on what is current, as when planning was part of making a change live.
+   */
+  private volatile FlagSetRevision serving;
+  /** The worker threads; a worker that dies is replaced in its slot. Guarded by itself. */
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private volatile boolean running = true;
 
   public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
       Settings settings, DeliveryMetrics metrics) {
-    this.live = live;
+    this.serving = live.current();
     this.contexts = contexts;
     this.updates = updates;
     this.publisher = new PacedPublisher(publisher, settings.maxInFlight(), settings.publishRate());
@@ -105,10 +133,38 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
-    for (int i = 0; i < settings.workerThreads(); i++) {
-      Thread t = daemon(this::work, "fleetflags-delivery-" + i);
-      workers.add(t);
-      t.start();
+    synchronized (workers) {
+      for (int i = 0; i < settings.workerThreads(); i++) {
+        workers.add(startWorker(i));
+      }
+    }
+  }
+
+  private Thread startWorker(int slot) {
+    Thread t = daemon(this::work, "fleetflags-delivery-" + slot);
+    t.setUncaughtExceptionHandler((dead, e) -> replaceWorker(slot, dead, e));
+    t.start();
+    return t;
+  }
+
+  /**
+   * A worker ended by something thrown where nothing could catch it (handling a failure failed in
+   * turn): another takes its place, so delivery never runs out of workers.
+   */
+  private void replaceWorker(int slot, Thread dead, Throwable e) {
+    synchronized (workers) {
+      if (!running || workers.get(slot) != dead) {
+        return;
+      }
+      log.error("Delivery worker {} ended unexpectedly ({}); starting another", dead.getName(), e.toString());
+      workers.set(slot, startWorker(slot));
+    }
+  }
+
+  /** The worker threads now (tests: a dead one is replaced). */
+  List<Thread> workerThreads() {
+    synchronized (workers) {
+      return List.copyOf(workers);
     }
   }
 
@@ -133,6 +189,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     d.facts = interner.intern(contexts.connection(facts));
     if (presentedHash != null) {
       presentedHashes.put(d, presentedHash);
+    }
+    if (facts.maxPayloadBytes() < ConnectionFacts.NO_LIMIT) {
+      payloadLimits.put(d, facts.maxPayloadBytes());
     }
     DeviceRecord previous = devices.put(d);
     if (previous != null) {
@@ -164,6 +223,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.attributes = d.facts;
       presentedHashes.remove(d);
       attempts.remove(d);
+      failures.remove(d);
+      payloadLimits.remove(d);
     }
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
@@ -184,6 +245,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.subscribed = true;
       d.wantSnapshot = true;
       attempts.remove(d);
+      failures.remove(d);
       enqueue(d);
     }
   }
@@ -233,11 +295,23 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return d == null ? null : d.facts;
   }
 
-  // --- changes (admin thread) ----------------------------------------------------------------
+  // --- changes (handed over by the admin thread, planned on the planner's) ----------------------
+
+  /** Hands the change to the planner and returns at once; the future completes when it is planned. */
+  @Override
+  public CompletableFuture<Integer> onChange(FlagChange change) {
+    return planner.submit(change);
+  }
 
   @Override
-  public int onChange(FlagChange change) {
+  public int changesWaiting() {
+    return planner.waiting();
+  }
+
+  /** Plans one change (planner thread): from now on it is what devices are served. */
+  private int planChange(FlagChange change) {
     history.add(change.after());
+    serving = change.after();
     long after = change.after().revision();
     progress.planning(after);
     int affected = 0;
@@ -255,10 +329,15 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     long after = change.after().revision();
     long now = System.currentTimeMillis() / 1000;
     int affected = 0;
+    PlanFailures failed = new PlanFailures(after);
     for (String id : change.changedDevices()) {
       DeviceRecord d = devices.get(id);
-      if (d != null && refreshContext(d, change.after())) {
-        affected++;
+      try {
+        if (d != null && refreshContext(d, change.after())) {
+          affected++;
+        }
+      } catch (Throwable e) {
+        failed.add(d, e);
       }
     }
     FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
@@ -271,8 +350,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       DeviceContext attributes;
       boolean holdsBefore;
       synchronized (d) {
-        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision == after) {
-          continue;
+        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision >= after) {
+          continue; // nothing sent yet, or already sent this revision or a newer one
         }
         attributes = d.attributes;
         holdsBefore = !d.hasWork() && d.sentRevision == before && attributes != null
@@ -284,8 +363,27 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       // Also for devices already queued, which this change merges into: the operator is told how
       // many devices the change itself alters, not how many happen to be waiting.
-      boolean hit = attributes != null && !plan.isEmpty()
-          && plan.affects(probe.moveTo(attributes, d.clientId, now));
+      boolean hit;
+      PayloadFit fit = fit(d);
+      List<String> unfit = List.of();
+      try {
+        hit = attributes != null && !plan.isEmpty()
+            && plan.affects(probe.moveTo(attributes, d.clientId, now), fit);
+        if (fit.limited() && !hit && holdsBefore && !plan.isEmpty()) {
+          unfit = plan.leftOut(probe, fit); // reported below if no worker does (it sends nothing)
+        }
+      } catch (Throwable e) {
+        // Not counted: a worker works it out from here (or fails, retries and counts it).
+        failed.add(d, e);
+        probe = new FlagProbe(DeviceContext.empty(), now);
+        synchronized (d) {
+          if (d.subscribed && !d.hasWork()) {
+            d.wantSync = true;
+            enqueue(d);
+          }
+        }
+        continue;
+      }
       if (hit) {
         affected++;
       }
@@ -304,9 +402,38 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         } else {
           d.sentRevision = after; // nothing it holds changed
         }
+        if (d.hasWork()) {
+          unfit = List.of(); // its worker reports what it leaves out
+        }
+      }
+      reportLeftOut(d, fit, unfit);
+    }
+    failed.log();
+    return affected;
+  }
+
+  /** Devices whose evaluation threw while a change was planned: logged once per plan. */
+  private static final class PlanFailures {
+    private final long revision;
+    private int count;
+    private @Nullable String first;
+
+    PlanFailures(long revision) {
+      this.revision = revision;
+    }
+
+    void add(@Nullable DeviceRecord d, Throwable e) {
+      if (count++ == 0) {
+        first = (d == null ? "?" : d.clientId) + ": " + e;
       }
     }
-    return affected;
+
+    void log() {
+      if (count > 0) {
+        log.error("Planning revision {}: {} devices could not be evaluated (first {}); they are not counted"
+            + " as affected and are queued for a worker to work out", revision, count, first);
+      }
+    }
   }
 
   /** Rebuilds a device's context after its registry attributes changed; true if they alter its set. */
@@ -331,8 +458,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       enqueue(d);
       // Whether the attributes alter its flags; an update it waits for anyway does not count.
       FlagSet flags = after.flagSet();
-      return flags.evaluate(fresh.withTargetingKey(d.clientId)).stateHash()
-          != flags.evaluate(old.withTargetingKey(d.clientId)).stateHash();
+      PayloadFit fit = fit(d);
+      return fit.stateHash(flags.evaluate(fresh.withTargetingKey(d.clientId)))
+          != fit.stateHash(flags.evaluate(old.withTargetingKey(d.clientId)));
     }
   }
 
@@ -347,7 +475,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
-  /** Devices queued or being worked on. */
+  /** Devices queued, being worked on, or waiting to be retried. */
   public int pending() {
     return outstanding.get();
   }
@@ -367,10 +495,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return interner.values();
   }
 
-  /** Waits until no device is queued, being worked on, or awaiting its publish; false on timeout. */
+  /**
+   * Waits until no change waits to be planned and no device is queued, being worked on, or awaiting
+   * its publish; false on timeout.
+   */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (pending() > 0 || unconfirmed.get() > 0) {
+    while (planner.waiting() > 0 || pending() > 0 || unconfirmed.get() > 0) {
       if (System.nanoTime() > deadline) {
         return false;
       }
@@ -391,13 +522,85 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         process(d);
       } catch (InterruptedException e) {
         return;
-      } catch (RuntimeException e) {
-        log.error("Delivery to device '{}' failed; it will get its set when it resubscribes or asks for a resync", d.clientId, e);
+      } catch (Throwable e) {
+        // Whatever evaluating or encoding one device's update throws (OutOfMemoryError too) is
+        // that device's failure: the worker goes on with the others.
+        failed(d, e);
       } finally {
+        done(d);
         if (outstanding.decrementAndGet() == 0) {
           progress.tick(false);
         }
       }
+    }
+  }
+
+  /**
+   * A worker is done with the device: work that arrived meanwhile queues it again (never another
+   * worker at the same time, so two of its updates are never worked out or published at once).
+   */
+  private void done(DeviceRecord d) {
+    synchronized (d) {
+      d.queued = false;
+      if (d.hasWork() && d.subscribed && devices.get(d.clientId) == d) {
+        enqueue(d);
+      }
+    }
+  }
+
+  /** Working out the device's update threw: retry it (bounded), then count it and leave it. */
+  private void failed(DeviceRecord d, Throwable e) {
+    int failed;
+    synchronized (d) {
+      if (!d.subscribed || devices.get(d.clientId) != d) {
+        return; // gone meanwhile: nothing to retry
+      }
+      failed = failures.merge(d, 1, Integer::sum);
+      if (failed > MAX_FAILURE_RETRIES) {
+        failures.remove(d);
+      }
+    }
+    if (failed <= MAX_FAILURE_RETRIES) {
+      // What it holds is uncertain now; a snapshot is always right.
+      retryLater(d, FAILURE_DELAY_MILLIS << (failed - 1));
+      return;
+    }
+    metrics.deliveryFailed();
+    if (logLimit.admit(d.clientId) != null) {
+      String cause = e instanceof VirtualMachineError ? e.toString() : e.toString() + " at " + firstFrame(e);
+      log.error("Could not work out the flags of device '{}' ({} attempts): {}; it gets its set when it"
+          + " resubscribes, asks for a resync, or a later change affects it", d.clientId, failed, cause);
+    }
+  }
+
+  private static String firstFrame(Throwable e) {
+    StackTraceElement[] trace = e.getStackTrace();
+    return trace.length == 0 ? "(no stack trace)" : trace[0].toString();
+  }
+
+  /**
+   * Queues the device for a snapshot after a pause, if it is still subscribed then. Until then it
+   * counts as outstanding: delivery is not idle, nor a fan-out complete, while a retry waits.
+   */
+  private void retryLater(DeviceRecord d, long delayMillis) {
+    outstanding.incrementAndGet();
+    try {
+      scheduler.schedule(() -> {
+        try {
+          synchronized (d) {
+            if (d.subscribed && devices.get(d.clientId) == d) {
+              d.wantSnapshot = true;
+              enqueue(d);
+            }
+          }
+        } finally {
+          if (outstanding.decrementAndGet() == 0) {
+            progress.tick(false);
+          }
+        }
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      outstanding.decrementAndGet();
     }
   }
 
@@ -408,7 +611,6 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     int sentHash;
     DeviceContext sentAttributes;
     synchronized (d) {
-      d.queued = false;
       if (!d.subscribed || devices.get(d.clientId) != d || !d.hasWork()) {
         d.wantSnapshot = false;
         d.wantSync = false;
@@ -422,36 +624,35 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       sentHash = d.sentHash;
       sentAttributes = d.sentAttributes;
     }
-    FlagSetRevision current = live.current();
+    FlagSetRevision current = serving;
+    PayloadFit fit = fit(d);
     DeviceContext attributes = attributes(d);
     DeviceContext context = attributes.withTargetingKey(d.clientId);
     long now = System.currentTimeMillis() / 1000;
     Evaluation target = current.flagSet().evaluate(context, now);
-    int hash = target.stateHash();
+    int hash = fit.stateHash(target);
 
     // What the device holds, if it can be shown; else it gets the whole set.
     Evaluation held = null;
     if (snapshot) {
       if (presented != null) {
-        held = presented == hash ? target : recall(d.clientId, presented, context, now);
+        held = presented == hash ? target : recall(d.clientId, presented, context, now, fit);
       }
     } else {
       FlagSetRevision sent = history.get(sentRevision);
       if (sent != null && sentAttributes != null) {
         Evaluation e = sent.flagSet().evaluate(sentAttributes.withTargetingKey(d.clientId), now);
-        held = e.stateHash() == sentHash ? e : null;
+        held = fit.stateHash(e) == sentHash ? e : null;
       }
     }
 
-    byte[] payload;
+    List<FlagUpdates.FlagValue> changed = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
     Kind kind;
     if (held == null) {
-      payload = updates.snapshot(current.revision(), target);
       kind = Kind.SNAPSHOT;
     } else {
-      List<FlagUpdates.FlagValue> changed = new ArrayList<>();
-      List<String> removed = new ArrayList<>();
-      diff(held, target, changed, removed);
+      diff(held, target, changed, removed, fit);
       if (changed.isEmpty() && removed.isEmpty()) {
         if (!snapshot) {
           synchronized (d) {
@@ -460,18 +661,33 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
           }
           return; // nothing it holds changed
         }
-        payload = updates.current(current.revision(), hash);
         kind = Kind.CONFIRMATION;
       } else {
-        payload = updates.delta(current.revision(), changed, removed, hash);
         kind = Kind.DELTA;
       }
     }
+    List<byte[]> parts = fit.limited()
+        ? limitedUpdate(d, fit, current.revision(), kind, held, target, changed, removed, hash)
+        : List.of(switch (kind) {
+          case SNAPSHOT -> updates.snapshot(current.revision(), target);
+          case CONFIRMATION -> updates.current(current.revision(), hash);
+          case DELTA -> updates.delta(current.revision(), changed, removed, hash);
+        });
     synchronized (d) {
       d.sentRevision = current.revision();
       d.sentHash = hash;
       d.sentAttributes = attributes;
     }
+    if (parts.size() > 1) {
+      metrics.split(parts.size());
+    }
+    for (int i = 0; i < parts.size(); i++) {
+      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i));
+    }
+  }
+
+  /** Hands one update to the publisher; its outcome is recorded when the broker has it. */
+  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload) throws InterruptedException {
     unconfirmed.incrementAndGet();
     CompletableFuture<Boolean> published;
     try {
@@ -491,16 +707,83 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     });
   }
 
+  /** What the device can receive: everything, unless it stated a maximum packet size. */
+  private PayloadFit fit(DeviceRecord d) {
+    if (payloadLimits.isEmpty()) {
+      return PayloadFit.ANY;
+    }
+    Integer limit = payloadLimits.get(d);
+    return limit == null ? PayloadFit.ANY : PayloadFit.of(limit, updates);
+  }
+
+  /** Counts the values a device cannot get for its payload limit, and logs them (once a minute). */
+  private void reportLeftOut(DeviceRecord d, PayloadFit fit, List<String> leftOut) {
+    if (leftOut.isEmpty()) {
+      return;
+    }
+    metrics.leftOut(leftOut.size());
+    if (logLimit.admit(d.clientId) != null) {
+      log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
+          + " header): flag{} {} cannot fit and {} left out of its updates; it uses its own default{}",
+          d.clientId, fit.limit(), leftOut.size() == 1 ? "" : "s", leftOut, leftOut.size() == 1 ? "is" : "are",
+          leftOut.size() == 1 ? "" : "s");
+    }
+  }
+
+  /**
+   * The update of a device with a payload limit, in as many parts as it takes (see {@link
+   * UpdateParts}); values that cannot fit at all are left out, counted and logged. None if not even
+   * an update without flags fits.
+   */
+  private List<byte[]> limitedUpdate(DeviceRecord d, PayloadFit fit, long revision, Kind kind, @Nullable Evaluation held,
+      Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed, int hash) {
+    reportLeftOut(d, fit, fit.leftOut(held, target));
+    List<byte[]> parts;
+    if (kind == Kind.CONFIRMATION) {
+      byte[] confirmation = updates.current(revision, hash);
+      parts = confirmation.length <= fit.limit() ? List.of(confirmation) : List.of();
+    } else if (kind == Kind.SNAPSHOT) {
+      for (int i = 0; i < target.size(); i++) {
+        int v = fit.variant(target, i);
+        if (v >= 0) {
+          changed.add(new FlagUpdates.FlagValue(target.flag(i), v));
+        }
+      }
+      parts = UpdateParts.of(updates, revision, true, changed, removed, 0, key -> 0, fit.limit());
+    } else {
+      Evaluation before = Objects.requireNonNull(held);
+      int heldHash = fit.stateHash(before);
+      parts = UpdateParts.of(updates, revision, false, changed, removed, heldHash, key -> {
+        int i = before.flagSet().indexOf(key);
+        int v = i < 0 ? -1 : fit.variant(before, i);
+        return v < 0 ? 0 : before.flag(i).entryHash(v);
+      }, fit.limit());
+    }
+    if (parts.isEmpty()) {
+      metrics.deliveryFailed();
+      if (logLimit.admit(d.clientId) != null) {
+        log.warn("Device '{}' can take updates of {} bytes of payload (its maximum packet size less the PUBLISH"
+            + " header): not even an update without flags fits; it gets none", d.clientId, fit.limit());
+      }
+    }
+    return parts;
+  }
+
   private void recordOutcome(DeviceRecord d, @Nullable Integer presented, Kind kind, int bytes,
       @Nullable Boolean taken, @Nullable Throwable failure) {
     if (failure != null) {
-      log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      if (logLimit.admit(d.clientId) != null) {
+        log.warn("Could not publish flags to device '{}': {}", d.clientId, failure.toString());
+      }
       metrics.failed();
-      lost(d, null);
+      if (!lost(d, null)) {
+        metrics.deliveryFailed();
+      }
     } else if (!Boolean.TRUE.equals(taken)) {
       lost(d, presented);
     } else {
       attempts.remove(d);
+      failures.remove(d);
       progress.sent();
       switch (kind) {
         case SNAPSHOT -> metrics.snapshot(bytes);
@@ -512,53 +795,55 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
 
   private enum Kind { SNAPSHOT, DELTA, CONFIRMATION }
 
-  /** The broker did not take the update (no subscription yet, or any more): retry a snapshot briefly. */
-  private void lost(DeviceRecord d, @Nullable Integer presented) {
+  /**
+   * The broker did not take the update (no subscription yet, or any more, or the publish failed):
+   * retry a snapshot briefly. Returns whether it is retried, false if it was retried enough (or
+   * the device unsubscribed).
+   */
+  private boolean lost(DeviceRecord d, @Nullable Integer presented) {
     synchronized (d) {
       d.sentRevision = DeviceRecord.NOTHING_SENT;
       if (!d.subscribed || attempts.merge(d, 1, Integer::sum) > MAX_NOT_SUBSCRIBED_RETRIES) {
-        return;
+        return false;
       }
       if (presented != null) {
         presentedHashes.put(d, presented);
       }
-      d.wantSnapshot = true;
     }
-    scheduler.schedule(() -> {
-      synchronized (d) {
-        if (d.hasWork()) {
-          enqueue(d);
-        }
-      }
-    }, RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    retryLater(d, RETRY_DELAY_MILLIS);
+    return true;
   }
 
   /**
    * The evaluation the device holds, found among recent revisions by the hash it presents: first
    * the revision it was last sent before it disconnected, then the others, newest first.
    */
-  private @Nullable Evaluation recall(String clientId, int presented, DeviceContext context, long now) {
+  private @Nullable Evaluation recall(String clientId, int presented, DeviceContext context, long now, PayloadFit fit) {
     Long hint = offline.getIfPresent(clientId);
     if (hint != null) {
       FlagSetRevision r = history.get(hint);
       if (r != null) {
         Evaluation e = r.flagSet().evaluate(context, now);
-        if (e.stateHash() == presented) {
+        if (fit.stateHash(e) == presented) {
           return e;
         }
       }
     }
     for (FlagSetRevision r : history.all()) {
       Evaluation e = r.flagSet().evaluate(context, now);
-      if (e.stateHash() == presented) {
+      if (fit.stateHash(e) == presented) {
         return e;
       }
     }
     return null;
   }
 
-  /** The flags whose delivery differs between {@code held} and {@code target}, by key. */
-  private void diff(Evaluation held, Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed) {
+  /**
+   * The flags whose delivery differs between {@code held} and {@code target}, by key, of the
+   * values the device can receive.
+   */
+  private void diff(Evaluation held, Evaluation target, List<FlagUpdates.FlagValue> changed, List<String> removed,
+      PayloadFit fit) {
     boolean variants = updates.includesVariants();
     int i = 0;
     int j = 0;
@@ -566,18 +851,19 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       int order = i >= held.size() ? 1 : j >= target.size() ? -1
           : held.flag(i).key().compareTo(target.flag(j).key());
       if (order < 0) {
-        if (held.hasValue(i)) {
+        if (fit.variant(held, i) >= 0) {
           removed.add(held.flag(i).key());
         }
         i++;
       } else if (order > 0) {
-        if (target.hasValue(j)) {
-          changed.add(new FlagUpdates.FlagValue(target.flag(j), target.variantIndex(j)));
+        int b = fit.variant(target, j);
+        if (b >= 0) {
+          changed.add(new FlagUpdates.FlagValue(target.flag(j), b));
         }
         j++;
       } else {
-        int a = held.variantIndex(i);
-        int b = target.variantIndex(j);
+        int a = fit.variant(held, i);
+        int b = fit.variant(target, j);
         Flag f = target.flag(j);
         if (b < 0) {
           if (a >= 0) {
@@ -621,9 +907,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public void close() {
     running = false;
+    planner.close();
     scheduler.shutdownNow();
-    for (Thread t : workers) {
-      t.interrupt();
+    synchronized (workers) {
+      for (Thread t : workers) {
+        t.interrupt();
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.fleetflags.delivery;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import dev.fleetflags.proto.v1.FlagUpdate;
@@ -12,6 +13,12 @@ import java.util.Collection;
  * included only when configured: devices act on values, and the names would double a small delta.
  */
 public final class FlagUpdates {
+
+  /**
+   * The most an update takes besides its flags and removed keys: revision (tag and a varint of up
+   * to 10 bytes), snapshot (2) and state hash (tag and 4 bytes).
+   */
+  static final int MAX_HEADER_BYTES = 11 + 2 + 5;
 
   private final boolean includeVariants;
 
@@ -49,6 +56,32 @@ public final class FlagUpdates {
   /** An empty delta: the device's set, with this hash, is current at this revision. */
   public byte[] current(long revision, int stateHash) {
     return FlagUpdate.newBuilder().setRevision(revision).setStateHash(stateHash).build().toByteArray();
+  }
+
+  /** Any update: a snapshot of {@code flags}, or a delta setting them and removing {@code removed}. */
+  byte[] update(long revision, boolean snapshot, Collection<FlagValue> flags, Collection<String> removed, int stateHash) {
+    FlagUpdate.Builder update = FlagUpdate.newBuilder().setRevision(revision).setSnapshot(snapshot);
+    for (FlagValue v : flags) {
+      update.addFlags(flag(v.flag(), v.variant()));
+    }
+    update.addAllRemoved(removed);
+    return update.setStateHash(stateHash).build().toByteArray();
+  }
+
+  /** The bytes one flag's value takes in an update. */
+  int size(Flag flag, int variant) {
+    return CodedOutputStream.computeMessageSize(3, flag(flag, variant));
+  }
+
+  /** The bytes one removed key takes in an update. */
+  static int removedSize(String key) {
+    return CodedOutputStream.computeStringSize(4, key);
+  }
+
+  /** The bytes an update takes besides its flags and removed keys (state hash counted even if 0). */
+  static int headerSize(long revision, boolean snapshot) {
+    return CodedOutputStream.computeUInt64Size(1, revision) + (snapshot ? CodedOutputStream.computeBoolSize(2, true) : 0)
+        + CodedOutputStream.computeFixed32Size(5, 0);
   }
 
   /** One flag's value for a device: the compiled flag and the index of its variant. */

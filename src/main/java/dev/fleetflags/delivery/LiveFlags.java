@@ -1,6 +1,7 @@
 package dev.fleetflags.delivery;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -25,15 +26,31 @@ public final class LiveFlags {
   }
 
   /**
-   * Makes {@code change.after()} current and tells the listeners; returns the number of devices
-   * they report affected. Only admin calls this, one change at a time.
+   * Makes {@code change.after()} current and tells the listeners; the future completes with the
+   * number of devices they report affected, or with what one of them threw. Returns at once. Only
+   * admin calls this, one change at a time.
    */
-  public int publish(FlagChange change) {
+  public CompletableFuture<Integer> publish(FlagChange change) {
     current = change.after();
-    int affected = 0;
+    CompletableFuture<Integer> affected = CompletableFuture.completedFuture(0);
     for (ChangeListener listener : listeners) {
-      affected += listener.onChange(change);
+      CompletableFuture<Integer> one;
+      try {
+        one = listener.onChange(change).toCompletableFuture();
+      } catch (Throwable e) {
+        one = CompletableFuture.failedFuture(e);
+      }
+      affected = affected.thenCombine(one, Integer::sum);
     }
     return affected;
+  }
+
+  /** The most changes any listener has taken and not yet worked through. */
+  public int changesWaiting() {
+    int most = 0;
+    for (ChangeListener listener : listeners) {
+      most = Math.max(most, listener.changesWaiting());
+    }
+    return most;
   }
 }

@@ -1,5 +1,6 @@
 package dev.fleetflags.delivery;
 
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
@@ -29,8 +30,9 @@ final class PacedPublisher {
     inFlight.acquire();
     CompletableFuture<Boolean> result;
     try {
-      result = publisher.publish(clientId, payload);
-    } catch (RuntimeException e) {
+      result = Objects.requireNonNull(publisher.publish(clientId, payload), "the publisher returned no future");
+    } catch (Throwable e) {
+      // Whatever the publisher throws (an Error too) is this publish's failure, not the worker's.
       inFlight.release();
       return CompletableFuture.failedFuture(e);
     }

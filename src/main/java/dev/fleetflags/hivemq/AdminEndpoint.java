@@ -1,6 +1,7 @@
 package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundInput;
+import dev.fleetflags.delivery.LogLimit;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishInboundOutput;
 import com.hivemq.extension.sdk.api.packets.general.Qos;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
@@ -43,6 +44,7 @@ final class AdminEndpoint {
   private final OperatorConnections askers;
   private final LogLimit rateLog = LogLimit.perMinute();
   private final LogLimit droppedLog = LogLimit.perMinute();
+  private final LogLimit responseTopicLog = LogLimit.perMinute();
 
   AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes,
       AdminRateLimit rateLimit, BrokerMetrics metrics, OperatorConnections askers) {
@@ -54,6 +56,26 @@ final class AdminEndpoint {
     this.rateLimit = rateLimit;
     this.metrics = metrics;
     this.askers = askers;
+  }
+
+  /**
+   * Why an answer cannot be published to a response topic, or null if it can: a topic with a
+   * wildcard or none at all is no topic, and one starting with '$' is the broker's ($SYS/...).
+   */
+  static @Nullable String unusableResponseTopic(String topic) {
+    if (topic.isEmpty()) {
+      return "is empty";
+    }
+    if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
+      return "contains a wildcard ('+' or '#'), which a topic to publish to cannot";
+    }
+    if (topic.startsWith("$")) {
+      return "starts with '$': such topics are the broker's, and answers are not published there";
+    }
+    if (topic.indexOf('\u0000') >= 0) {
+      return "contains the character U+0000, which MQTT forbids in topics";
+    }
+    return null;
   }
 
   /** The topic on which MQTT 3.1.1 clients (and MQTT 5 clients without a response topic) get answers. */
@@ -69,8 +91,20 @@ final class AdminEndpoint {
       return; // an answer topic; nothing for us to do
     }
     output.preventPublishDelivery(AckReasonCode.SUCCESS);
-    Reply reply = new Reply(clientId, askers.current(clientId), publish.getResponseTopic().orElse(responsesTopic(clientId)),
+    String responseTopic = publish.getResponseTopic().orElse(null);
+    String unusable = responseTopic == null ? null : unusableResponseTopic(responseTopic);
+    Reply reply = new Reply(clientId, askers.current(clientId), unusable == null && responseTopic != null ? responseTopic : responsesTopic(clientId),
         publish.getCorrelationData().orElse(null));
+    if (unusable != null) {
+      LogLimit.Pass pass = responseTopicLog.admit(clientId);
+      if (pass != null) {
+        log.warn("Admin client '{}' asked for its answer on '{}', which {}; refused on {}{}", clientId, responseTopic,
+            unusable, reply.topic, pass.note());
+      }
+      answer(reply, AdminResponse.rejected("responseTopic", "the response topic \"" + responseTopic + "\" " + unusable
+          + "; nothing was carried out (this answer goes to " + reply.topic + ")"));
+      return;
+    }
     AdminAction action = AdminAction.forSuffix(suffix);
     String username = Operators.username(input.getConnectionInformation());
     // An unknown topic costs an answer, as a query does.
@@ -108,9 +142,13 @@ final class AdminEndpoint {
     try {
       adminThread.execute(() -> {
         long started = System.nanoTime();
-        AdminResponse response = admin.handle(request);
-        metrics.adminRequest(action, response, System.nanoTime() - started);
-        answer(reply, response);
+        // A write's answer may come later, from delivery's planner: the admin thread goes on.
+        admin.handleAsync(request).whenComplete((response, failure) -> {
+          AdminResponse answer = response != null ? response
+              : AdminResponse.error("the extension failed to handle the request: " + failure);
+          metrics.adminRequest(action, answer, System.nanoTime() - started);
+          answer(reply, answer);
+        });
       });
     } catch (RejectedExecutionException e) {
       answer(reply, AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));

@@ -27,6 +27,9 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter bytes;
   private final Histogram updateBytes;
   private final Counter failed;
+  private final Counter deliveryFailed;
+  private final Counter split;
+  private final Counter leftOut;
   private final Counter adminRateLimited;
   private final Counter adminAccepted;
   private final Counter adminRejected;
@@ -46,6 +49,9 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.bytes = registry.counter(PREFIX + "bytes.sent");
     this.updateBytes = registry.histogram(PREFIX + "update.bytes");
     this.failed = registry.counter(PREFIX + "publish.failed");
+    this.deliveryFailed = registry.counter(PREFIX + "delivery.failed");
+    this.split = registry.counter(PREFIX + "updates.split");
+    this.leftOut = registry.counter(PREFIX + "flags.too-large");
     this.adminRateLimited = registry.counter(PREFIX + "admin.rate-limited");
     this.adminAccepted = registry.counter(PREFIX + "admin.accepted");
     this.adminRejected = registry.counter(PREFIX + "admin.rejected");
@@ -62,8 +68,12 @@ final class BrokerMetrics implements DeliveryMetrics {
     signIns.put(SignInOutcome.USERNAME_THROTTLED, registry.counter(SIGN_INS + "throttled.username"));
   }
 
-  /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
+  /**
+   * Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values,
+   * changes waiting to be planned.
+   */
   void watch(FlagDelivery delivery) {
+    registry.gauge(PREFIX + "changes.waiting", () -> delivery::changesWaiting);
     registry.gauge(PREFIX + "devices.indexed", () -> delivery::deviceCount);
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
@@ -137,6 +147,21 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void failed() {
     failed.inc();
+  }
+
+  @Override
+  public void deliveryFailed() {
+    deliveryFailed.inc();
+  }
+
+  @Override
+  public void split(int parts) {
+    split.inc();
+  }
+
+  @Override
+  public void leftOut(int flags) {
+    leftOut.inc(flags);
   }
 
   void adminRejectedByRate() {

@@ -35,14 +35,16 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
   private final FlagDelivery delivery;
   private final DeviceContexts contexts;
   private final DeviceInterceptors interceptors;
+  private final DeviceTopics topics;
   private final String stateProperty;
   private final OperatorConnections operators;
 
-  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, DeviceInterceptors interceptors, String stateProperty,
-      OperatorConnections operators) {
+  ConnectionListener(FlagDelivery delivery, DeviceContexts contexts, DeviceInterceptors interceptors, DeviceTopics topics,
+      String stateProperty, OperatorConnections operators) {
     this.delivery = delivery;
     this.contexts = contexts;
     this.interceptors = interceptors;
+    this.topics = topics;
     this.stateProperty = stateProperty;
     this.operators = operators;
   }
@@ -63,7 +65,10 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
         properties.add(new AbstractMap.SimpleImmutableEntry<>(p.getName(), p.getValue()));
       }
     }
-    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(properties));
+    long maximumPacketSize = connect.getMaximumPacketSize();
+    int payloadLimit = maximumPacketSize >= BrokerPublisher.NO_PACKET_LIMIT ? ConnectionFacts.NO_LIMIT
+        : BrokerPublisher.payloadLimit(maximumPacketSize, topics.flagTopic(connect.getClientId()));
+    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(properties), payloadLimit);
     delivery.connected(connect.getClientId(), connection, facts, StateHashText.parse(presented));
   }
 

@@ -15,6 +15,8 @@ import com.hivemq.extension.sdk.api.interceptor.unsubscribe.UnsubscribeInboundIn
 import com.hivemq.extension.sdk.api.interceptor.unsubscribe.parameter.UnsubscribeInboundInput;
 import com.hivemq.extension.sdk.api.interceptor.unsubscribe.parameter.UnsubscribeInboundOutput;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
+import com.hivemq.extension.sdk.api.packets.subscribe.ModifiableSubscription;
+import com.hivemq.extension.sdk.api.packets.subscribe.RetainHandling;
 import com.hivemq.extension.sdk.api.packets.subscribe.SubackReasonCode;
 import com.hivemq.extension.sdk.api.packets.subscribe.Subscription;
 import com.hivemq.extension.sdk.api.services.intializer.ClientInitializer;
@@ -28,6 +30,12 @@ import java.util.concurrent.ConcurrentMap;
  * The extension's interceptors, one shared instance for all clients: a device's SUBACK for its own
  * flag topic triggers delivery of its set; a publish to its resync topic asks for it again;
  * publishes under the admin prefix go to the admin endpoint. Each callback only hands off.
+ *
+ * <p>A client's subscriptions that reach its own topics in FleetFlags' space (its flag topic and
+ * sub-topics, its admin answer topic) never get retained messages: nothing there is retained by
+ * FleetFlags, so a retained message there was planted while FleetFlags was not running (it is
+ * cleared at start too; this holds if it is not, or not yet). Set on the SUBSCRIBE, so it costs
+ * fan-out nothing, and HiveMQ honours it for MQTT 3.1.1 clients as well.
  */
 final class DeviceInterceptors
     implements ClientInitializer, SubscribeInboundInterceptor, SubackOutboundInterceptor,
@@ -71,6 +79,14 @@ final class DeviceInterceptors
     String own = topics.flagTopic(clientId);
     int packetId = input.getSubscribePacket().getPacketId();
     List<? extends Subscription> subscriptions = input.getSubscribePacket().getSubscriptions();
+    if (!Operators.isOperator(input.getConnectionInformation())) {
+      List<ModifiableSubscription> modifiable = output.getSubscribePacket().getSubscriptions();
+      for (ModifiableSubscription s : modifiable) {
+        if (reachesOwnTopics(s.getTopicFilter(), clientId, own)) {
+          s.setRetainHandling(RetainHandling.DO_NOT_SEND);
+        }
+      }
+    }
     for (int i = 0; i < subscriptions.size(); i++) {
       if (subscriptions.get(i).getTopicFilter().equals(own)) {
         pending.put(new PendingSubscribe(clientId, packetId), i);
@@ -130,6 +146,13 @@ final class DeviceInterceptors
       ByteBuffer payload = input.getPublishPacket().getPayload().orElse(ByteBuffer.allocate(0));
       delivery.resync(device, StateHashText.parse(payload));
     }
+  }
+
+  /** Whether a client's filter matches its flag topic, the sub-topics devices use, or its answer topic. */
+  private boolean reachesOwnTopics(String filter, String clientId, String flagTopic) {
+    return DeviceTopics.matches(filter, flagTopic) || DeviceTopics.matches(filter, flagTopic + "/resync")
+        || DeviceTopics.matches(filter, flagTopic + "/ack")
+        || DeviceTopics.matches(filter, adminPrefix + "responses/" + clientId);
   }
 
   /**

@@ -35,9 +35,32 @@ final class DeviceTopics {
     this.inSpace = Pattern.compile("^" + Pattern.quote(prefix) + "(.+?)" + Pattern.quote(suffix) + "(/.*)?$");
   }
 
-  /** The flag topic of a device. */
+  /** The flag topic of a device (see {@link #clientIdProblem} for client ids that cannot form one). */
   String flagTopic(String clientId) {
     return prefix + clientId + suffix;
+  }
+
+  /**
+   * Why a client id cannot form a flag topic, or null if it can: the id is one whole topic level of
+   * a topic the extension publishes to, so it must be a level of a valid topic name.
+   */
+  @Nullable String clientIdProblem(String clientId) {
+    if (clientId.isEmpty()) {
+      return "it is empty, and a topic level of the flag topic cannot be";
+    }
+    if (clientId.indexOf('/') >= 0) {
+      return "it contains '/', which would make it several topic levels";
+    }
+    if (clientId.indexOf('+') >= 0 || clientId.indexOf('#') >= 0) {
+      return "it contains a wildcard ('+' or '#'), which a topic to publish to cannot";
+    }
+    if (clientId.indexOf('\u0000') >= 0) {
+      return "it contains the character U+0000, which MQTT forbids in topics";
+    }
+    if (prefix.isEmpty() && clientId.startsWith("$")) {
+      return "it starts with '$', and topics starting with '$' are the broker's";
+    }
+    return null;
   }
 
   String resyncTopic(String clientId) {
@@ -63,6 +86,32 @@ final class DeviceTopics {
       return m.group(1);
     }
     return null;
+  }
+
+  /**
+   * Whether a subscription filter matches a topic, as MQTT defines it ({@code +} one level, {@code
+   * #} this level and all below, a shared subscription's {@code $share/<group>/} ignored, no
+   * wildcard at the first level matching a topic that starts with '$').
+   */
+  static boolean matches(String filter, String topic) {
+    if (filter.startsWith("$share/")) {
+      int slash = filter.indexOf('/', 7);
+      filter = slash < 0 ? "" : filter.substring(slash + 1);
+    }
+    String[] f = filter.split("/", -1);
+    String[] t = topic.split("/", -1);
+    if (topic.startsWith("$") && (f[0].equals("+") || f[0].equals("#"))) {
+      return false;
+    }
+    for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) {
+        return true;
+      }
+      if (i >= t.length || (!f[i].equals("+") && !f[i].equals(t[i]))) {
+        return false;
+      }
+    }
+    return f.length == t.length;
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
+import dev.fleetflags.delivery.LogLimit;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
+import com.hivemq.extension.sdk.api.services.publish.RetainedMessageStore;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -37,6 +40,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,8 +128,8 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         operatorConnections);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
-    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, config.stateUserProperty(),
-        operatorConnections);
+    ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, topics,
+        config.stateUserProperty(), operatorConnections);
     Map<String, PasswordHash> passwords = new HashMap<>();
     Set<String> commonNames = new HashSet<>();
     for (Operator operator : config.operators()) {
@@ -145,6 +149,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     Services.interceptorRegistry().setConnectInboundInterceptorProvider(in -> sessions);
     Services.securityRegistry().setAuthenticatorProvider(in -> authenticator);
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
+    clearRetained(authorizer);
 
     log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {}, {},"
             + " attribute user properties [{}], operators [{}], other clients: {}.",
@@ -154,6 +159,39 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
             + " (prefix " + cluster.keyPrefix() + ")",
         String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * Removes the retained messages in FleetFlags' topics (device topic space, admin prefix): FleetFlags
+   * retains nothing and refuses others' publishes there, so any were planted while it was not
+   * running, and a device must never get one. HiveMQ iterates its retained store in chunks on its
+   * own threads, so a large store does not hold up the start; devices' subscriptions to their own
+   * topics get no retained messages meanwhile ({@link DeviceInterceptors}).
+   */
+  private static void clearRetained(TopicAuthorizer authorizer) {
+    RetainedMessageStore retained = Services.retainedMessageStore();
+    AtomicInteger removed = new AtomicInteger();
+    List<String> examples = new CopyOnWriteArrayList<>();
+    retained.iterateAllRetainedMessages((context, message) -> {
+      String topic = message.getTopic();
+      if (authorizer.guards(topic)) {
+        retained.remove(topic);
+        if (removed.getAndIncrement() < 5) {
+          examples.add(topic);
+        }
+      }
+    }).whenComplete((done, failure) -> {
+      if (failure != null) {
+        log.error("Could not clear retained messages from FleetFlags' topics: {}; subscriptions to their own"
+            + " topics still get none", failure.toString());
+      } else if (removed.get() > 0) {
+        log.warn("Removed {} retained messages from FleetFlags' topics ({}{}): they were published while FleetFlags"
+            + " was not running; see the README on keeping its topics closed meanwhile",
+            removed.get(), String.join(", ", examples), removed.get() > examples.size() ? ", ..." : "");
+      } else {
+        log.info("No retained messages in FleetFlags' topics.");
+      }
+    });
   }
 
   /** Applies the seed file to a store that has never been written; an invalid seed stops the start. */

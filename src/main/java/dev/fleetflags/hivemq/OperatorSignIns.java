@@ -1,6 +1,7 @@
 package dev.fleetflags.hivemq;
 
 import dev.fleetflags.admin.PasswordHash;
+import dev.fleetflags.delivery.LogLimit;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
+import dev.fleetflags.delivery.LogLimit;
 import com.hivemq.extension.sdk.api.auth.SubscriptionAuthorizer;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerInput;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerOutput;
@@ -27,6 +28,7 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
   private final DeviceTopics topics;
   private final String adminPrefix;
   private final LogLimit refusedLog = LogLimit.perMinute();
+  private final LogLimit noFlagTopicLog = LogLimit.perMinute();
 
   TopicAuthorizer(DeviceTopics topics, String adminPrefix) {
     this.topics = topics;
@@ -76,7 +78,19 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     if (operator) {
       output.nextExtensionOrDefault();
     } else if (filter.equals(topics.flagTopic(clientId))) {
-      output.authorizeSuccessfully();
+      String problem = topics.clientIdProblem(clientId);
+      if (problem == null) {
+        output.authorizeSuccessfully();
+        return;
+      }
+      // Its "own" topic would be a filter over other devices' topics (client id "+"), or no topic.
+      LogLimit.Pass pass = noFlagTopicLog.admit(clientId);
+      if (pass != null) {
+        log.warn("Client '{}' cannot have a flag topic: its client id {}; its subscription to {} is refused{}",
+            clientId, problem, filter, pass.note());
+      }
+      output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
+          "client id '" + clientId + "' cannot have a flag topic: " + problem + "; connect with another client id");
     } else if (topics.reachesOtherDevices(filter, clientId)) {
       output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
           "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));

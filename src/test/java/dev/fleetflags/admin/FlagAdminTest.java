@@ -45,7 +45,7 @@ class FlagAdminTest {
     live = new LiveFlags(FlagAdmin.load(store, compiler));
     live.addListener(change -> {
       changes.add(change);
-      return 3;
+      return java.util.concurrent.CompletableFuture.completedFuture(3);
     });
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model"));
     admin = new FlagAdmin(store, compiler, live, contexts,

@@ -14,7 +14,7 @@ class FanOutProgressTest {
   private final FanOutProgress progress = new FanOutProgress(remaining::get, fanOuts);
 
   /**
-   * Workers start on the first devices while the admin thread is still planning the rest: what they
+   * Workers start on the first devices while the planner is still planning the rest: what they
    * send counts, and the fan-out cannot end before its planning has.
    */
   @Test

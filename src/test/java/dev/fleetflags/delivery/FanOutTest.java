@@ -138,7 +138,7 @@ class FanOutTest {
 
   private int change(long revision, FlagSet next, Set<String> changed, Set<String> removed, Set<String> devicesChanged) {
     FlagSetRevision before = live.current();
-    return live.publish(new FlagChange(before, new FlagSetRevision(revision, next, Map.of()), changed, removed, devicesChanged));
+    return live.publish(new FlagChange(before, new FlagSetRevision(revision, next, Map.of()), changed, removed, devicesChanged)).join();
   }
 
   @Test

@@ -59,6 +59,39 @@ class DeviceTopicsTest {
     assertFalse(nested.inSpace("fleet/x/telemetry"));
   }
 
+  @ParameterizedTest(name = "client id \"{0}\"")
+  @CsvSource({"+", "#", "a/b", "dev+1", "''", "a\u0000b"})
+  void clientIdsThatCannotFormATopicAreNamed(String clientId) {
+    assertTrue(topics.clientIdProblem(clientId) != null, clientId);
+  }
+
+  @Test
+  void clientIdsThatFormATopic() {
+    assertNull(topics.clientIdProblem("dev-1"));
+    assertNull(topics.clientIdProblem("$dev"), "not at the start of the topic");
+    assertTrue(new DeviceTopics("{clientId}/flags").clientIdProblem("$dev").contains("'$'"));
+  }
+
+  @ParameterizedTest(name = "{0} matches {1}: {2}")
+  @CsvSource({
+      "flags/dev-1, flags/dev-1, true",
+      "flags/+, flags/dev-1, true",
+      "flags/#, flags/dev-1, true",
+      "flags/dev-1/#, flags/dev-1, true",
+      "+/dev-1, flags/dev-1, true",
+      "#, flags/dev-1, true",
+      "$share/g/flags/+, flags/dev-1, true",
+      "flags/dev-2, flags/dev-1, false",
+      "flags/dev-1/+, flags/dev-1, false",
+      "flags, flags/dev-1, false",
+      "flags/dev-1/resync, flags/dev-1, false",
+      "#, $SYS/x, false",
+      "$SYS/#, $SYS/x, true"
+  })
+  void filtersMatchTopicsAsMqttSays(String filter, String topic, boolean matches) {
+    assertEquals(matches, DeviceTopics.matches(filter, topic));
+  }
+
   @Test
   void templateMustHoldTheClientIdAsOneLevel() {
     assertThrows(IllegalArgumentException.class, () -> new DeviceTopics("flags/x{clientId}"));

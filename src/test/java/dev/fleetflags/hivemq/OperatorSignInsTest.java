@@ -1,6 +1,7 @@
 package dev.fleetflags.hivemq;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import dev.fleetflags.delivery.LogLimit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 

@@ -25,14 +25,22 @@ final class Device implements AutoCloseable {
     MQTT3
   }
 
-  /** How a device connects: its client id, protocol and CONNECT user properties (MQTT 5 only). */
-  record Spec(String clientId, Protocol protocol, Map<String, String> userProperties) {
+  /**
+   * How a device connects: its client id, protocol, CONNECT user properties and Maximum Packet Size
+   * (MQTT 5 only; 0 states none).
+   */
+  record Spec(
+      String clientId, Protocol protocol, Map<String, String> userProperties, int maximumPacketSize) {
 
     Spec {
       userProperties = Map.copyOf(userProperties);
-      if (protocol == Protocol.MQTT3 && !userProperties.isEmpty()) {
-        throw new IllegalArgumentException("MQTT 3.1.1 has no user properties");
+      if (protocol == Protocol.MQTT3 && (!userProperties.isEmpty() || maximumPacketSize > 0)) {
+        throw new IllegalArgumentException("MQTT 3.1.1 has no user properties or packet size");
       }
+    }
+
+    Spec(String clientId, Protocol protocol, Map<String, String> userProperties) {
+      this(clientId, protocol, userProperties, 0);
     }
   }
 
@@ -64,6 +72,9 @@ final class Device implements AutoCloseable {
       spec.userProperties().forEach(connect::userProperty);
       if (presentedHash != null) {
         connect.userProperty("fleetflags-state", presentedHash);
+      }
+      if (spec.maximumPacketSize() > 0) {
+        connect.maximumPacketSize(spec.maximumPacketSize());
       }
       client = connect.connect();
     } else if (presentedHash != null) {

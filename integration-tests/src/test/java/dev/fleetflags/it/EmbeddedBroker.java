@@ -1,6 +1,7 @@
 package dev.fleetflags.it;
 
 import com.codahale.metrics.MetricRegistry;
+import com.hivemq.embedded.EmbeddedExtension;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,6 +32,8 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
   private final String bindAddress;
   private final boolean keepExtension;
   private final Path extensionHome;
+  /** An extension of the test's own beside FleetFlags (sharing the test's class path), or null. */
+  private final EmbeddedExtension alongside;
   private EmbeddedHiveMQ hivemq;
 
   /**
@@ -62,7 +65,8 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     }
   }
 
-  private EmbeddedBroker(Options options, ExtensionSetup setup) {
+  private EmbeddedBroker(Options options, ExtensionSetup setup, EmbeddedExtension alongside) {
+    this.alongside = alongside;
     this.root = options.root().toAbsolutePath();
     this.port = options.port();
     this.bindAddress = options.bindAddress();
@@ -83,7 +87,18 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
   }
 
   public static EmbeddedBroker start(ExtensionSetup setup, Options options) {
-    EmbeddedBroker broker = new EmbeddedBroker(options, setup);
+    EmbeddedBroker broker = new EmbeddedBroker(options, setup, null);
+    broker.start();
+    return broker;
+  }
+
+  /**
+   * A broker in a fresh folder with FleetFlags and an extension of the test's own: what the test
+   * does through HiveMQ's extension services (such as its retained message store) it does as any
+   * other extension on the broker would.
+   */
+  public static EmbeddedBroker startAlongside(ExtensionSetup setup, EmbeddedExtension alongside) {
+    EmbeddedBroker broker = new EmbeddedBroker(Options.forTest(), setup, alongside);
     broker.start();
     return broker;
   }
@@ -97,12 +112,15 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
       throw new IllegalStateException("already running");
     }
     int logBefore = log().length();
-    hivemq =
+    var builder =
         EmbeddedHiveMQ.builder()
             .withConfigurationFolder(configFolder())
             .withDataFolder(dataFolder())
-            .withExtensionsFolder(extensionsFolder())
-            .build();
+            .withExtensionsFolder(extensionsFolder());
+    if (alongside != null) {
+      builder.withEmbeddedExtension(alongside);
+    }
+    hivemq = builder.build();
     try {
       hivemq.start().get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -37,14 +37,20 @@ final class ExtensionMetrics {
   }
 
   /**
-   * Waits until no device is queued or being worked on and no publish is outstanding at the broker:
-   * every update of the changes made so far has been handed to the broker.
+   * Waits until no change waits to be planned, no device is queued or being worked on and no
+   * publish is outstanding at the broker: every update of the changes made so far has been handed
+   * to the broker.
    */
   void awaitIdle() {
     await(
-        () -> gauge("fleetflags.queue.depth") == 0 && gauge("fleetflags.publishes.in-flight") == 0,
         () ->
-            "delivery to become idle (queue depth "
+            gauge("fleetflags.changes.waiting") == 0
+                && gauge("fleetflags.queue.depth") == 0
+                && gauge("fleetflags.publishes.in-flight") == 0,
+        () ->
+            "delivery to become idle (changes waiting "
+                + gauge("fleetflags.changes.waiting")
+                + ", queue depth "
                 + gauge("fleetflags.queue.depth")
                 + ", in flight "
                 + gauge("fleetflags.publishes.in-flight")
@@ -68,6 +74,11 @@ final class ExtensionMetrics {
     await(
         () -> counter(name) >= value,
         () -> name + " to reach " + value + " (" + counter(name) + ")");
+  }
+
+  /** Waits until a gauge reads {@code value} or more. */
+  void awaitGauge(String name, long value) {
+    await(() -> gauge(name) >= value, () -> name + " to reach " + value + " (" + gauge(name) + ")");
   }
 
   /** Waits until a timer has counted {@code count} events. */

@@ -35,6 +35,9 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     private byte[] password;
     private String localAddress;
     private long sessionExpiry;
+    private int maximumPacketSize;
+    private int receiveMaximum;
+    private boolean stalled;
 
     private Connect(FleetFlagsBroker broker, String clientId) {
       this.broker = broker;
@@ -64,6 +67,22 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       return this;
     }
 
+    /** States a Maximum Packet Size in the CONNECT: the broker sends nothing larger. */
+    public Connect maximumPacketSize(int bytes) {
+      this.maximumPacketSize = bytes;
+      return this;
+    }
+
+    /**
+     * A device that stops reading: it states a Receive Maximum of 1 and never acknowledges what it
+     * receives, so the broker sends it one message and queues the rest.
+     */
+    public Connect stalled() {
+      this.receiveMaximum = 1;
+      this.stalled = true;
+      return this;
+    }
+
     /**
      * Connects, with clean start unless a {@link #persistentSession} was asked for.
      *
@@ -72,13 +91,23 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     public Mqtt5Device connect() {
       Mqtt5Device device =
           new Mqtt5Device(
-              clientId, builder(broker, clientId, localAddress).useMqttVersion5().buildBlocking());
+              clientId, builder(broker, clientId, localAddress).useMqttVersion5().buildBlocking(), stalled);
       Mqtt5ConnectBuilder.Send<Mqtt5ConnAck> connect =
           device
               .client
               .connectWith()
               .cleanStart(sessionExpiry == 0)
               .sessionExpiryInterval(sessionExpiry);
+      if (maximumPacketSize > 0 || receiveMaximum > 0) {
+        var restrictions = connect.restrictions();
+        if (maximumPacketSize > 0) {
+          restrictions.maximumPacketSize(maximumPacketSize);
+        }
+        if (receiveMaximum > 0) {
+          restrictions.receiveMaximum(receiveMaximum);
+        }
+        connect = restrictions.applyRestrictions();
+      }
       if (!userProperties.isEmpty()) {
         var properties = connect.userProperties();
         userProperties.forEach(properties::add);
@@ -92,11 +121,12 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
     }
   }
 
-  private Mqtt5Device(String clientId, Mqtt5BlockingClient client) {
+  private Mqtt5Device(String clientId, Mqtt5BlockingClient client, boolean neverAcknowledge) {
     super(clientId);
     this.client = client;
-    // Before CONNECT, so nothing sent right after the CONNACK is missed.
-    client.toAsync().publishes(MqttGlobalPublishFilter.ALL, this::arrived);
+    // Before CONNECT, so nothing sent right after the CONNACK is missed. A stalled device takes
+    // over acknowledging, and never does.
+    client.toAsync().publishes(MqttGlobalPublishFilter.ALL, this::arrived, neverAcknowledge);
   }
 
   public static Connect with(FleetFlagsBroker broker, String clientId) {
@@ -176,15 +206,27 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
    * @return the answer's payload as UTF-8
    */
   public String request(String topic, String payload, String responseTopic) {
-    return request(topic, payload.getBytes(StandardCharsets.UTF_8), responseTopic);
+    return request(topic, payload.getBytes(StandardCharsets.UTF_8), responseTopic, responseTopic);
   }
 
   /** {@link #request(String, String, String)} with a payload of any bytes, UTF-8 or not. */
   public String request(String topic, byte[] payload, String responseTopic) {
-    if (responseTopics.add(responseTopic)) {
-      Mqtt5SubAckReasonCode code = subscribe(responseTopic);
+    return request(topic, payload, responseTopic, responseTopic);
+  }
+
+  /**
+   * As {@link #request(String, String, String)}, with the answer expected on {@code answerTopic}
+   * (where the server answers when it cannot use the response topic).
+   */
+  public String request(String topic, String payload, String responseTopic, String answerTopic) {
+    return request(topic, payload.getBytes(StandardCharsets.UTF_8), responseTopic, answerTopic);
+  }
+
+  private String request(String topic, byte[] payload, String responseTopic, String answerTopic) {
+    if (responseTopics.add(answerTopic)) {
+      Mqtt5SubAckReasonCode code = subscribe(answerTopic);
       if (code.isError()) {
-        throw new AssertionError("subscription to " + responseTopic + " refused: " + code);
+        throw new AssertionError("subscription to " + answerTopic + " refused: " + code);
       }
     }
     byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
@@ -202,9 +244,9 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
         Mqtt5Publish message =
             nextMessage(WAIT)
                 .orElseThrow(
-                    () -> new AssertionError("no answer on " + responseTopic + " within " + WAIT));
+                    () -> new AssertionError("no answer on " + answerTopic + " within " + WAIT));
         Optional<ByteBuffer> data = message.getCorrelationData();
-        if (message.getTopic().toString().equals(responseTopic)
+        if (message.getTopic().toString().equals(answerTopic)
             && data.isPresent()
             && data.get().equals(ByteBuffer.wrap(correlation))) {
           return StandardCharsets.UTF_8

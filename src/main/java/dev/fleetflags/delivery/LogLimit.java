@@ -1,4 +1,4 @@
-package dev.fleetflags.hivemq;
+package dev.fleetflags.delivery;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -14,17 +14,17 @@ import org.jspecify.annotations.Nullable;
  * bounded: the oldest keys are forgotten first, and what they held back is told on the next line
  * written for any key.
  */
-final class LogLimit {
+public final class LogLimit {
 
-  static final Duration MINUTE = Duration.ofMinutes(1);
+  public static final Duration MINUTE = Duration.ofMinutes(1);
   private static final int MAX_KEYS = 10_000;
   private static final int MAX_LINES = 100;
 
   /** A line may be written; it should mention what was held back (see {@link #note()}). */
-  record Pass(long heldBack, long heldBackElsewhere) {
+  public record Pass(long heldBack, long heldBackElsewhere) {
 
     /** Empty, or e.g. {@code " (12 more like it held back since the last one)"}. */
-    String note() {
+    public String note() {
       if (heldBack == 0 && heldBackElsewhere == 0) {
         return "";
       }
@@ -69,12 +69,12 @@ final class LogLimit {
   }
 
   /** One line per key per minute, 100 lines a minute in all. */
-  static LogLimit perMinute() {
+  public static LogLimit perMinute() {
     return new LogLimit(MINUTE, MAX_KEYS, MAX_LINES, System::nanoTime);
   }
 
   /** Whether a line for this key may be written now; null to hold it back (it is counted). */
-  synchronized @Nullable Pass admit(String key) {
+  public synchronized @Nullable Pass admit(String key) {
     long now = nanoClock.getAsLong();
     if (now - linesStart >= interval) {
       linesStart = now;

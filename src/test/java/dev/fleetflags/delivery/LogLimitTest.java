@@ -1,4 +1,4 @@
-package dev.fleetflags.hivemq;
+package dev.fleetflags.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
