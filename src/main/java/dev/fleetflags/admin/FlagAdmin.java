@@ -17,16 +17,18 @@ import dev.fleetflags.rules.Limits;
 import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import dev.fleetflags.store.Actor;
-import dev.fleetflags.store.Change;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
 import dev.fleetflags.store.RevisionConflictException;
+import dev.fleetflags.store.StoreChange;
 import dev.fleetflags.store.StoreException;
+import dev.fleetflags.store.StoreListener;
 import dev.fleetflags.store.StoreWrite;
+import dev.fleetflags.store.StoredFlags;
+import dev.fleetflags.store.WriteRefusedException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,6 +38,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -52,8 +55,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every request gets an answer, whatever is thrown while it is carried out: {@code error} with
  * "nothing was changed" before the write is durable, {@code accepted} with the revision after.
+ *
+ * <p>The store refuses a write if another change came first (a store shared by several brokers);
+ * the write is then validated once more against the newer set. Every change the store applies,
+ * this admin's writes and any other, is made live here ({@link #applied}), in the store's order.
  */
-public final class FlagAdmin {
+public final class FlagAdmin implements StoreListener {
 
   private static final Logger log = LoggerFactory.getLogger(FlagAdmin.class);
   private static final int MAX_HISTORY = 1000;
@@ -70,6 +77,23 @@ public final class FlagAdmin {
   private final DeviceContexts contexts;
   private final Function<String, @Nullable DeviceContext> connectedDevices;
   private final Duration planWait;
+  /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
+  private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
+  /** The document the write in progress validated, compiled: what its change makes live. */
+  private volatile @Nullable Validated validated;
+
+  private record Validated(FlagDocument document, FlagSet flagSet) {}
+
+  /** The store moved on since the state a write was validated against; it is validated again. */
+  private static final class StaleBase extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long revision;
+
+    StaleBase(long revision) {
+      super(null, null, false, false);
+      this.revision = revision;
+    }
+  }
 
   public FlagAdmin(
       FlagStore store,
@@ -99,6 +123,8 @@ public final class FlagAdmin {
     this.contexts = contexts;
     this.connectedDevices = connectedDevices;
     this.planWait = planWait;
+    // Last, once the fields are set: from now on every change the store applies is made live here.
+    store.addListener(this);
   }
 
   /**
@@ -154,7 +180,21 @@ public final class FlagAdmin {
     return answer;
   }
 
+  /** A write that met a newer state is carried out once more, validated against it. */
   private CompletableFuture<AdminResponse> carryOut(AdminRequest request) {
+    try {
+      return carryOutOnce(request);
+    } catch (StaleBase first) {
+      try {
+        return carryOutOnce(request);
+      } catch (StaleBase again) {
+        return now(AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
+            + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision)));
+      }
+    }
+  }
+
+  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request) {
     Map<String, Object> root;
     try {
       root = object(request.payload());
@@ -273,11 +313,14 @@ public final class FlagAdmin {
       return now(behind);
     }
     long revision;
+    validated = new Validated(next, compiled);
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          flagWrites, evaluatorWrites, metadata, Map.of()));
+          flagWrites, evaluatorWrites, metadata, Map.of()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
+    } finally {
+      validated = null;
     }
     // From here on the change is durable: whatever is thrown, the answer is "accepted".
     Map<String, Object> body = new LinkedHashMap<>();
@@ -291,7 +334,7 @@ public final class FlagAdmin {
       if (metadata != null) {
         body.put("metadataChanged", true);
       }
-      return whenPlanned(revision, body, live.publish(flagChange(current, revision, compiled, flagWrites, evaluatorWrites, Set.of())));
+      return whenPlanned(revision, body, plannedAt(revision));
     } catch (Throwable e) {
       return now(acceptedDespite(revision, body, e));
     }
@@ -394,7 +437,7 @@ public final class FlagAdmin {
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          Map.of(), Map.of(), null, writes));
+          Map.of(), Map.of(), null, writes), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
     }
@@ -402,33 +445,65 @@ public final class FlagAdmin {
     try {
       body.put("revision", revision);
       body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
-      FlagSetRevision after = new FlagSetRevision(revision, current.flagSet(), current.flagRevisions());
-      return whenPlanned(revision, body, live.publish(new FlagChange(current, after, Set.of(), Set.of(), writes.keySet())));
+      return whenPlanned(revision, body, plannedAt(revision));
     } catch (Throwable e) {
       return now(acceptedDespite(revision, body, e));
     }
   }
 
   /**
-   * Makes a written change live and hands it to delivery; returns the devices it affects.
-   *
-   * @param flagWrites flags written (null: deleted), against {@code current}
-   * @param evaluatorWrites evaluators written (null: deleted)
-   * @param devices devices whose registry attributes were written
+   * Makes a change the store applied live and hands it to delivery: a write of this admin's, or
+   * one the store found otherwise (a write reported failed that had reached the disk, a change
+   * another broker committed to the state they share). Called one change at a time, in revision
+   * order, by whoever applied it; planning is delivery's, elsewhere.
    */
+  @Override
+  public void applied(StoreChange change) {
+    FlagSetRevision current = live.current();
+    StoredFlags after = change.after();
+    FlagDocument before = change.before().document();
+    FlagDocument next = after.document();
+    FlagSet compiled;
+    Validated ours = validated;
+    if (next == before) {
+      compiled = current.flagSet();
+    } else if (ours != null && ours.document().equals(next)) {
+      compiled = ours.flagSet();
+    } else {
+      try {
+        compiled = compiler.compile(next, FlagSetCompiler.Mode.LENIENT);
+      } catch (InvalidDocumentException e) {
+        log.error("The flags of revision {} cannot be served; revision {} stays live: {}", after.revision(), current.revision(), e.getMessage());
+        return;
+      }
+    }
+    FlagSetRevision published = new FlagSetRevision(after.revision(), compiled, after.flagRevisions());
+    CompletableFuture<Integer> devices = live.publish(
+        flagChange(current, published, diff(before.flags(), next.flags()), diff(before.evaluators(), next.evaluators()), change.changedDevices()));
+    planned.put(after.revision(), devices);
+    while (planned.size() > 64) {
+      planned.pollFirstEntry(); // changes of other brokers, which nobody here asks about
+    }
+  }
+
+  /** The planning of the change at {@code revision}, which {@link #applied} has made live. */
+  private CompletableFuture<Integer> plannedAt(long revision) {
+    CompletableFuture<Integer> devices = planned.remove(revision);
+    if (devices == null) {
+      throw new IllegalStateException("revision " + revision + " was stored but not made live");
+    }
+    return devices;
+  }
+
   /** The change delivery plans: the flags whose results may differ, those removed, devices re-read. */
-  private static FlagChange flagChange(FlagSetRevision current, long revision, FlagSet compiled,
+  private static FlagChange flagChange(FlagSetRevision current, FlagSetRevision after,
       Map<String, @Nullable FlagDefinition> flagWrites, Map<String, @Nullable Object> evaluatorWrites, Set<String> devices) {
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
     flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
-    Map<String, Long> flagRevisions = new HashMap<>(current.flagRevisions());
-    removed.forEach(flagRevisions::remove);
-    changed.forEach(key -> flagRevisions.put(key, revision));
-
     // Flags reading a changed evaluator may give other results although their definitions did not change.
     FlagDocument before = current.flagSet().document();
-    FlagDocument next = compiled.document();
+    FlagDocument next = after.flagSet().document();
     Set<String> affectedFlags = new LinkedHashSet<>(changed);
     if (!evaluatorWrites.isEmpty()) {
       for (FlagDefinition flag : next.flags().values()) {
@@ -441,14 +516,13 @@ public final class FlagAdmin {
         }
       }
     }
-    FlagSetRevision after = new FlagSetRevision(revision, compiled, flagRevisions);
     return new FlagChange(current, after, affectedFlags, removed, devices);
   }
 
   /**
    * Before a write: lets the store settle a write that failed with its outcome unknown (it reopens
-   * once the disk works again). If that write had reached the disk after all, it is made live and
-   * handed to delivery as any write, so that what is served is what is durable. Returns the answer
+   * once the disk works again). If that write had reached the disk after all, the store hands it to
+   * {@link #applied} as any change, so that what is served is what is durable. Returns the answer
    * if the store still cannot take writes, else null.
    */
   private @Nullable AdminResponse settleFailedWrite() {
@@ -458,31 +532,6 @@ public final class FlagAdmin {
       log.error("The flag store still refuses writes: {}", e.getMessage());
       return AdminResponse.error(e.getMessage());
     }
-    FlagSetRevision current = live.current();
-    if (store.revision() == current.revision()) {
-      return null;
-    }
-    FlagSetRevision stored;
-    try {
-      stored = load(store, compiler);
-    } catch (InvalidDocumentException e) {
-      return AdminResponse.error("the flags in the store cannot be served: " + e.getMessage() + "; nothing was changed");
-    }
-    Set<String> devices = new TreeSet<>();
-    for (HistoryEntry entry : store.history((int) Math.min(MAX_HISTORY, store.revision() - current.revision()))) {
-      for (var change : entry.changes()) {
-        if (change.kind().equals(Change.DEVICE)) {
-          devices.add(change.key());
-        }
-      }
-    }
-    FlagDocument before = current.flagSet().document();
-    FlagDocument after = stored.flagSet().document();
-    long revision = stored.revision();
-    live.publish(flagChange(current, revision, stored.flagSet(), diff(before.flags(), after.flags()),
-        diff(before.evaluators(), after.evaluators()), devices))
-        .thenAccept(affected -> log.warn("A write reported failed had reached the disk: revision {} is served now ({} devices affected)",
-            revision, affected));
     return null;
   }
 
@@ -722,10 +771,20 @@ public final class FlagAdmin {
     return writes;
   }
 
-  /** The answer when the store did not take a write: a stale view, or the store failed. */
+  /**
+   * The answer when the store did not take a write: the revision the operator expected is gone, a
+   * limit of the store, or the store failed. A write that expected no revision and met a newer
+   * state is validated again.
+   */
   private static AdminResponse failedWrite(AdminRequest request, @Nullable Long expected, Exception e) {
     if (e instanceof RevisionConflictException conflict) {
-      return conflict(expected == null ? -1 : expected, conflict.currentRevision());
+      if (expected == null) {
+        throw new StaleBase(conflict.currentRevision());
+      }
+      return conflict(expected, conflict.currentRevision());
+    }
+    if (e instanceof WriteRefusedException refused) {
+      return AdminResponse.rejected("", refused.getMessage() + "; nothing was changed");
     }
     log.error("The {} from client '{}' was not applied: {}", request.action().label(), request.actor().clientId(), e.getMessage());
     return AdminResponse.error(e.getMessage());

@@ -28,7 +28,7 @@ public final class LiveFlags {
   /**
    * Makes {@code change.after()} current and tells the listeners; the future completes with the
    * number of devices they report affected, or with what one of them threw. Returns at once. Only
-   * admin calls this, one change at a time.
+   * admin calls this (as the store applies each change), one change at a time.
    */
   public CompletableFuture<Integer> publish(FlagChange change) {
     current = change.after();

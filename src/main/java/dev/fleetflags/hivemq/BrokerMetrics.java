@@ -8,6 +8,7 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FlagDelivery;
+import dev.fleetflags.replication.ClusterReplica;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +78,16 @@ final class BrokerMetrics implements DeliveryMetrics {
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
     registry.gauge(PREFIX + "devices.attribute-values", () -> delivery::attributeValues);
+  }
+
+  /**
+   * Gauges of a broker that shares its state through etcd: the revision it serves, the newest one
+   * it saw in etcd, and how long it has been cut off from etcd (0 while in touch).
+   */
+  void watch(ClusterReplica replica) {
+    registry.gauge(PREFIX + "cluster.revision", () -> replica::revision);
+    registry.gauge(PREFIX + "cluster.head-revision", () -> replica::headRevision);
+    registry.gauge(PREFIX + "cluster.cut-off-seconds", () -> replica::cutOffSeconds);
   }
 
   /** Operator password checks queued or under way. */

@@ -1,9 +1,12 @@
 package dev.fleetflags.hivemq;
 
 import dev.fleetflags.admin.PasswordHash;
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.Limits;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -504,6 +508,11 @@ public final class ConfigReader {
       Element limitsElement = root.child("limits");
       Limits defaults = Limits.DEFAULT;
       Element deliveryElement = root.child("delivery");
+      List<URI> endpoints = etcdEndpoints();
+      Element cluster = root.child("cluster");
+      String keyPrefix = cluster == null ? ClusterSettings.DEFAULT_KEY_PREFIX
+          : text(cluster, "key-prefix", ClusterSettings.DEFAULT_KEY_PREFIX, Settings::checkKeyPrefix);
+      Path[] clusterFiles = clusterFiles(cluster, endpoints);
       if (!problems.isEmpty() || !schemaValid) {
         return null;
       }
@@ -561,12 +570,139 @@ public final class ConfigReader {
           integer(root, "worker-threads", FleetFlagsConfig.DEFAULT_WORKER_THREADS),
           integer(root, "worker-queue", FleetFlagsConfig.DEFAULT_WORKER_QUEUE),
           delivery,
-          integer(root, "expected-devices", FleetFlagsConfig.DEFAULT_EXPECTED_DEVICES));
+          integer(root, "expected-devices", FleetFlagsConfig.DEFAULT_EXPECTED_DEVICES),
+
+          endpoints.isEmpty() ? null : clusterSettings(cluster, endpoints, keyPrefix, clusterFiles));
+    }
+
+    private ClusterSettings clusterSettings(@Nullable Element cluster, List<URI> endpoints, String keyPrefix, Path[] files) {
+      Element username = cluster == null ? null : cluster.child("username");
+      return new ClusterSettings(
+          endpoints,
+          keyPrefix,
+          username == null || username.text().isBlank() ? null : username.text().strip(),
+          files[0],
+          files[1],
+          files[2],
+          files[3],
+          Duration.ofMillis(integer(cluster, "write-timeout-millis", (int) ClusterSettings.DEFAULT_WRITE_TIMEOUT.toMillis())),
+          Duration.ofMillis(integer(cluster, "request-timeout-millis", (int) ClusterSettings.DEFAULT_REQUEST_TIMEOUT.toMillis())),
+          Duration.ofMillis(integer(cluster, "probe-interval-millis", (int) ClusterSettings.DEFAULT_PROBE_INTERVAL.toMillis())),
+          longInteger(cluster, "quota-bytes", ClusterSettings.DEFAULT_QUOTA_BYTES),
+          integer(cluster, "max-txn-ops", ClusterSettings.DEFAULT_MAX_TXN_OPS),
+          integer(cluster, "max-request-bytes", ClusterSettings.DEFAULT_MAX_REQUEST_BYTES));
+    }
+
+    /** cluster/etcd-endpoints: empty (one broker on its own) or etcd client URLs of one scheme. */
+    private List<URI> etcdEndpoints() {
+      Element cluster = root.child("cluster");
+      Element element = cluster == null ? null : cluster.child("etcd-endpoints");
+      if (element == null || element.text().isBlank()) {
+        return List.of();
+      }
+      List<URI> endpoints = new ArrayList<>();
+      Set<String> schemes = new HashSet<>();
+      for (String item : element.text().split(",")) {
+        String value = item.strip();
+        String reason = null;
+        try {
+          if (!value.startsWith("http://") && !value.startsWith("https://")) {
+            problem(element, (value.isEmpty() ? "an empty entry" : "'" + value + "'")
+                + " is not an http:// or https:// URL (etcd's client URLs look like http://10.0.0.1:2379)");
+            continue;
+          }
+          URI uri = new URI(value);
+          if (uri.getHost() == null || uri.getPort() < 0) {
+            reason = "names no host and port, e.g. http://10.0.0.1:2379";
+          } else if (!(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
+              || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            reason = "has a path, query or fragment, but an endpoint is only scheme, host and port";
+          } else if (endpoints.contains(uri)) {
+            reason = "is listed twice";
+          } else {
+            endpoints.add(uri);
+            schemes.add(uri.getScheme());
+          }
+        } catch (URISyntaxException e) {
+          reason = "is not a URL: " + e.getReason();
+        }
+        if (reason != null) {
+          problem(element, (value.isEmpty() ? "an empty entry" : "'" + value + "'") + " " + reason);
+        }
+      }
+      if (schemes.size() > 1) {
+        problem(element, "mixes http:// and https://, but etcd's members all take one or the other");
+      }
+      return endpoints;
+    }
+
+    private static @Nullable String checkKeyPrefix(String prefix) {
+      if (!prefix.startsWith("/")) {
+        return "does not start with /, e.g. /fleetflags";
+      }
+      if (prefix.length() == 1 || prefix.endsWith("/")) {
+        return "ends with /; give the prefix without it, e.g. /fleetflags";
+      }
+      return null;
+    }
+
+    /**
+     * cluster/password-file, tls/ca-file, cert-file and key-file, each checked to be a readable
+     * file where it is given; null where not.
+     */
+    private Path[] clusterFiles(@Nullable Element cluster, List<URI> endpoints) {
+      Path[] files = new Path[4];
+      if (cluster == null) {
+        return files;
+      }
+      Element tls = cluster.child("tls");
+      files[0] = readableFile(cluster.child("password-file"));
+      files[1] = tls == null ? null : readableFile(tls.child("ca-file"));
+      files[2] = tls == null ? null : readableFile(tls.child("cert-file"));
+      files[3] = tls == null ? null : readableFile(tls.child("key-file"));
+      Element username = cluster.child("username");
+      boolean hasUser = username != null && !username.text().isBlank();
+      if (hasUser != (files[0] != null)) {
+        problem(hasUser ? username : Objects.requireNonNull(cluster.child("password-file")),
+            "etcd authentication needs both cluster/username and cluster/password-file");
+      }
+      if (tls != null && (files[2] != null) != (files[3] != null)) {
+        problem(tls, "a client certificate needs both tls/cert-file and tls/key-file");
+      }
+      boolean https = endpoints.stream().anyMatch(uri -> uri.getScheme().equals("https"));
+      if (tls != null && !https && (files[1] != null || files[2] != null)) {
+        problem(tls, "TLS files are given but the etcd endpoints are http://, not https://");
+      }
+      return files;
+    }
+
+    /** A file setting checked to exist and be readable; null if empty. */
+    private @Nullable Path readableFile(@Nullable Element element) {
+      if (element == null || element.text().isBlank()) {
+        return null;
+      }
+      Path file = resolve(element);
+      if (file == null) {
+        return null;
+      }
+      String value = element.text().strip();
+      if (!Files.exists(file)) {
+        problem(element, "'" + value + "' does not exist (looked for " + file + ")");
+      } else if (!Files.isRegularFile(file)) {
+        problem(element, "'" + value + "' is not a file (" + file + ")");
+      } else if (!Files.isReadable(file)) {
+        problem(element, "'" + value + "' cannot be read: permission denied (" + file + ")");
+      }
+      return file;
     }
 
     /** A text setting; the check returns the reason the value is wrong, or null. */
     private String text(String name, String fallback, Function<String, @Nullable String> check) {
-      Element element = root.child(name);
+      return text(root, name, fallback, check);
+    }
+
+    private String text(Element parent, String name, String fallback, Function<String, @Nullable String> check) {
+      Element element = parent.child(name);
       if (element == null) {
         return fallback;
       }
@@ -670,23 +806,7 @@ public final class ConfigReader {
     }
 
     private @Nullable Path seedFile() {
-      Element element = root.child("seed-file");
-      if (element == null || element.text().isBlank()) {
-        return null;
-      }
-      Path file = resolve(element);
-      if (file == null) {
-        return null;
-      }
-      String value = element.text().strip();
-      if (!Files.exists(file)) {
-        problem(element, "'" + value + "' does not exist (looked for " + file + ")");
-      } else if (!Files.isRegularFile(file)) {
-        problem(element, "'" + value + "' is not a file (" + file + ")");
-      } else if (!Files.isReadable(file)) {
-        problem(element, "'" + value + "' cannot be read: permission denied (" + file + ")");
-      }
-      return file;
+      return readableFile(root.child("seed-file"));
     }
 
     private @Nullable Path resolve(Element element) {
@@ -706,6 +826,18 @@ public final class ConfigReader {
       String value = element.text().strip();
       // The schema admits only true, false, 1 and 0 (and reported anything else).
       return value.equals("true") || value.equals("1");
+    }
+
+    private long longInteger(@Nullable Element parent, String name, long fallback) {
+      Element element = parent == null ? null : parent.child(name);
+      if (element == null) {
+        return fallback;
+      }
+      try {
+        return Long.parseLong(element.text().strip());
+      } catch (NumberFormatException e) {
+        return fallback; // the schema reported it
+      }
     }
 
     private int integer(@Nullable Element parent, String name, int fallback) {

@@ -15,6 +15,8 @@ import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.replication.ClusterReplica;
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.StoreException;
@@ -56,6 +58,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
   private static final int SIGN_IN_QUEUE = 16;
 
   private @Nullable FlagStore store;
+  private @Nullable ClusterReplica replica;
   private @Nullable FlagDelivery delivery;
   private @Nullable ExecutorService adminThread;
   private @Nullable ExecutorService verifier;
@@ -105,6 +108,17 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     live.addListener(delivery);
     metrics.watch(delivery);
     FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
+    ClusterSettings cluster = config.cluster();
+    if (cluster != null) {
+      // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.
+      try {
+        replica = ClusterReplica.connect(store, cluster);
+      } catch (StoreException e) {
+        throw new StartupException(e.getMessage());
+      }
+      replica.start(cluster.writeTimeout());
+      metrics.watch(replica);
+    }
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
@@ -138,10 +152,13 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     Services.securityRegistry().setAuthorizerProvider(in -> authorizer);
     clearRetained(authorizer);
 
-    log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {},"
+    log.info("FleetFlags {} started at revision {} with {} flags: device topic {}, admin topics {}/#, data folder {}, {},"
             + " attribute user properties [{}], operators [{}], other clients: {}.",
         version, live.current().revision(), live.current().flagSet().size(), config.deviceTopic(),
-        config.adminTopicPrefix(), config.dataFolder(), String.join(", ", config.attributeUserProperties()),
+        config.adminTopicPrefix(), config.dataFolder(),
+        cluster == null ? "a broker on its own" : "one of several brokers sharing etcd at " + cluster.describeEndpoints()
+            + " (prefix " + cluster.keyPrefix() + ")",
+        String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
   }
 
@@ -197,6 +214,9 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       log.info("Seed file {} applied: {}", file, seeded);
     } else if (seeded.status().equals("rejected")) {
       throw new StartupException("the seed file " + file + " was rejected: " + problems(seeded));
+    } else if (config.cluster() != null) {
+      // Not the seed's fault (the cluster store out of reach): serve what the store holds.
+      log.warn("Seed file {} not applied now: {}", file, seeded.body().get("reason"));
     } else {
       throw new StartupException("the seed file " + file + " could not be applied: " + seeded.body().get("reason"));
     }
@@ -263,6 +283,10 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
 
   /** Releases whatever was started, in reverse order; safe after a partial start. */
   private void stop() {
+    if (replica != null) {
+      replica.close();
+      replica = null;
+    }
     if (delivery != null) {
       delivery.close();
       delivery = null;

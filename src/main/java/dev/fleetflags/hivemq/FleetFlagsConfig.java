@@ -1,5 +1,6 @@
 package dev.fleetflags.hivemq;
 
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.Limits;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.jspecify.annotations.Nullable;
  * @param delivery pacing of flag updates to devices
  * @param expectedDevices the connected devices this broker is sized for: at start FleetFlags warns
  *     if the process's file-descriptor limit cannot hold them
+ * @param cluster the etcd cluster several brokers share, or null for a broker on its own
  */
 public record FleetFlagsConfig(
     String deviceTopic,
@@ -48,7 +50,9 @@ public record FleetFlagsConfig(
     int workerThreads,
     int workerQueue,
     Delivery delivery,
-    int expectedDevices) {
+    int expectedDevices,
+
+    @Nullable ClusterSettings cluster) {
 
   /** What the authenticator does with a client that is not an operator. */
   public enum DeviceAuthentication {
@@ -144,7 +148,9 @@ public record FleetFlagsConfig(
         DEFAULT_WORKER_THREADS,
         DEFAULT_WORKER_QUEUE,
         Delivery.DEFAULT,
-        DEFAULT_EXPECTED_DEVICES);
+        DEFAULT_EXPECTED_DEVICES,
+
+        null);
   }
 
   /** The flag topic of one device. */

@@ -19,12 +19,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jspecify.annotations.Nullable;
@@ -42,10 +49,13 @@ import org.slf4j.LoggerFactory;
  * audit history: one RocksDB instance with a column family per concern.
  *
  * <p>Every write is one {@link WriteBatch} written with a synced WAL, so a write that returned
- * survives {@code kill -9} and power loss. Writes are serialized; each one increases the global
- * revision by one and appends a history entry in the same batch. Reads are concurrent: the flags
- * are held in memory as an immutable {@link StoredFlags} replaced after each write, so a reader sees
- * either the state before a write or after it, never a mix.
+ * survives {@code kill -9} and power loss. Writes are serialized; each one gets a higher global
+ * revision and appends a history entry in the same batch. A store on its own numbers its writes
+ * one by one; a store that is one broker's copy of a shared state ({@link #commitThrough}) takes
+ * the shared state's revisions, which have gaps. Reads are concurrent: the flags are held in
+ * memory as an immutable {@link StoredFlags} replaced after each write, so a reader sees either the
+ * state before a write or after it, never a mix. Each change is handed to the {@link
+ * StoreListener}s once it is durable, in revision order.
  *
  * <p>Values are UTF-8 JSON; revisions and history keys are 8-byte big-endian so history iterates
  * in revision order.
@@ -72,6 +82,10 @@ public final class FlagStore implements AutoCloseable {
   static final byte[] FORMAT_KEY = bytes("format");
   static final byte[] REVISION_KEY = bytes("revision");
   static final byte[] METADATA_KEY = bytes("metadata");
+  /** What the store is a copy of, for a broker that shares its state with others; absent otherwise. */
+  static final byte[] ORIGIN_KEY = bytes("origin");
+  /** Above every key of every family: keys are UTF-8 (never 0xFF) or positive 8-byte revisions. */
+  private static final byte[] END_OF_KEYS = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
 
   /**
    * What was written passed validation under the limits of its day; reading it back must not fail
@@ -104,9 +118,17 @@ public final class FlagStore implements AutoCloseable {
   /** One write at a time: each validates the revision and reads its "before" values alone. */
   private final ReentrantLock writing = new ReentrantLock();
 
+  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+  private volatile @Nullable Committer committer;
+
   private volatile StoredFlags current;
-  /** The oldest revision in the history, 0 if there is none; guarded by {@link #writing}. */
-  private long oldestHistory;
+  /** What the store is a copy of, or null; guarded by {@link #writing}. */
+  private @Nullable String origin;
+  /**
+   * The revisions of the history entries, oldest first; guarded by {@link #writing}. Revisions may
+   * have gaps (a copy of a shared state), so pruning counts entries instead of subtracting.
+   */
+  private final Deque<Long> historyRevisions = new ArrayDeque<>();
   /**
    * The cause of a failed write whose outcome on disk is unknown until the store is reopened; set
    * under {@link #writing}, cleared under the lifecycle's write lock.
@@ -181,19 +203,51 @@ public final class FlagStore implements AutoCloseable {
     return current.revision();
   }
 
+  /** Tells {@code listener} of every change from now on (see {@link StoreListener}). */
+  public void addListener(StoreListener listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Makes this store one copy of a shared state: from now on writes are committed through {@code
+   * committer} and come back through {@link #applyCommitted}.
+   */
+  public void commitThrough(Committer committer) {
+    this.committer = committer;
+  }
+
+  /** What the store is a copy of (see {@link StoreContent#origin}), or null for a store on its own. */
+  public @Nullable String origin() {
+    writing.lock();
+    try {
+      return origin;
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  /** Like {@link #write(StoreWrite, long)} based on the current revision. */
+  public long write(StoreWrite write) throws StoreException, RevisionConflictException {
+    return write(write, current.revision());
+  }
+
   /**
    * Applies one change atomically and durably: all of it is in one batch written with a synced
-   * WAL, together with the new revision and its history entry. Returns the new revision.
+   * WAL, together with the new revision and its history entry. Returns the new revision. The
+   * listeners have been told when this returns.
    *
    * <p>After a write failed, the next one first {@linkplain #recover() settles} it.
    *
-   * @throws RevisionConflictException if the write expects a revision other than the current one,
-   *     or a failed write it settled first turned out to have reached the disk; nothing is written
-   * @throws StoreException if RocksDB could not read or write; nothing was acknowledged
+   * @param basedOn the revision of the state the write was validated against
+   * @throws RevisionConflictException if the store is no longer at {@code basedOn}, or the write
+   *     expects a revision other than the current one, or a failed write it settled first turned
+   *     out to have reached the disk; nothing is written
+   * @throws StoreException if RocksDB could not read or write (nothing was acknowledged), or the
+   *     shared state this store is a copy of could not take the write
    * @throws IllegalArgumentException if the write changes nothing, or holds text that is not valid
    *     Unicode (which could not be stored as it is)
    */
-  public long write(StoreWrite write) throws StoreException, RevisionConflictException {
+  public long write(StoreWrite write, long basedOn) throws StoreException, RevisionConflictException {
     if (write.isEmpty()) {
       throw new IllegalArgumentException("a store write must change something");
     }
@@ -202,6 +256,10 @@ public final class FlagStore implements AutoCloseable {
         throw new IllegalArgumentException("flag written as '" + key + "' has key '" + definition.key() + "'");
       }
     });
+    Committer shared = committer;
+    if (shared != null) {
+      return shared.commit(write, basedOn);
+    }
     if (failedWrite != null) {
       long before = current.revision();
       recover();
@@ -215,7 +273,15 @@ public final class FlagStore implements AutoCloseable {
       ensureOpen();
       writing.lock();
       try {
-        return apply(write);
+        StoredFlags before = current;
+        Long expected = write.expectedRevision();
+        if (expected != null && expected != before.revision()) {
+          throw new RevisionConflictException(expected, before.revision());
+        }
+        if (basedOn != before.revision()) {
+          throw new RevisionConflictException(basedOn, before.revision());
+        }
+        return apply(write, before.revision() + 1, null);
       } finally {
         writing.unlock();
       }
@@ -224,17 +290,98 @@ public final class FlagStore implements AutoCloseable {
     }
   }
 
-  private long apply(StoreWrite write) throws StoreException, RevisionConflictException {
+  /**
+   * Applies a change committed to the shared state this store is a copy of, at that state's
+   * revision, with the history entry its writer recorded.
+   *
+   * @throws IllegalArgumentException if {@code revision} is not above the store's
+   */
+  public void applyCommitted(long revision, StoreWrite write, HistoryEntry entry) throws StoreException {
+    recover();
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      writing.lock();
+      try {
+        if (revision <= current.revision()) {
+          throw new IllegalArgumentException("revision " + revision + " is not above the store's " + current.revision());
+        }
+        apply(write, revision, entry);
+      } finally {
+        writing.unlock();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * What {@code write} would change, with the values before (read now) and after, as its history
+   * entry records them: a copy of a shared state records them before it commits.
+   */
+  public List<Change> changesOf(StoreWrite write) throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      List<Change> changes = new ArrayList<>();
+      for (Map.Entry<String, @Nullable FlagDefinition> e : write.flags().entrySet()) {
+        String key = e.getKey();
+        FlagDefinition definition = e.getValue();
+        changes.add(new Change(Change.FLAG, key, storedDefinition(key, get(flags, bytes(key), FLAGS, key)),
+            definition == null ? null : reread(definition.toJson(), FLAGS, key)));
+      }
+      for (Map.Entry<String, @Nullable Object> e : write.evaluators().entrySet()) {
+        String name = e.getKey();
+        changes.add(new Change(Change.EVALUATOR, name, parseStored(get(evaluators, bytes(name), EVALUATORS, name), EVALUATORS, name),
+            e.getValue() == null ? null : reread(e.getValue(), EVALUATORS, name)));
+      }
+      if (write.documentMetadata() != null) {
+        Object old = parseStored(get(meta, METADATA_KEY, META, "metadata"), META, "metadata");
+        changes.add(new Change(Change.METADATA, Change.DOCUMENT, old == null ? Map.of() : old,
+            reread(write.documentMetadata(), META, "metadata")));
+      }
+      for (Map.Entry<String, @Nullable Map<String, Object>> e : write.deviceAttributes().entrySet()) {
+        String id = e.getKey();
+        changes.add(new Change(Change.DEVICE, id, parseStored(get(devices, bytes(id), DEVICES, id), DEVICES, id),
+            e.getValue() == null ? null : reread(e.getValue(), DEVICES, id)));
+      }
+      return changes;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** A value as it reads back once stored. */
+  private @Nullable Object reread(Object json, String family, String key) throws StoreException {
+    return parseStored(bytes(Json.write(json)), family, key);
+  }
+
+  /**
+   * The revision of the newest history entry that one more entry pushes out of the history
+   * (entries up to it go), or 0 if none does.
+   */
+  public long historyPushedOut() {
+    writing.lock();
+    try {
+      int over = historyRevisions.size() + 1 - settings.historyLimit();
+      long last = 0;
+      var it = historyRevisions.iterator();
+      for (int i = 0; i < over && it.hasNext(); i++) {
+        last = it.next();
+      }
+      return last;
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  /** Caller holds {@link #writing}; {@code given} is the history entry of a committed change, if any. */
+  private long apply(StoreWrite write, long revision, @Nullable HistoryEntry given) throws StoreException {
     if (failedWrite != null) {
       // Another write failed since this one settled the last failure.
       throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; the change was not applied");
     }
     StoredFlags before = current;
-    Long expected = write.expectedRevision();
-    if (expected != null && expected != before.revision()) {
-      throw new RevisionConflictException(expected, before.revision());
-    }
-    long revision = before.revision() + 1;
     long time = settings.clock().millis();
     List<Change> changes = new ArrayList<>();
     Map<String, FlagDefinition> nextFlags = new TreeMap<>(before.document().flags());
@@ -243,7 +390,6 @@ public final class FlagStore implements AutoCloseable {
     Map<String, Object> nextMetadata = before.document().metadata();
     Map<String, Map<String, Object>> deviceUpdates = new LinkedHashMap<>();
     List<String> devicesRemoved = new ArrayList<>();
-    long keepHistoryFrom = revision - settings.historyLimit() + 1;
 
     try (WriteBatch batch = new WriteBatch()) {
       for (Map.Entry<String, @Nullable FlagDefinition> e : write.flags().entrySet()) {
@@ -312,15 +458,20 @@ public final class FlagStore implements AutoCloseable {
       }
 
       batch.put(meta, REVISION_KEY, longBytes(revision));
-      HistoryEntry entry = new HistoryEntry(revision, time, write.action(), write.actor(), changes);
-      batch.put(history, longBytes(revision), bytes(Json.write(historyJson(entry))));
-      // History revisions are contiguous, so pruning is usually the one entry that fell off the end.
-      if (oldestHistory > 0 && oldestHistory < keepHistoryFrom) {
-        if (oldestHistory == keepHistoryFrom - 1) {
-          batch.delete(history, longBytes(oldestHistory));
-        } else {
-          batch.deleteRange(history, longBytes(oldestHistory), longBytes(keepHistoryFrom));
-        }
+      HistoryEntry entry = given == null
+          ? new HistoryEntry(revision, time, write.action(), write.actor(), changes)
+          : new HistoryEntry(revision, given.timestampMillis(), given.action(), given.actor(), given.changes());
+      batch.put(history, longBytes(revision), bytes(Json.write(entry.toJson())));
+      // Counted, not computed from revisions: those of a copy of a shared state have gaps.
+      List<Long> pushedOut = new ArrayList<>();
+      var oldest = historyRevisions.iterator();
+      for (int over = historyRevisions.size() + 1 - settings.historyLimit(); over > 0 && oldest.hasNext(); over--) {
+        pushedOut.add(oldest.next());
+      }
+      if (pushedOut.size() == 1) {
+        batch.delete(history, longBytes(pushedOut.get(0)));
+      } else if (!pushedOut.isEmpty()) {
+        batch.deleteRange(history, longBytes(pushedOut.get(0)), longBytes(pushedOut.get(pushedOut.size() - 1) + 1));
       }
 
       try {
@@ -334,33 +485,141 @@ public final class FlagStore implements AutoCloseable {
         // histories for one revision, so the next write reopens the store first.
         failedWrite = StoreOpening.cause(describe(e));
         log.error("Writing revision {} ({} by client '{}') to the flag store at {} failed: {}; writes are taken again once the"
-            + " disk works, and the next one finds out whether this one reached it", revision, write.action(), write.actor().clientId(),
+            + " disk works, and the next one finds out whether this one reached it", revision, entry.action(), entry.actor().clientId(),
             folder, failedWrite);
         throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; the change was not applied"
             + " (should it have reached the disk in part, the next write finds it and the history shows it); writes are taken again"
             + " once the cause is fixed, without a restart", e);
       }
+      pushedOut.forEach(r -> historyRevisions.removeFirst());
+      historyRevisions.addLast(revision);
     } catch (RocksDBException e) {
       // WriteBatch.delete reports failures this way; nothing has been written yet.
       throw new StoreException("cannot prepare a write to the flag store at " + folder + ": " + describe(e), e);
     }
 
-    oldestHistory = oldestHistory == 0 ? revision : Math.max(oldestHistory, keepHistoryFrom);
     // After the write is durable: a reader that loads the old value before it is replaced here by
     // the new one (Caffeine orders put and invalidate after an in-flight load of the same key).
     deviceCache.putAll(deviceUpdates);
     deviceCache.invalidateAll(devicesRemoved);
-    current = new StoredFlags(revision, new FlagDocument(nextFlags, nextEvaluators, nextMetadata), nextFlagRevisions);
-    log.debug("Wrote revision {} to the flag store at {}: {} changes by client '{}'", revision, folder, changes.size(), write.actor().clientId());
+    boolean sameDocument = write.flags().isEmpty() && write.evaluators().isEmpty() && write.documentMetadata() == null;
+    current = new StoredFlags(revision,
+        sameDocument ? before.document() : new FlagDocument(nextFlags, nextEvaluators, nextMetadata), nextFlagRevisions);
+    log.debug("Wrote revision {} to the flag store at {}: {} changes", revision, folder, changes.size());
+    Set<String> changedDevices = new HashSet<>(deviceUpdates.keySet());
+    changedDevices.addAll(devicesRemoved);
+    tell(new StoreChange(before, current, changedDevices));
     return revision;
+  }
+
+  /**
+   * Replaces everything the store holds with {@code content} in one synced batch: a copy of a
+   * shared state that loads the state whole (on joining it, or when it missed too much to catch
+   * up change by change).
+   */
+  public void replaceAll(StoreContent content) throws StoreException {
+    recover();
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      writing.lock();
+      try {
+        replace(content);
+      } finally {
+        writing.unlock();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private void replace(StoreContent content) throws StoreException {
+    if (failedWrite != null) {
+      throw new StoreException("cannot write to the flag store at " + folder + ": " + failedWrite + "; its content was not replaced");
+    }
+    StoredFlags before = current;
+    List<HistoryEntry> entries = new ArrayList<>(content.history());
+    entries.sort(Comparator.comparingLong(HistoryEntry::revision));
+    entries = entries.subList(Math.max(0, entries.size() - settings.historyLimit()), entries.size());
+    Set<String> changedDevices = new HashSet<>();
+    try (WriteBatch batch = new WriteBatch()) {
+      // Devices whose record differs: the old ones read as the batch is built.
+      try (RocksIterator it = db.newIterator(devices)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          String id = string(it.key(), DEVICES);
+          Object old = parseStored(it.value(), DEVICES, id);
+          if (!Objects.equals(old, content.devices().get(id))) {
+            changedDevices.add(id);
+          }
+        }
+        it.status();
+      }
+      for (String id : content.devices().keySet()) {
+        if (db.get(devices, bytes(id)) == null) {
+          changedDevices.add(id);
+        }
+      }
+      for (ColumnFamilyHandle family : List.of(flags, evaluators, devices, history)) {
+        batch.deleteRange(family, new byte[0], END_OF_KEYS);
+      }
+      batch.delete(meta, METADATA_KEY);
+      for (Map.Entry<String, Object> e : content.flags().entrySet()) {
+        Map<String, Object> stored = new LinkedHashMap<>();
+        stored.put("revision", content.flagRevisions().getOrDefault(e.getKey(), content.revision()));
+        stored.put("definition", e.getValue());
+        batch.put(flags, bytes(e.getKey()), bytes(Json.write(stored)));
+      }
+      for (Map.Entry<String, Object> e : content.evaluators().entrySet()) {
+        batch.put(evaluators, bytes(e.getKey()), bytes(Json.write(e.getValue())));
+      }
+      if (!content.metadata().isEmpty()) {
+        batch.put(meta, METADATA_KEY, bytes(Json.write(content.metadata())));
+      }
+      for (Map.Entry<String, Map<String, Object>> e : content.devices().entrySet()) {
+        batch.put(devices, bytes(e.getKey()), bytes(Json.write(e.getValue())));
+      }
+      for (HistoryEntry entry : entries) {
+        batch.put(history, longBytes(entry.revision()), bytes(Json.write(entry.toJson())));
+      }
+      batch.put(meta, REVISION_KEY, longBytes(content.revision()));
+      batch.put(meta, ORIGIN_KEY, bytes(content.origin()));
+      db.write(options.synced, batch);
+    } catch (RocksDBException e) {
+      failedWrite = StoreOpening.cause(describe(e));
+      throw new StoreException("cannot replace the content of the flag store at " + folder + ": " + failedWrite
+          + "; it is tried again once the disk takes writes", e);
+    }
+    historyRevisions.clear();
+    entries.forEach(entry -> historyRevisions.addLast(entry.revision()));
+    origin = content.origin();
+    deviceCache.invalidateAll();
+    Map<String, Object> documentJson = new LinkedHashMap<>();
+    documentJson.put("flags", content.flags());
+    documentJson.put("$evaluators", content.evaluators());
+    documentJson.put("metadata", content.metadata());
+    current = parsed(content.revision(), documentJson, content.flagRevisions(), content.evaluators(), content.metadata());
+    log.info("Replaced the content of the flag store at {} with {} at revision {}: {} flags, {} evaluators, {} devices in the registry",
+        folder, content.origin(), content.revision(), current.document().flags().size(), current.document().evaluators().size(),
+        content.devices().size());
+    tell(new StoreChange(before, current, changedDevices));
+  }
+
+  private void tell(StoreChange change) {
+    for (StoreListener listener : listeners) {
+      try {
+        listener.applied(change);
+      } catch (RuntimeException e) {
+        log.error("Acting on revision {} of the flag store at {} failed; the change is stored", change.after().revision(), folder, e);
+      }
+    }
   }
 
   /**
    * Settles a write that failed with its outcome unknown, once the disk takes writes again: RocksDB
    * is closed and opened again, which replays what reached its log, and everything is read back
    * from it, so that what is held in memory is exactly what is durable (the failed write included,
-   * if it had reached the disk: the revision then tells). Does nothing if no write failed. Readers
-   * wait while the store is reopened.
+   * if it had reached the disk: the revision then tells, and the listeners are told of it as of any
+   * change). Does nothing if no write failed. Readers wait while the store is reopened.
    *
    * @throws StoreException if the disk still refuses writes (nothing was touched), or the store
    *     could not be opened for writing again (it is then open for reading, or not at all, and the
@@ -370,6 +629,7 @@ public final class FlagStore implements AutoCloseable {
     if (failedWrite == null) {
       return;
     }
+    StoreChange landed = null;
     lifecycle.writeLock().lock();
     try {
       if (closed) {
@@ -381,7 +641,8 @@ public final class FlagStore implements AutoCloseable {
       }
       checkDiskWrites(cause);
       log.info("Reopening the flag store at {} to settle a failed write ({})", folder, cause);
-      long before = current.revision();
+      StoredFlags beforeFlags = current;
+      long before = beforeFlags.revision();
       try {
         reopen();
       } catch (StoreException e) {
@@ -393,10 +654,20 @@ public final class FlagStore implements AutoCloseable {
       if (current.revision() != before) {
         log.warn("The write of revision {} to the flag store at {}, reported failed, had reached the disk: it is in the store"
             + " and its history", current.revision(), folder);
+        Set<String> changedDevices = new HashSet<>();
+        for (HistoryEntry entry : history(settings.historyLimit())) {
+          if (entry.revision() > before) {
+            entry.changes().stream().filter(c -> c.kind().equals(Change.DEVICE)).forEach(c -> changedDevices.add(c.key()));
+          }
+        }
+        landed = new StoreChange(beforeFlags, current, changedDevices);
       }
       log.info("The flag store at {} takes writes again, at revision {}", folder, current.revision());
     } finally {
       lifecycle.writeLock().unlock();
+    }
+    if (landed != null) {
+      tell(landed); // served now, as any other change
     }
   }
 
@@ -523,6 +794,39 @@ public final class FlagStore implements AutoCloseable {
     return entries;
   }
 
+  /**
+   * Everything the store holds, read now: what a broker that joins others publishes of its own
+   * state (the history stays behind).
+   */
+  public StoreContent content() throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      writing.lock();
+      try {
+        StoredFlags flagsNow = current;
+        Map<String, Object> definitions = new TreeMap<>();
+        flagsNow.document().flags().forEach((key, definition) -> definitions.put(key, definition.toJson()));
+        Map<String, Map<String, Object>> registry = new TreeMap<>();
+        try (RocksIterator it = db.newIterator(devices)) {
+          for (it.seekToFirst(); it.isValid(); it.next()) {
+            String id = string(it.key(), DEVICES);
+            registry.put(id, object(parseStored(it.value(), DEVICES, id), DEVICES, id));
+          }
+          it.status();
+        } catch (RocksDBException e) {
+          throw new StoreException("cannot read the registry of the flag store at " + folder + ": " + describe(e), e);
+        }
+        return new StoreContent(flagsNow.revision(), definitions, flagsNow.flagRevisions(), flagsNow.document().evaluators(),
+            flagsNow.document().metadata(), registry, List.of(), origin == null ? "" : origin);
+      } finally {
+        writing.unlock();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
   /** A device's registry attributes, empty if it has none; through a cache bounded by size. */
   public Map<String, Object> deviceAttributes(String deviceId) {
     lifecycle.readLock().lock();
@@ -594,28 +898,40 @@ public final class FlagStore implements AutoCloseable {
         }
         it.status();
       }
+      historyRevisions.clear();
       try (RocksIterator it = db.newIterator(history)) {
-        it.seekToFirst();
-        oldestHistory = it.isValid() ? revisionOf(it.key()) : 0;
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          historyRevisions.addLast(revisionOf(it.key()));
+        }
         it.status();
       }
+      byte[] originBytes = db.get(meta, ORIGIN_KEY);
+      origin = originBytes == null ? null : string(originBytes, META);
 
       Map<String, Object> documentJson = new LinkedHashMap<>();
       documentJson.put("flags", flagJson);
       documentJson.put("$evaluators", evaluatorJson);
       documentJson.put("metadata", metadata);
-      FlagDocumentParser.Result parsed = new FlagDocumentParser(STORED).parse(documentJson);
-      for (Problem problem : parsed.problems()) {
-        // Stored flags were valid when written; a problem now means the rules changed since.
-        log.warn("A stored flag definition in {} does not parse and is left out of the served flags: {}", folder, problem);
-      }
-      parsed.brokenFlags().forEach(flagRevisions::remove);
-      FlagDocument document = new FlagDocument(new TreeMap<>(parsed.document().flags()), evaluatorJson, metadata);
-      current = new StoredFlags(revision, document, flagRevisions);
+      current = parsed(revision, documentJson, flagRevisions, evaluatorJson, metadata);
+      FlagDocument document = current.document();
       log.info("Opened the flag store at {}: revision {}, {} flags, {} evaluators", folder, revision, document.flags().size(), document.evaluators().size());
     } catch (RocksDBException e) {
       throw new StoreException("cannot read the flag store at " + folder + ": " + describe(e), e);
     }
+  }
+
+  /** The served flags of a document read back from storage: what no longer parses is left out. */
+  private StoredFlags parsed(long revision, Map<String, Object> documentJson, Map<String, Long> flagRevisions,
+      Map<String, Object> evaluatorJson, Map<String, Object> metadata) {
+    FlagDocumentParser.Result parsed = new FlagDocumentParser(STORED).parse(documentJson);
+    for (Problem problem : parsed.problems()) {
+      // Stored flags were valid when written; a problem now means the rules changed since.
+      log.warn("A stored flag definition in {} does not parse and is left out of the served flags: {}", folder, problem);
+    }
+    Map<String, Long> revisions = new TreeMap<>(flagRevisions);
+    revisions.keySet().retainAll(parsed.document().flags().keySet());
+    FlagDocument document = new FlagDocument(new TreeMap<>(parsed.document().flags()), evaluatorJson, metadata);
+    return new StoredFlags(revision, document, revisions);
   }
 
   // --- reading ---------------------------------------------------------------------------------
@@ -671,43 +987,10 @@ public final class FlagStore implements AutoCloseable {
     long revision = -1;
     try {
       revision = revisionOf(key);
-      Map<String, Object> json = object(parseStored(value, HISTORY, Long.toString(revision)), HISTORY, Long.toString(revision));
-      List<Change> changes = new ArrayList<>();
-      if (json.get("changes") instanceof List<?> list) {
-        for (Object c : list) {
-          Map<String, Object> change = object(c, HISTORY, Long.toString(revision));
-          changes.add(new Change((String) change.get("kind"), (String) change.get("key"), change.get("before"), change.get("after")));
-        }
-      }
-      return new HistoryEntry(
-          revision,
-          (Long) json.get("time"),
-          (String) json.get("action"),
-          new Actor((String) json.get("clientId"), (String) json.get("username")),
-          changes);
-    } catch (StoreException | ClassCastException | NullPointerException e) {
+      return HistoryEntry.fromJson(revision, object(parseStored(value, HISTORY, Long.toString(revision)), HISTORY, Long.toString(revision)));
+    } catch (StoreException | IllegalArgumentException e) {
       throw new IllegalStateException("cannot read history entry " + revision + " of the flag store at " + folder + ": " + e.getMessage(), e);
     }
-  }
-
-  private static Map<String, Object> historyJson(HistoryEntry entry) {
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("revision", entry.revision());
-    json.put("time", entry.timestampMillis());
-    json.put("action", entry.action());
-    json.put("clientId", entry.actor().clientId());
-    json.put("username", entry.actor().username());
-    List<Object> changes = new ArrayList<>();
-    for (Change c : entry.changes()) {
-      Map<String, Object> change = new LinkedHashMap<>();
-      change.put("kind", c.kind());
-      change.put("key", c.key());
-      change.put("before", c.before());
-      change.put("after", c.after());
-      changes.add(change);
-    }
-    json.put("changes", changes);
-    return json;
   }
 
   private StoreException corrupt(String family, String key, String what) {

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fleetflags.admin.PasswordHash;
+import dev.fleetflags.replication.ClusterSettings;
 import dev.fleetflags.rules.Limits;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(34, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(49, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -84,6 +87,8 @@ class ConfigReaderTest {
 
   @Test
   void readsEverySetting() throws Exception {
+    Files.createDirectories(home.resolve("conf"));
+    Files.writeString(home.resolve("conf/etcd-password"), "secret\n");
     Files.createDirectories(home.resolve("conf"));
     Files.writeString(home.resolve("conf/flags.json"), "{\"flags\": {}}");
     PasswordHash hash = PasswordHash.of("secret".toCharArray(), PasswordHash.MIN_ITERATIONS);
@@ -133,6 +138,18 @@ class ConfigReaderTest {
                 </delivery>
                 <device-authentication>allow</device-authentication>
                 <expected-devices>50000</expected-devices>
+                <cluster>
+                    <etcd-endpoints> http://10.0.0.1:2379, http://10.0.0.2:2379 </etcd-endpoints>
+                    <key-prefix>/fleet</key-prefix>
+                    <username>fleetflags</username>
+                    <password-file>conf/etcd-password</password-file>
+                    <write-timeout-millis>3000</write-timeout-millis>
+                    <request-timeout-millis>1500</request-timeout-millis>
+                    <probe-interval-millis>250</probe-interval-millis>
+                    <quota-bytes>1000000</quota-bytes>
+                    <max-txn-ops>1000</max-txn-ops>
+                    <max-request-bytes>4194304</max-request-bytes>
+                </cluster>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -157,7 +174,21 @@ class ConfigReaderTest {
             4,
             30,
             new FleetFlagsConfig.Delivery(40, 500, 8, 0),
-            50000),
+            50000,
+            new ClusterSettings(
+                List.of(URI.create("http://10.0.0.1:2379"), URI.create("http://10.0.0.2:2379")),
+                "/fleet",
+                "fleetflags",
+                home.resolve("conf/etcd-password"),
+                null,
+                null,
+                null,
+                Duration.ofMillis(3000),
+                Duration.ofMillis(1500),
+                Duration.ofMillis(250),
+                1_000_000,
+                1000,
+                4_194_304)),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
   }
@@ -183,6 +214,54 @@ class ConfigReaderTest {
     assertEquals(new FleetFlagsConfig.Delivery(3, 7, 32, 5), config.delivery());
     assertTrue(config.includeVariants());
     assertEquals("d/{clientId}", config.deviceTopic());
+  }
+
+  @Test
+  void theClusterElementAsTheIssueWritesItSwitchesOnSeveralBrokers() throws Exception {
+    FleetFlagsConfig config =
+        read(
+            """
+            <fleetflags>
+                <device-authentication>allow</device-authentication>
+                <cluster>
+                    <etcd-endpoints>http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379</etcd-endpoints>
+                </cluster>
+            </fleetflags>
+            """);
+    assertEquals(
+        ClusterSettings.of(
+            List.of(
+                URI.create("http://10.0.0.1:2379"),
+                URI.create("http://10.0.0.2:2379"),
+                URI.create("http://10.0.0.3:2379"))),
+        config.cluster());
+  }
+
+  @Test
+  void emptyEtcdEndpointsMeanOneBrokerOnItsOwn() throws Exception {
+    assertNull(read("<fleetflags><cluster><etcd-endpoints> </etcd-endpoints></cluster></fleetflags>").cluster());
+    assertNull(read("<fleetflags><cluster/></fleetflags>").cluster());
+  }
+
+  @Test
+  void tlsFilesAreResolvedInTheExtensionsFolder() throws Exception {
+    Files.createDirectories(home.resolve("conf"));
+    for (String file : List.of("ca.pem", "client.pem", "client.key")) {
+      Files.writeString(home.resolve("conf").resolve(file), "-----BEGIN-----\n");
+    }
+    ClusterSettings cluster =
+        read(
+            """
+            <fleetflags><cluster>
+                <etcd-endpoints>https://etcd-1:2379</etcd-endpoints>
+                <tls><ca-file>conf/ca.pem</ca-file><cert-file>conf/client.pem</cert-file>
+                     <key-file>conf/client.key</key-file></tls>
+            </cluster></fleetflags>
+            """)
+            .cluster();
+    assertEquals(home.resolve("conf/ca.pem"), cluster.caFile());
+    assertEquals(home.resolve("conf/client.pem"), cluster.certFile());
+    assertEquals(home.resolve("conf/client.key"), cluster.keyFile());
   }
 
   @Test
@@ -329,7 +408,35 @@ class ConfigReaderTest {
             List.of("setting seed-file", "'conf/missing.json' does not exist")),
         Arguments.of(
             "<fleetflags><seed-file>conf</seed-file></fleetflags>",
-            List.of("setting seed-file", "'conf' is not a file")));
+            List.of("setting seed-file", "'conf' is not a file")),
+        Arguments.of(
+            "<fleetflags><cluster><etcd-endpoints>10.0.0.1:2379,http://a:2379,http://b,"
+                + "http://c:2379/v3,http://a:2379</etcd-endpoints></cluster></fleetflags>",
+            List.of(
+                "setting cluster/etcd-endpoints",
+                "'10.0.0.1:2379' is not an http:// or https:// URL",
+                "'http://b' names no host and port",
+                "'http://c:2379/v3' has a path",
+                "'http://a:2379' is listed twice")),
+        Arguments.of(
+            "<fleetflags><cluster><etcd-endpoints>http://a:2379,https://b:2379</etcd-endpoints>"
+                + "</cluster></fleetflags>",
+            List.of("setting cluster/etcd-endpoints", "mixes http:// and https://")),
+        Arguments.of(
+            "<fleetflags><cluster><key-prefix>fleetflags/</key-prefix></cluster></fleetflags>",
+            List.of("setting cluster/key-prefix", "'fleetflags/' does not start with /")),
+        Arguments.of(
+            "<fleetflags><cluster><username>ops</username></cluster></fleetflags>",
+            List.of("setting cluster/username", "needs both cluster/username and cluster/password-file")),
+        Arguments.of(
+            "<fleetflags><cluster><tls><ca-file>conf/none.pem</ca-file></tls></cluster></fleetflags>",
+            List.of("setting cluster/tls/ca-file", "'conf/none.pem' does not exist")),
+        Arguments.of(
+            "<fleetflags><cluster><max-txn-ops>2</max-txn-ops></cluster></fleetflags>",
+            List.of("setting cluster/max-txn-ops", "'2' is below the minimum of 4")),
+        Arguments.of(
+            "<fleetflags><cluster><write-timeout-millis>0</write-timeout-millis></cluster></fleetflags>",
+            List.of("setting cluster/write-timeout-millis", "'0' is below the minimum of 1")));
   }
 
   @ParameterizedTest

@@ -35,14 +35,19 @@ class ExampleFilesTest {
     }
   }
 
+  /** An example configuration as the runners install it: as conf/config.xml, with the seed file. */
+  private static FleetFlagsConfig read(Path temp, String example) throws Exception {
+    Path home = temp.resolve("extensions/fleetflags");
+    Files.createDirectories(home.resolve("conf"));
+    Files.copy(EXAMPLES.resolve(example), home.resolve("conf/config.xml"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(EXAMPLES.resolve("flags.json"), home.resolve("conf/flags.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return new ConfigReader(home, temp.resolve("data")).read();
+  }
+
   @Test
   void theExampleConfigurationIsValidWithItsSeedFile(@TempDir Path temp) throws Exception {
     Path home = temp.resolve("extensions/fleetflags");
-    Files.createDirectories(home.resolve("conf"));
-    Files.copy(EXAMPLES.resolve("config.xml"), home.resolve("conf/config.xml"));
-    Files.copy(EXAMPLES.resolve("flags.json"), home.resolve("conf/flags.json"));
-
-    FleetFlagsConfig config = new ConfigReader(home, temp.resolve("data")).read();
+    FleetFlagsConfig config = read(temp, "config.xml");
 
     assertEquals(home.resolve("conf/flags.json"), config.seedFile());
     assertEquals(List.of("model", "firmware", "region", "power"), config.attributeUserProperties());
@@ -51,5 +56,19 @@ class ExampleFilesTest {
     assertEquals("admin", admin.username());
     // The password the runner prints.
     assertTrue(admin.passwordHash().matches("fleetflags-demo".toCharArray()));
+  }
+
+  @Test
+  void theClusterExampleIsTheExampleWithThreeEtcdMembers(@TempDir Path temp) throws Exception {
+    FleetFlagsConfig config = read(temp, "config-cluster.xml");
+    FleetFlagsConfig single = read(temp, "config.xml");
+
+    assertEquals(3, config.cluster().endpoints().size());
+    assertEquals("/fleetflags", config.cluster().keyPrefix());
+    assertEquals(single.seedFile(), config.seedFile());
+    assertEquals(single.attributeUserProperties(), config.attributeUserProperties());
+    assertEquals(single.deviceAuthentication(), config.deviceAuthentication());
+    assertEquals(single.operators(), config.operators());
+    assertEquals(null, single.cluster());
   }
 }

@@ -1,5 +1,6 @@
 package dev.fleetflags.it;
 
+import com.hivemq.embedded.EmbeddedHiveMQ;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -7,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -14,105 +16,124 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An {@link EmbeddedBroker} with the packaged zip in a JVM of its own, which a test can kill as a
- * power cut or the OOM killer would ({@link #kill()}: SIGKILL, no shutdown hook, no flush) and start
- * again on the same folders. The child runs {@link #main}: it starts the broker in the folder it is
- * given, prints {@value #READY} once FleetFlags has started, and stops when its standard input
- * closes.
+ * HiveMQ CE with the packaged zip in its extensions folder, in a JVM of its own, which a test can
+ * kill as a power cut or the OOM killer would ({@link #kill()}: SIGKILL, no shutdown hook, no
+ * flush) and start again on the same folders and port; one of several brokers of a test, too. The
+ * folders are laid out as {@link EmbeddedBroker} lays them out; the child runs {@link #main} on
+ * them and prints {@value #READY} once the broker listens, and this JVM holds its standard input:
+ * closing it stops the broker.
+ *
+ * <p>Several embedded brokers do run in one JVM (two CE 2025.5 served FleetFlags side by side
+ * here), but logback is configured once per JVM, so their logs would mix, and a broker killed
+ * with SIGKILL needs a process of its own anyway.
  */
 final class BrokerJvm implements FleetFlagsBroker {
 
   static final String READY = "BROKER-JVM-READY";
   private static final long START_SECONDS = 120;
 
-  private final Process process;
   private final Path root;
   private final int port;
+  private final String name;
+  private Process process;
 
-  private BrokerJvm(Process process, Path root, int port) {
-    this.process = process;
+  private BrokerJvm(Path root, int port, String name) {
     this.root = root;
     this.port = port;
+    this.name = name;
   }
 
-  /** The child: arguments are the broker's folder and port. */
-  public static void main(String[] args) throws IOException {
-    EmbeddedBroker broker =
-        EmbeddedBroker.start(
-            Scenarios.SETUP,
-            new EmbeddedBroker.Options(Path.of(args[0]), Integer.parseInt(args[1]), "127.0.0.1", "OFF", true));
-    if (!broker.extensionStarted()) {
-      System.out.println("FleetFlags did not start: " + broker.startPreventedReason().orElse("see the log"));
-      System.exit(1);
-    }
-    System.out.println(READY);
-    System.out.flush();
-    while (System.in.read() != -1) {
-      // the test holds our standard input open while it needs the broker
-    }
-    broker.close();
-    System.exit(0);
-  }
-
-  /** Starts a broker JVM on the folder and port (the same ones again after a kill) and waits until FleetFlags runs. */
+  /**
+   * A broker of the admin and device scenarios' setup ({@link Scenarios#SETUP}) in {@code root} on
+   * {@code port}: the same ones again after a kill bring it back with its data.
+   */
   static BrokerJvm start(Path root, int port) {
+    return start("broker " + root.getFileName(), Scenarios.SETUP, new EmbeddedBroker.Options(root, port, "127.0.0.1", "OFF", true));
+  }
+
+  /** Prepares a broker's folders in a fresh folder (zip unpacked, {@code setup} applied) and starts it. */
+  static BrokerJvm start(String name, ExtensionSetup setup) {
+    return start(name, setup, EmbeddedBroker.Options.forTest());
+  }
+
+  /** The same in the folder and on the port of {@code options} (its data kept if it has some). */
+  static BrokerJvm start(String name, ExtensionSetup setup, EmbeddedBroker.Options options) {
+    Path root = options.root();
     try {
-      Process process =
-          new ProcessBuilder(
-                  List.of(
-                      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                      "-Xmx384m",
-                      // a short-lived JVM: the quick compiler only, and the simplest collector
-                      "-XX:TieredStopAtLevel=1",
-                      "-XX:+UseSerialGC",
-                      "-Dfleetflags.zip=" + System.getProperty("fleetflags.zip"),
-                      "-cp",
-                      System.getProperty("java.class.path"),
-                      BrokerJvm.class.getName(),
-                      root.toString(),
-                      Integer.toString(port)))
-              .redirectErrorStream(true)
-              .start();
-      BrokerJvm broker = new BrokerJvm(process, root, port);
-      CompletableFuture<String> ready = new CompletableFuture<>();
-      Thread reader =
-          new Thread(
-              () -> {
-                StringBuilder said = new StringBuilder();
-                try (BufferedReader out =
-                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    if (line.equals(READY)) {
-                      ready.complete(READY);
-                    } else {
-                      said.append(line).append('\n');
-                    }
-                  }
-                } catch (IOException e) {
-                  // killed
-                }
-                ready.complete(said.toString());
-              },
-              "broker-jvm-output");
-      reader.setDaemon(true);
-      reader.start();
-      String outcome = ready.get(START_SECONDS, TimeUnit.SECONDS);
-      if (!outcome.equals(READY)) {
-        throw new IllegalStateException("the broker JVM ended before FleetFlags ran:\n" + outcome + broker.logTail());
-      }
-      return broker;
+      Folders.write(root.resolve("conf/config.xml"), EmbeddedBroker.brokerConfig(options.port(), options.bindAddress()));
+      Folders.write(root.resolve("conf/logback.xml"), EmbeddedBroker.logbackConfig(root.resolve("log/hivemq.log"), options.consoleLevel()));
+      Files.createDirectories(root.resolve("data"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    setup.prepare(ExtensionZip.fromBuild(), root.resolve("extensions"));
+    BrokerJvm broker = new BrokerJvm(root, options.port(), name);
+    broker.start();
+    return broker;
+  }
+
+  /** Starts the broker's JVM on its folders and waits until it listens with FleetFlags started. */
+  void start() {
+    if (process != null && process.isAlive()) {
+      throw new IllegalStateException(name + " is running");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    // a short-lived JVM: the quick compiler only, and the simplest collector
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-XX:+UseSerialGC");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BrokerJvm.class.getName());
+    command.add(root.toString());
+    int logBefore = log().length();
+    try {
+      process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.PIPE)
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the JVM of " + name, e);
+    }
+    CompletableFuture<Boolean> ready = new CompletableFuture<>();
+    Process started = process;
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          if (line.startsWith(READY)) {
+            ready.complete(true);
+          }
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+      ready.complete(false);
+    }, name + "-output");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      if (!ready.get(START_SECONDS, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(name + "'s JVM ended before it listened:\n" + logTail());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("the broker JVM did not start within " + START_SECONDS + " s", e);
+      kill();
+      throw new IllegalStateException(name + "'s JVM did not listen within " + START_SECONDS + " s:\n" + logTail(), e);
+    }
+    String since = log().substring(Math.min(logBefore, log().length()));
+    if (!STARTED.matcher(since).find()) {
+      throw new IllegalStateException("FleetFlags did not start in " + name + ":\n" + logTail());
     }
   }
 
   /** SIGKILL (what {@link Process#destroyForcibly()} sends on Linux), and waits until the JVM is gone. */
   void kill() {
+    if (process == null) {
+      return;
+    }
     process.destroyForcibly();
     try {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -121,6 +142,34 @@ final class BrokerJvm implements FleetFlagsBroker {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Stops the broker (its standard input closes) and waits for its JVM to end. */
+  void stop() {
+    if (process == null || !process.isAlive()) {
+      return;
+    }
+    try {
+      process.getOutputStream().close();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+      }
+    } catch (IOException e) {
+      process.destroyForcibly();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    try {
+      Folders.delete(root.resolve("extensions"));
+    } catch (IOException e) {
+      // a leftover jar in target/ is no failure
     }
   }
 
@@ -136,27 +185,42 @@ final class BrokerJvm implements FleetFlagsBroker {
 
   @Override
   public String log() {
+    Path file = root.resolve("log/hivemq.log");
     try {
-      Path file = root.resolve("log").resolve("hivemq.log");
       return Files.exists(file) ? Files.readString(file) : "";
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Closes the child's standard input so it stops the broker; kills it if that takes over a minute. */
+  Path logFile() {
+    return root.resolve("log/hivemq.log");
+  }
+
   @Override
-  public void close() {
+  public String toString() {
+    return name;
+  }
+
+  /** The broker's JVM: arguments, the broker's folder (conf/, data/, extensions/ prepared). */
+  public static void main(String[] args) throws Exception {
+    Path root = Path.of(args[0]);
+    EmbeddedHiveMQ hivemq =
+        EmbeddedHiveMQ.builder()
+            .withConfigurationFolder(root.resolve("conf"))
+            .withDataFolder(root.resolve("data"))
+            .withExtensionsFolder(root.resolve("extensions"))
+            .build();
+    hivemq.start().get(START_SECONDS, TimeUnit.SECONDS);
+    System.out.println(READY);
+    System.out.flush();
+    while (System.in.read() != -1) {
+      // the test holds our standard input open while it needs the broker
+    }
     try {
-      process.getOutputStream().close();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        kill();
-      }
-    } catch (IOException e) {
-      kill();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      kill();
+      hivemq.stop().get(60, TimeUnit.SECONDS);
+    } finally {
+      System.exit(0);
     }
   }
 }

@@ -72,8 +72,8 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     this.bindAddress = options.bindAddress();
     this.keepExtension = options.keepExtension();
     try {
-      Folders.write(configFolder().resolve("config.xml"), brokerConfig());
-      Folders.write(configFolder().resolve("logback.xml"), logbackConfig(options.consoleLevel()));
+      Folders.write(configFolder().resolve("config.xml"), brokerConfig(port, bindAddress));
+      Folders.write(configFolder().resolve("logback.xml"), logbackConfig(logFile(), options.consoleLevel()));
       Files.createDirectories(dataFolder());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -252,7 +252,8 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     return root.resolve("log").resolve("hivemq.log");
   }
 
-  private String brokerConfig() {
+  /** The broker's {@code conf/config.xml}: one TCP listener. */
+  static String brokerConfig(int port, String bindAddress) {
     return """
            <?xml version="1.0"?>
            <hivemq>
@@ -271,7 +272,7 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
   }
 
   /** HiveMQ applies conf/logback.xml of the broker it starts (for the whole JVM). */
-  private String logbackConfig(String consoleLevel) {
+  static String logbackConfig(Path logFile, String consoleLevel) {
     return """
 <configuration>
     <appender name="FILE" class="ch.qos.logback.core.FileAppender">
@@ -294,7 +295,7 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     <logger name="oshi" level="ERROR"/>
 </configuration>
 """
-        .formatted(logFile(), consoleLevel);
+        .formatted(logFile, consoleLevel);
   }
 
   /** A port nobody listens on right now, on loopback. */

@@ -100,7 +100,14 @@ class PackageLayoutTest {
             "org/rocksdb/RocksDB.class",
             "com/fasterxml/jackson/core/JsonFactory.class",
             "librocksdbjni-linux64.so",
-            "librocksdbjni-linux-aarch64.so")) {
+            "librocksdbjni-linux-aarch64.so",
+            // several brokers: jetcd with gRPC, Netty and Vert.x, and gRPC's service entries
+            "io/etcd/jetcd/Client.class",
+            "io/grpc/ManagedChannel.class",
+            "io/netty/channel/Channel.class",
+            "io/vertx/core/Vertx.class",
+            "META-INF/services/io.grpc.NameResolverProvider",
+            "META-INF/services/io.grpc.LoadBalancerProvider")) {
       assertTrue(jarEntries.contains(needed), needed + " missing from the jar");
     }
   }
