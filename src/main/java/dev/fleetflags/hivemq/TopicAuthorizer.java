@@ -108,18 +108,22 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
   }
 
   /**
-   * The rule for a subscription. Whether the filter reaches other devices is asked first: a client
-   * id such as {@code +} has a flag topic that is itself a filter over every device's.
+   * The rule for a subscription. A client id that cannot form a flag topic (such as {@code +},
+   * whose "own" topic is a filter over every device's) is refused its own topic with that reason;
+   * whether a filter reaches other devices is asked before anything is granted.
    */
   Subscribe subscribe(String filter, String clientId, boolean operator) {
     if (operator) {
       return Subscribe.NOT_OURS;
     }
+    if (filter.equals(topics.flagTopic(clientId)) && topics.clientIdProblem(clientId) != null) {
+      return Subscribe.NO_FLAG_TOPIC;
+    }
     if (topics.reachesOtherDevices(filter, clientId)) {
       return Subscribe.OTHER_DEVICES;
     }
     if (filter.equals(topics.flagTopic(clientId))) {
-      return topics.clientIdProblem(clientId) == null ? Subscribe.GRANTED : Subscribe.NO_FLAG_TOPIC;
+      return Subscribe.GRANTED;
     }
     if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
       return Subscribe.ADMIN_TOPICS;

@@ -47,8 +47,8 @@ class TopicAuthorizerTest {
     "flags/+, dev-1, false, OTHER_DEVICES",
     "flags/#, dev-1, false, OTHER_DEVICES",
     // found by DeviceInputFuzzTest: these clients' own flag topics are filters over every device's
-    "flags/+, +, false, OTHER_DEVICES",
-    "flags/#, #, false, OTHER_DEVICES",
+    "flags/+, +, false, NO_FLAG_TOPIC",
+    "flags/#, #, false, NO_FLAG_TOPIC",
     "$share/g/flags/+, +, false, OTHER_DEVICES",
     "flags/+, ops-1, true, NOT_OURS",
     "flags-admin/responses/dev-1, dev-1, false, NOT_OURS",
