@@ -36,6 +36,21 @@ final class Scope {
   private int readCount;
   private static final int MAX_READ = 8;
 
+  /**
+   * Work on a string or array up to this length is not charged: it is bounded by the node that
+   * does it, which the step budget counts. Longer ones charge a step per {@link #CHARS_PER_STEP}.
+   */
+  static final int FREE_SCAN = 64;
+  /** Characters (or elements) passed over per step: a step is a node's evaluation, a character far less. */
+  static final int CHARS_PER_STEP = 8;
+  /**
+   * Steps and size (characters and array elements created) the current flag's evaluation may
+   * still spend; {@link Flag#evaluate} sets them for each flag. Unlimited outside a flag's
+   * evaluation (constant folding, tests of single expressions).
+   */
+  long stepsLeft = Long.MAX_VALUE;
+  long sizeLeft = Long.MAX_VALUE;
+
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
     this.targetingKey = device.targetingKey();
@@ -57,6 +72,30 @@ final class Scope {
     lastBucketPrefix = null;
     targetingKeyUtf8 = null;
     readCount = 0;
+  }
+
+  /**
+   * Charges {@code steps} of work whose amount the targeting's size does not bound (a loop's
+   * iterations); throws {@link BudgetExceeded} when the flag's budget is spent.
+   */
+  void charge(long steps) {
+    if ((stepsLeft -= steps) < 0) {
+      throw BudgetExceeded.INSTANCE;
+    }
+  }
+
+  /** Charges {@code units} characters or array elements about to be created. */
+  void allocate(long units) {
+    if ((sizeLeft -= units) < 0) {
+      throw BudgetExceeded.INSTANCE;
+    }
+  }
+
+  /** Charges a pass over a string or array of {@code length}, if it is a long one. */
+  void scan(long length) {
+    if (length > FREE_SCAN) {
+      charge(length / CHARS_PER_STEP);
+    }
   }
 
   /** A scope for folding constant expressions at compile time; it has no device data. */
@@ -105,6 +144,7 @@ final class Scope {
   /** The version in {@code text}; a device's firmware is parsed once per set evaluation, not per flag. */
   @Nullable SemVer semVer(String text) {
     if (text != lastVersionText) {
+      scan(text.length());
       lastVersion = SemVer.parse(text);
       lastVersionText = text;
     }
