@@ -14,6 +14,9 @@ public interface DeliveryMetrics {
 
   default void failed() {}
 
+  /** A CONNECT user property was not made an attribute: over the length or count limit. */
+  default void attributeIgnored() {}
+
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   default void fanOutCompleted(long nanos, long messages) {}
 

@@ -29,6 +29,7 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Timer adminTime;
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
+  private final Counter attributesIgnored;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -45,6 +46,7 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.adminTime = registry.timer(PREFIX + "admin.time");
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
+    this.attributesIgnored = registry.counter(PREFIX + "attributes.ignored");
   }
 
   /** Gauges read from delivery: devices indexed, queue depth, publishes in flight, attribute values. */
@@ -96,6 +98,11 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void failed() {
     failed.inc();
+  }
+
+  @Override
+  public void attributeIgnored() {
+    attributesIgnored.inc();
   }
 
   void adminRejectedByRate() {

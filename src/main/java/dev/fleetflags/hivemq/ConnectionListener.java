@@ -60,7 +60,7 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
         properties.add(new AbstractMap.SimpleImmutableEntry<>(p.getName(), p.getValue()));
       }
     }
-    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(properties));
+    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(connect.getClientId(), properties));
     delivery.connected(connect.getClientId(), connection, facts, StateHashText.parse(presented));
   }
 
