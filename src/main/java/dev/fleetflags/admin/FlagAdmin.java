@@ -75,14 +75,17 @@ public final class FlagAdmin {
 
   /**
    * The flag set the store holds, compiled as flagd would serve it: documents in the store passed
-   * strict validation when written, so problems here mean the rules changed between versions;
-   * they are logged and only the affected flags fail.
+   * strict validation when written, so problems here mean the rules or the limits changed since;
+   * they are logged and only the affected flags fail. A flag over today's evaluation limits is
+   * served within its evaluation budget: it resolves to an error for a device only where it runs
+   * out.
    */
   public static FlagSetRevision load(FlagStore store, FlagSetCompiler compiler) throws InvalidDocumentException {
     var stored = store.flags();
     List<Problem> problems = compiler.validate(stored.document());
     for (Problem p : problems) {
-      log.warn("Stored flag document has a problem, the flag it concerns will resolve to an error: {}", p);
+      log.warn("Stored flag document has a problem under the current rules and limits; the flag it concerns is served"
+          + " as flagd would serve it and resolves to an error where it cannot be evaluated: {}", p);
     }
     FlagSet flagSet = compiler.compile(stored.document(), FlagSetCompiler.Mode.LENIENT);
     return new FlagSetRevision(stored.revision(), flagSet, stored.flagRevisions());

@@ -101,6 +101,20 @@ class CostAnalysisTest {
   }
 
   @Test
+  void aRuleTooComplexToBoundIsRefused() {
+    // reduces nested three deep, each growing a string: each level follows the one inside it for
+    // every element it follows (33 times), which the analysis does not pursue beyond its budget
+    String rule = "'x'";
+    for (int i = 0; i < 3; i++) {
+      rule = "{'reduce': [" + numbers(40) + ", {'cat': [{'var': 'accumulator'}, " + rule + "]}, '']}";
+    }
+    List<String> found = problems(flag("deep", "{'if': [" + rule + ", 'on']}"));
+    assertEquals(1, found.size(), found::toString);
+    assertTrue(found.get(0).matches("flags\\.deep\\.targeting\\.if\\[0\\]\\.reduce.*: too complex to bound its cost:"
+        + " analysing it took more than \\d+ steps; simplify it"), found::toString);
+  }
+
+  @Test
   void refBombIsRefusedBeforeItIsExpanded() {
     // e0 uses e1 twice, e1 uses e2 twice, ...: 2^30 nodes expanded from a document of a few KB.
     StringBuilder evaluators = new StringBuilder();
