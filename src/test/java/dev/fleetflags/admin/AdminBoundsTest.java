@@ -7,10 +7,12 @@ import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.rules.FlagDocumentParser;
 import dev.fleetflags.rules.Limits;
 import dev.fleetflags.store.Actor;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.StoreSettings;
+import dev.fleetflags.store.StoreWrite;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -103,6 +105,40 @@ class AdminBoundsTest {
     assertEquals("accepted", send(AdminAction.APPLY, "{\"flags\": {" + flag("a", 10) + "}}").status());
     assertEquals("accepted", send(AdminAction.DELETE, "{\"flags\": [\"b\"]}").status());
     assertEquals("accepted", send(AdminAction.APPLY, "{\"flags\": {" + flag("c", 10) + "}}").status());
+  }
+
+  // ---- a store from before the evaluation limits ---------------------------------------------------
+
+  @Test
+  void aStoredFlagOverTheEvaluationLimitsLoadsAndFailsAloneWhereItRunsOut() throws Exception {
+    // Written as an older version would have written it, without today's bounds.
+    String document = """
+        {"flags": {
+          "bomb": {"state": "ENABLED", "variants": {"on": "on", "off": "off"}, "defaultVariant": "off",
+                   "targeting": {"reduce": [[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30],
+                                            {"cat": [{"var": "accumulator"}, {"var": "accumulator"}]}, "ab"]}},
+          "plain": {"state": "ENABLED", "variants": {"on": "on", "off": "off"}, "defaultVariant": "off",
+                    "targeting": {"if": [{"==": [{"var": "model"}, "x"]}, "on", "off"]}}}}""";
+    store = FlagStore.open(folder, StoreSettings.DEFAULT);
+    var parsed = new FlagDocumentParser(Limits.DEFAULT).parse(document.getBytes(StandardCharsets.UTF_8));
+    store.write(new StoreWrite(null, "apply", ops, Map.copyOf(parsed.document().flags()), Map.of(), null, Map.of()));
+
+    open(Limits.DEFAULT);
+    assertEquals(2, live.current().flagSet().size());
+    AdminResponse r = send(AdminAction.EVALUATE, "{\"device\": \"d\", \"attributes\": {\"model\": \"x\"}}");
+    assertEquals("ok", r.status(), r.toString());
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> flags = (Map<String, Map<String, Object>>) r.body().get("flags");
+    assertEquals(Map.of("value", "on", "variant", "on", "reason", "TARGETING_MATCH"), withoutNulls(flags.get("plain")));
+    assertEquals(Map.of("reason", "ERROR", "errorCode", "GENERAL"), withoutNulls(flags.get("bomb")));
+    // and it cannot be written again as it is
+    assertEquals("rejected", send(AdminAction.APPLY, document).status());
+  }
+
+  private static Map<String, Object> withoutNulls(Map<String, Object> m) {
+    Map<String, Object> copy = new java.util.LinkedHashMap<>(m);
+    copy.values().removeIf(java.util.Objects::isNull);
+    return copy;
   }
 
   // ---- device attributes ------------------------------------------------------------------------
