@@ -136,6 +136,23 @@ class CostAnalysisTest {
   }
 
   @Test
+  void aLongChainOfEvaluatorsIsSizedWithoutRecursion() {
+    // 20,000 evaluators, each referring to the next: deeper than a thread's stack would go.
+    StringBuilder evaluators = new StringBuilder();
+    int n = 20_000;
+    for (int i = 1; i < n; i++) {
+      evaluators.append(i == 1 ? "" : ", ").append("'c").append(i).append("': {'!': {'$ref': 'c").append(i + 1).append("'}}");
+    }
+    evaluators.append(", 'c").append(n).append("': true");
+    String document = "{'flags': {'chain': {" + ON_OFF + ", 'targeting': {'if': [{'$ref': 'c0'}, 'on']}}},"
+        + " '$evaluators': {'c0': {'$ref': 'c1'}, " + evaluators + "}}";
+    // c1 has 40,000 nodes expanded, c2 39,998, ...: the set's total crosses a million at c25
+    List<String> found = problems(document);
+    assertEquals(List.of("$evaluators.c25: the flag set's targeting would have more than the limit of 1000000 nodes after"
+        + " $ref expansion (1039375 with this, evaluators each counted once on their own)"), found);
+  }
+
+  @Test
   void theWholeSetsExpansionIsBounded() {
     // each flag alone is within the limit of 100 nodes; together they are not
     Limits limits = new Limits(100_000, 64, 100, 10, 10, 100);
