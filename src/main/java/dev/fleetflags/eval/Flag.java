@@ -37,9 +37,9 @@ public final class Flag {
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
   /** Steps one evaluation may charge after its targeting's own weight; negative: it cannot be evaluated within the limit. */
-  private final long stepBudget;
+  private final int stepBudget;
   /** Characters and array elements one evaluation may create. */
-  private final long sizeBudget;
+  private final int sizeBudget;
   /**
    * Resolutions that serve a variant, made on first use, by outcome (STATIC, TARGETING_MATCH,
    * DEFAULT) and variant: they do not depend on the caller's default, so one immutable instance
@@ -55,7 +55,7 @@ public final class Flag {
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
       long weight, Limits limits) {
     this.definition = definition;
-    this.stepBudget = limits.maxEvaluationSteps() - weight;
+    this.stepBudget = (int) Math.max(-1, limits.maxEvaluationSteps() - weight);
     this.sizeBudget = limits.maxEvaluationSize();
     this.key = definition.key();
     this.type = definition.type();

@@ -45,11 +45,12 @@ final class Scope {
   static final int CHARS_PER_STEP = 8;
   /**
    * Steps and size (characters and array elements created) the current flag's evaluation may
-   * still spend; {@link Flag#evaluate} sets them for each flag. Unlimited outside a flag's
-   * evaluation (constant folding, tests of single expressions).
+   * still spend; {@link Flag#evaluate} sets them for each flag (the limits are ints, and ints keep
+   * a scope, made for every evaluation, small). As good as unlimited outside a flag's evaluation
+   * (constant folding, tests of single expressions).
    */
-  long stepsLeft = Long.MAX_VALUE;
-  long sizeLeft = Long.MAX_VALUE;
+  int stepsLeft = Integer.MAX_VALUE;
+  int sizeLeft = Integer.MAX_VALUE;
 
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
@@ -79,16 +80,20 @@ final class Scope {
    * iterations); throws {@link BudgetExceeded} when the flag's budget is spent.
    */
   void charge(long steps) {
-    if ((stepsLeft -= steps) < 0) {
+    long left = stepsLeft - steps;
+    if (left < 0) {
       throw BudgetExceeded.INSTANCE;
     }
+    stepsLeft = (int) left;
   }
 
   /** Charges {@code units} characters or array elements about to be created. */
   void allocate(long units) {
-    if ((sizeLeft -= units) < 0) {
+    long left = sizeLeft - units;
+    if (left < 0) {
       throw BudgetExceeded.INSTANCE;
     }
+    sizeLeft = (int) left;
   }
 
   /** Charges a pass over a string or array of {@code length}, if it is a long one. */

@@ -333,8 +333,8 @@ class CostAnalysisTest {
     for (DeviceContext device : LARGEST) {
       Scope s = new Scope(device, 1_700_000_000L);
       expr.eval(s);
-      long steps = Long.MAX_VALUE - s.stepsLeft;
-      long size = Long.MAX_VALUE - s.sizeLeft;
+      long steps = Integer.MAX_VALUE - s.stepsLeft;
+      long size = Integer.MAX_VALUE - s.sizeLeft;
       assertTrue(steps <= bound.steps(), () -> rule + ": charged " + steps + " steps, bounded " + bound.steps());
       assertTrue(size <= bound.size(), () -> rule + ": created " + size + ", bounded " + bound.size());
     }
