@@ -36,10 +36,12 @@ public final class Flag {
   private final boolean timeDependent;
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
-  /** Steps one evaluation may charge after its targeting's own weight; negative: it cannot be evaluated within the limit. */
-  private final int stepBudget;
-  /** Characters and array elements one evaluation may create. */
-  private final int sizeBudget;
+  /**
+   * What one evaluation may spend ({@link Scope#budget}): the steps after its targeting's own
+   * weight (none, if the targeting alone weighs more than the limit), and the characters and
+   * array elements it may create.
+   */
+  private final long budget;
   /**
    * Resolutions that serve a variant, made on first use, by outcome (STATIC, TARGETING_MATCH,
    * DEFAULT) and variant: they do not depend on the caller's default, so one immutable instance
@@ -55,8 +57,7 @@ public final class Flag {
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
       long weight, Limits limits) {
     this.definition = definition;
-    this.stepBudget = (int) Math.max(-1, limits.maxEvaluationSteps() - weight);
-    this.sizeBudget = limits.maxEvaluationSize();
+    this.budget = Scope.budget((int) Math.max(-1, limits.maxEvaluationSteps() - weight), limits.maxEvaluationSize());
     this.key = definition.key();
     this.type = definition.type();
     this.state = definition.state();
@@ -95,8 +96,7 @@ public final class Flag {
   /** A flag that cannot be evaluated: every evaluation is an ERROR with PARSE_ERROR. */
   Flag(String key, String parseError, Map<String, Object> metadata) {
     this.definition = null;
-    this.stepBudget = 0;
-    this.sizeBudget = 0;
+    this.budget = 0;
     this.key = key;
     this.type = FlagType.OBJECT;
     this.state = FlagState.ENABLED;
@@ -138,11 +138,11 @@ public final class Flag {
     }
     int choice;
     s.data = Scope.ROOT;
-    s.stepsLeft = stepBudget;
-    s.sizeLeft = sizeBudget;
+    long allowed = budget;
+    s.budget = allowed;
     try {
-      if (stepBudget < 0) {
-        throw BudgetExceeded.INSTANCE;
+      if (allowed < 0) {
+        throw BudgetExceeded.INSTANCE; // the targeting alone weighs more than the limit
       }
       choice = t.choose(s);
     } catch (BudgetExceeded e) {

@@ -44,13 +44,27 @@ final class Scope {
   /** Characters (or elements) passed over per step: a step is a node's evaluation, a character far less. */
   static final int CHARS_PER_STEP = 8;
   /**
-   * Steps and size (characters and array elements created) the current flag's evaluation may
-   * still spend; {@link Flag#evaluate} sets them for each flag (the limits are ints, and ints keep
-   * a scope, made for every evaluation, small). As good as unlimited outside a flag's evaluation
-   * (constant folding, tests of single expressions).
+   * What the current flag's evaluation may still spend, packed in one long so that {@link
+   * Flag#evaluate} sets it for each flag with one store: the steps in the high 32 bits (negative:
+   * none), the size (characters and array elements created) in the low 32 bits. As good as
+   * unlimited outside a flag's evaluation (constant folding, tests of single expressions).
    */
-  int stepsLeft = Integer.MAX_VALUE;
-  int sizeLeft = Integer.MAX_VALUE;
+  long budget = budget(Integer.MAX_VALUE, Integer.MAX_VALUE);
+
+  /** A budget of {@code steps} (negative: none at all) and {@code size} (at least 0). */
+  static long budget(int steps, int size) {
+    return ((long) steps << 32) | size;
+  }
+
+  /** Steps the current evaluation may still charge. */
+  int stepsLeft() {
+    return (int) (budget >> 32);
+  }
+
+  /** Characters and elements the current evaluation may still create. */
+  int sizeLeft() {
+    return (int) budget;
+  }
 
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
@@ -80,20 +94,18 @@ final class Scope {
    * iterations); throws {@link BudgetExceeded} when the flag's budget is spent.
    */
   void charge(long steps) {
-    long left = stepsLeft - steps;
-    if (left < 0) {
+    if (steps > (budget >> 32)) {
       throw BudgetExceeded.INSTANCE;
     }
-    stepsLeft = (int) left;
+    budget -= steps << 32;
   }
 
   /** Charges {@code units} characters or array elements about to be created. */
   void allocate(long units) {
-    long left = sizeLeft - units;
-    if (left < 0) {
+    if (units > (int) budget) {
       throw BudgetExceeded.INSTANCE;
     }
-    sizeLeft = (int) left;
+    budget -= units;
   }
 
   /** Charges a pass over a string or array of {@code length}, if it is a long one. */

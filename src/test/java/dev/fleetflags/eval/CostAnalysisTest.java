@@ -333,8 +333,8 @@ class CostAnalysisTest {
     for (DeviceContext device : LARGEST) {
       Scope s = new Scope(device, 1_700_000_000L);
       expr.eval(s);
-      long steps = Integer.MAX_VALUE - s.stepsLeft;
-      long size = Integer.MAX_VALUE - s.sizeLeft;
+      long steps = Integer.MAX_VALUE - s.stepsLeft();
+      long size = Integer.MAX_VALUE - s.sizeLeft();
       assertTrue(steps <= bound.steps(), () -> rule + ": charged " + steps + " steps, bounded " + bound.steps());
       assertTrue(size <= bound.size(), () -> rule + ": created " + size + ", bounded " + bound.size());
     }
@@ -370,6 +370,20 @@ class CostAnalysisTest {
       assertEquals(null, all.value(set.indexOf(key)));
     }
     assertEquals("on", all.value(set.indexOf("plain")));
+  }
+
+  @Test
+  void aFlagWhoseTargetingAloneWeighsMoreThanTheLimitIsAnErrorWithoutBeingEvaluated() throws InvalidDocumentException {
+    String document = flag("heavy", "{'if': [{'and': [{'==': [{'var': 'a'}, 1]}, {'==': [{'var': 'b'}, 2]}]}, 'on', 'off']}");
+    Limits limits = Limits.DEFAULT.withEvaluation(5, 1000);
+    // if, and, ==, var (2: one path segment), 1, ==, var, 2, on, off
+    assertEquals(List.of("flags.heavy.targeting: targeting has 12 steps to evaluate even without loops, more than the"
+        + " limit of 5 steps per evaluation (limits/max-evaluation-steps)"), problems(limits, document));
+    FlagSet set = new FlagSetCompiler(limits).compile(document.replace('\'', '"').getBytes(StandardCharsets.UTF_8),
+        FlagSetCompiler.Mode.LENIENT);
+    Resolution r = set.resolve("heavy", new DeviceContext("d", Map.of("a", 1L, "b", 2L)));
+    assertEquals(ErrorCode.GENERAL, r.errorCode());
+    assertTrue(r.errorMessage().startsWith("evaluation budget exceeded"), r::errorMessage);
   }
 
   @Test
