@@ -44,7 +44,8 @@ public record Limits(
    * exports can always be sent back whole. 100,000 steps are about a millisecond of CPU: a flag
    * can cost a device at most that, while flag files use a few dozen steps per flag. A million
    * characters and elements leaves room for rules that join the client id (at most 65,535
-   * characters) several times, and caps what one evaluation can allocate at a few megabytes.
+   * characters) several times, and caps what one evaluation can allocate at 2 MB of strings, or
+   * ~20 MB for a million array elements of fresh numbers (the worst case).
    * Attribute values of 256 characters hold model names, firmware versions, regions and serial
    * numbers; with 32 attributes a device's context stays within a few kilobytes.
    */
