@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -179,7 +180,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /**
    * A device connected: {@code d} is this connection's record, new (see {@link
    * DeviceRecord}); {@code presentedHash} is the state hash the device says it holds (CONNECT user
-   * property), or null. A record of an earlier connection with the same client id is replaced.
+   * property), or null. It is served from now on; a record of another connection with the same
+   * client id is set aside until that connection's end is reported (see {@link DeviceIndex}: the
+   * broker may report the starts of overlapping connections out of order).
    */
   public void connected(String clientId, DeviceRecord d, ConnectionFacts facts, @Nullable Integer presentedHash) {
     if (!d.clientId.isEmpty()) {
@@ -193,26 +196,70 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (facts.maxPayloadBytes() < ConnectionFacts.NO_LIMIT) {
       payloadLimits.put(d, facts.maxPayloadBytes());
     }
-    DeviceRecord previous = devices.put(d);
-    if (previous != null) {
-      forget(previous);
-    }
+    devices.put(d);
   }
 
   /**
-   * A device's connection ended. Returns whether the device is gone: false if a later connection
-   * with its client id has taken over (or this one was never connected).
+   * A device's connection ended. Returns whether the device is gone: false if another connection
+   * with its client id is live (it is served from now on if it was set aside), or if this one was
+   * never connected.
    */
   public boolean disconnected(String clientId, DeviceRecord connection) {
-    if (!connection.clientId.equals(clientId) || !devices.remove(connection)) {
+    if (!connection.clientId.equals(clientId)) {
       return false;
     }
-    forget(connection);
-    return true;
+    DeviceIndex.Removal removal;
+    boolean subscribed;
+    synchronized (connection) {
+      // Under the record's monitor: a subscription reported meanwhile is either this record's, and
+      // carried over below, or finds the successor indexed (see withIndexed).
+      removal = devices.remove(connection);
+      subscribed = connection.subscribed;
+    }
+    switch (removal) {
+      case NOT_HELD -> {
+        return false;
+      }
+      case DISPLACED -> forget(connection, false);
+      case LAST -> {
+        forget(connection, true);
+        return true;
+      }
+      case REPLACED -> {
+        forget(connection, false);
+        withIndexed(clientId, successor -> takeOver(successor, subscribed));
+      }
+    }
+    return false;
   }
 
-  /** Releases what a device no longer in the index holds; once per record. */
-  private void forget(DeviceRecord d) {
+  /**
+   * A connection set aside is served again, as its client id's indexed one ended: it starts afresh
+   * with a snapshot if the client id's subscription exists (a SUBACK reported while another record
+   * was indexed is the session's, so it counts for this connection too). What it presented and what
+   * it was sent before are not relied on: publishes to the client id reached whichever connection
+   * was live meanwhile. Caller holds its monitor.
+   */
+  private void takeOver(DeviceRecord d, boolean subscribed) {
+    d.subscribed |= subscribed;
+    presentedHashes.remove(d);
+    attempts.remove(d);
+    failures.remove(d);
+    d.sentRevision = DeviceRecord.NOTHING_SENT;
+    d.sentAttributes = null;
+    DeviceContext attributes = d.attributes;
+    if (attributes != null && attributes != d.facts) {
+      interner.release(attributes);
+    }
+    d.attributes = null; // built again from the registry on its next delivery
+    if (d.subscribed) {
+      d.wantSnapshot = true;
+      enqueue(d);
+    }
+  }
+
+  /** Releases what a connection's record holds; once per record, when its connection ended. */
+  private void forget(DeviceRecord d, boolean deviceGone) {
     long sent;
     DeviceContext attributes;
     synchronized (d) {
@@ -226,7 +273,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       failures.remove(d);
       payloadLimits.remove(d);
     }
-    if (sent != DeviceRecord.NOTHING_SENT) {
+    if (deviceGone && sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
     interner.release(d.facts);
@@ -235,32 +282,40 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code action} on the client id's indexed record, under its monitor, while it is the
+   * indexed one: an event of a device never lands on a record that has just been replaced.
+   */
+  private void withIndexed(String clientId, Consumer<DeviceRecord> action) {
+    for (DeviceRecord d = devices.get(clientId); d != null; d = devices.get(clientId)) {
+      synchronized (d) {
+        if (devices.get(clientId) == d) {
+          action.accept(d);
+          return;
+        }
+      }
+    }
+  }
+
   /** The device's subscription to its own flag topic exists. */
   public void subscribed(String clientId) {
-    DeviceRecord d = devices.get(clientId);
-    if (d == null) {
-      return;
-    }
-    synchronized (d) {
+    withIndexed(clientId, d -> {
       d.subscribed = true;
       d.wantSnapshot = true;
       attempts.remove(d);
       failures.remove(d);
       enqueue(d);
-    }
+    });
   }
 
   /** The device unsubscribed from its flag topic. */
   public void unsubscribed(String clientId) {
-    DeviceRecord d = devices.get(clientId);
-    if (d != null) {
-      synchronized (d) {
-        d.subscribed = false;
-        d.wantSnapshot = false;
-        d.wantSync = false;
-        d.sentRevision = DeviceRecord.NOTHING_SENT;
-      }
-    }
+    withIndexed(clientId, d -> {
+      d.subscribed = false;
+      d.wantSnapshot = false;
+      d.wantSync = false;
+      d.sentRevision = DeviceRecord.NOTHING_SENT;
+    });
   }
 
   /**
@@ -268,11 +323,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    * subscribed yet, the hash is kept for its subscription.
    */
   public void resync(String clientId, @Nullable Integer presentedHash) {
-    DeviceRecord d = devices.get(clientId);
-    if (d == null) {
-      return;
-    }
-    synchronized (d) {
+    withIndexed(clientId, d -> {
       if (presentedHash == null) {
         presentedHashes.remove(d);
       } else {
@@ -283,7 +334,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         attempts.remove(d);
         enqueue(d);
       }
-    }
+    });
   }
 
   /**
