@@ -402,8 +402,10 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         change.changedFlags(), change.removedFlags(), updates.includesVariants());
     planned = plan.coversWholeSet() ? new PlannedChange(before, after, plan) : null;
     FlagProbe probe = new FlagProbe(DeviceContext.empty(), now); // one for the whole walk
+    Set<String> refreshed = change.changedDevices();
+    boolean anyRefreshed = !refreshed.isEmpty();
     for (DeviceRecord d : devices.values()) {
-      if (change.changedDevices().contains(d.clientId)) {
+      if (anyRefreshed && refreshed.contains(d.clientId)) {
         continue; // refreshed above; its sync covers this change too
       }
       DeviceContext attributes;

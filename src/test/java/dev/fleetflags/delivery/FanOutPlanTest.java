@@ -125,7 +125,7 @@ class FanOutPlanTest {
     return values;
   }
 
-  private static FlagSet compile(Map<String, String> flags) throws Exception {
+  static FlagSet compile(Map<String, String> flags) throws Exception {
     StringBuilder json = new StringBuilder("{\"flags\": {");
     String separator = "";
     for (Map.Entry<String, String> f : new TreeMap<>(flags).entrySet()) {
@@ -140,7 +140,7 @@ class FanOutPlanTest {
    * A flag of a random type with 2-3 variants, sometimes disabled, sometimes without a default,
    * with no targeting, targeting on the model, or a rollout.
    */
-  private static String flag(Random random) {
+  static String flag(Random random) {
     int type = random.nextInt(5);
     int count = 2 + random.nextInt(2);
     StringBuilder variants = new StringBuilder();
