@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "delete", mixinStandardHelpOptions = true,
-    description = "Remove flags (and $evaluators that nothing reads any more).")
+    description = {"Remove flags (and $evaluators nothing reads any more).",
+        "A real write then shows its fan-out's progress until complete."})
 final class DeleteCommand extends RemoteCommand {
 
   @Parameters(paramLabel = "KEY", arity = "0..*", description = "Keys of the flags to remove.")

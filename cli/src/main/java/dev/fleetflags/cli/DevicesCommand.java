@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "devices", mixinStandardHelpOptions = true,
-    description = {"The devices connected to the broker, by client id, a page at a time: attributes, the revision and state",
-        "hash they hold, and whether that is current. --flag (and --value) keep those the flag has a value (that value) for."})
+    description = {"List the devices connected to the broker, a page at a time.",
+        "By client id: attributes, the revision and state hash they hold, and whether that is current.",
+        "--flag (and --value) keep those for which the flag has a value (that value)."})
 final class DevicesCommand extends RemoteCommand {
 
   @Option(names = "--flag", paramLabel = "KEY", description = "Only devices whose set holds this flag; shows its value.")

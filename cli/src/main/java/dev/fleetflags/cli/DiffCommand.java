@@ -16,8 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "diff", mixinStandardHelpOptions = true,
-    description = {"What the file would change against the flags the broker serves: flags added, changed (and what in",
-        "them), and flags only the broker has (replace removes them, apply keeps them); $evaluators and metadata too."})
+    description = {"Show what a flag file would change against the flags the broker serves.",
+        "Flags added, changed (and what in them), and flags only the broker has (replace removes them, apply keeps them);",
+        "$evaluators and metadata too."})
 final class DiffCommand extends RemoteCommand {
 
   private static final List<String> MEMBERS = List.of("state", "variants", "defaultVariant", "targeting", "metadata");

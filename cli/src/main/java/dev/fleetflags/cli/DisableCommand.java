@@ -11,8 +11,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "disable", mixinStandardHelpOptions = true,
-    description = {"The kill switch: the flag's state becomes DISABLED, its definition otherwise kept, so devices fall back",
-        "to their built-in default. Written only if nobody changed the flags since they were read."})
+    description = {"Kill switch: disable a flag, keeping its definition.",
+        "The flag's state becomes DISABLED, so devices fall back to their built-in default. Written only if nobody changed",
+        "the flags since they were read (--expected-revision)."})
 final class DisableCommand extends RemoteCommand {
 
   @Parameters(paramLabel = "KEY", description = "The flag to disable.")

@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = {"A device's flag set as the broker evaluates it: value, variant and reason per flag, and its state hash.",
-        "--attr asks \"what if\" the device had these registry attributes."})
+    description = {"Show a device's flags as the broker evaluates them.",
+        "Value, variant and reason per flag, and its state hash. --attr asks \"what if\" the device had these attributes."})
 final class EvaluateCommand extends RemoteCommand {
 
   @Parameters(paramLabel = "DEVICE", description = "The device's client id.")

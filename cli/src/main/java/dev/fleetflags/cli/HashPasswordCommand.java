@@ -12,8 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "hash-password", mixinStandardHelpOptions = true,
-    description = {"Print the hash of an operator's password for <password-hash> in the extension's conf/config.xml.",
-        "Asks twice without echo on a terminal; otherwise reads the first line of standard input."})
+    description = {"Print the hash of an operator's password, for conf/config.xml.",
+        "For <password-hash> in the extension's conf/config.xml. Asks twice without echo on a terminal; otherwise reads",
+        "the first line of standard input."})
 final class HashPasswordCommand implements Callable<Integer> {
 
   @Option(names = "--iterations", paramLabel = "N", defaultValue = "" + PasswordHash.DEFAULT_ITERATIONS,

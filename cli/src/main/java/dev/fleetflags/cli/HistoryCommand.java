@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "history", mixinStandardHelpOptions = true,
-    description = "The audit history, newest first: revision, when, what, who, devices affected, and what changed.")
+    description = {"Show the audit history, newest first.",
+        "Revision, when, what, who, devices affected, and what changed (+ added, - removed, ~ changed)."})
 final class HistoryCommand extends RemoteCommand {
 
   @Option(names = {"-n", "--limit"}, paramLabel = "N", defaultValue = "20", description = "Entries to show (1 to 1000). Default: ${DEFAULT-VALUE}.")

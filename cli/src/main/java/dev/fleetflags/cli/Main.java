@@ -25,8 +25,14 @@ import picocli.CommandLine.Command;
     },
     footer = {
       "",
-      "Exit codes: 0 done; 1 invalid file (validate); 2 wrong usage; 3 broker unreachable; 4 sign-in refused (user name or",
-      "password); 5 connected but not an operator; 6 request rejected; 7 timed out; 8 the broker answered with an error."
+      "Exit codes:",
+      "  0  done                              5  connected, but not as an operator",
+      "  1  invalid flag file                 6  request rejected (nothing changed)",
+      "  2  wrong usage                       7  timed out",
+      "  3  broker unreachable                8  the broker answered with an error",
+      "  4  sign-in refused (name, password)",
+      "",
+      "The password comes from FLEETFLAGS_PASSWORD or is asked for. 'fleetflags help COMMAND' for a command's options."
     })
 public final class Main implements Runnable {
 

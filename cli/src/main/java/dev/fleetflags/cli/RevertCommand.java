@@ -6,8 +6,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "revert", mixinStandardHelpOptions = true,
-    description = {"Make the flags, $evaluators and metadata what they were at an earlier revision (history lists them),",
-        "as one new audited write; the device registry stays as it is."})
+    description = {"Make the flags what they were at an earlier revision.",
+        "Flags, $evaluators and metadata as at revision N (history lists them), as one new audited write;",
+        "the device registry stays as it is."})
 final class RevertCommand extends RemoteCommand {
 
   @Option(names = "--to-revision", paramLabel = "N", required = true, description = "The revision to go back to.")

@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-    description = {"Check a flag file offline, with the extension's own parser and compiler and its default limits:",
-        "every problem with its location. No broker needed. Exit status 1 when the file is invalid."})
+    description = {"Check a flag file offline; exit status 1 when it is invalid.",
+        "The extension's own parser and compiler, with its default limits: every problem with its location. No broker needed."})
 final class ValidateCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "FILE", description = "A flagd flag file (flags, $evaluators, metadata).")

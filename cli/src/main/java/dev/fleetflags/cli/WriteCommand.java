@@ -25,8 +25,9 @@ abstract class WriteCommand extends RemoteCommand {
   }
 
   @Command(name = "apply", mixinStandardHelpOptions = true,
-      description = {"Upsert the file's flags, $evaluators and metadata keys (others stay as they are).",
-          "A real write then shows its fan-out's progress (planned, sent, remaining, rate) until complete."})
+      description = {"Apply a flag file: upsert its flags, $evaluators and metadata keys.",
+          "Others stay as they are. A real write then shows its fan-out's progress (planned, sent, remaining, rate)",
+          "until complete."})
   static final class Apply extends WriteCommand {
     @Override
     boolean replace() {
@@ -35,8 +36,9 @@ abstract class WriteCommand extends RemoteCommand {
   }
 
   @Command(name = "replace", mixinStandardHelpOptions = true,
-      description = {"Make the file the whole flag set: flags not in it are removed.",
-          "A real write then shows its fan-out's progress (planned, sent, remaining, rate) until complete."})
+      description = {"Make a flag file the whole flag set.",
+          "Flags not in it are removed. A real write then shows its fan-out's progress (planned, sent, remaining, rate)",
+          "until complete."})
   static final class Replace extends WriteCommand {
     @Override
     boolean replace() {
