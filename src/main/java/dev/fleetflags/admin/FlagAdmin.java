@@ -69,6 +69,11 @@ import org.slf4j.LoggerFactory;
  * <p>Every request gets an answer, whatever is thrown while it is carried out: {@code error} with
  * "nothing was changed" before the write is durable, {@code accepted} with the revision after.
  *
+ * <p>Requests are read from JSON by the {@code protocol} package's records. A dry run is validated
+ * and answered as its write would be, with the connected devices it would affect counted off the
+ * admin thread ({@link ConnectedFleet}), and writes nothing. A revert rebuilds an earlier
+ * revision's flags from the history ({@link PastFlags}) and is then written as any write.
+ *
  * <p>The store refuses a write if another change came first (a store shared by several brokers);
  * the write is then validated once more against the newer set. Every change the store applies,
  * this admin's writes and any other, is made live here ({@link #applied}), in the store's order.
