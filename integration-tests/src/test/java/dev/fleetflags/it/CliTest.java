@@ -144,6 +144,7 @@ class CliTest {
 
     Run apply = operator("apply", "--expected-revision", Long.toString(before), blue.toString());
     assertEquals(0, apply.exit(), apply::toString);
+    System.out.println("[CliTest] fleetflags apply, as printed:\n" + apply.out());
     long revision = before + 1;
     assertTrue(apply.out().contains("accepted at revision " + revision), apply::toString);
     assertTrue(apply.out().contains("devices affected: " + DEVICES), apply::toString);
