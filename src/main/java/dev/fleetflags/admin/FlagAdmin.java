@@ -160,14 +160,17 @@ public final class FlagAdmin implements StoreListener {
 
   /**
    * The flag set the store holds, compiled as flagd would serve it: documents in the store passed
-   * strict validation when written, so problems here mean the rules changed between versions;
-   * they are logged and only the affected flags fail.
+   * strict validation when written, so problems here mean the rules or the limits changed since;
+   * they are logged and only the affected flags fail. A flag over today's evaluation limits is
+   * served within its evaluation budget: it resolves to an error for a device only where it runs
+   * out.
    */
   public static FlagSetRevision load(FlagStore store, FlagSetCompiler compiler) throws InvalidDocumentException {
     var stored = store.flags();
     List<Problem> problems = compiler.validate(stored.document());
     for (Problem p : problems) {
-      log.warn("Stored flag document has a problem, the flag it concerns will resolve to an error: {}", p);
+      log.warn("Stored flag document has a problem under the current rules and limits; the flag it concerns is served"
+          + " as flagd would serve it and resolves to an error where it cannot be evaluated: {}", p);
     }
     FlagSet flagSet = compiler.compile(stored.document(), FlagSetCompiler.Mode.LENIENT);
     return new FlagSetRevision(stored.revision(), flagSet, stored.flagRevisions());
@@ -265,7 +268,26 @@ public final class FlagAdmin implements StoreListener {
     // Flags with structural problems are left out of the parsed document; the rest is compiled
     // anyway so that the answer lists every problem at once.
     FlagDocument next = write.replace() ? parsed.document() : current.flagSet().document().merge(parsed.document());
+    problems.addAll(setSize(current.flagSet().document(), next));
     return commit(request, write.expectedRevision(), write.dryRun(), current, next, problems);
+  }
+
+  /**
+   * The whole set may be at most limits/max-flag-set-bytes as canonical JSON after an apply or a
+   * replace: requests are bounded one by one, and applies add up. A set already larger (the limit
+   * was lowered) still loads and may shrink; a write that would make it larger still is refused.
+   */
+  private List<Problem> setSize(FlagDocument before, FlagDocument next) {
+    long size = Json.canonicalSize(next.toJson());
+    if (size <= limits().maxFlagSetBytes()) {
+      return List.of();
+    }
+    long now = Json.canonicalSize(before.toJson());
+    if (size <= now) {
+      return List.of();
+    }
+    return List.of(new Problem("", "the flag set would be " + size + " bytes as canonical JSON, more than the limit of "
+        + limits().maxFlagSetBytes() + " bytes (limits/max-flag-set-bytes); it is " + now + " bytes now"));
   }
 
   private CompletableFuture<AdminResponse> delete(AdminRequest request, Read<DeleteRequest> read) {
@@ -319,7 +341,9 @@ public final class FlagAdmin implements StoreListener {
     }
     Map<String, Object> documentJson = PastFlags.at(to, current.flagSet().document(), later);
     FlagDocumentParser.Result parsed = new FlagDocumentParser(limits()).parse(documentJson);
-    return commit(request, revert.expectedRevision(), revert.dryRun(), current, parsed.document(), parsed.problems());
+    List<Problem> problems = new ArrayList<>(parsed.problems());
+    problems.addAll(setSize(current.flagSet().document(), parsed.document()));
+    return commit(request, revert.expectedRevision(), revert.dryRun(), current, parsed.document(), problems);
   }
 
   private CompletableFuture<AdminResponse> deviceAttributes(AdminRequest request, Read<AttributesWrite> read) {
@@ -338,6 +362,11 @@ public final class FlagAdmin implements StoreListener {
             next.put(name, value);
           }
         });
+      }
+      int stored = store.deviceAttributes(id).size();
+      if (next.size() > limits().maxAttributes() && next.size() > stored) {
+        problems.add(new Problem(Json.path("devices", id), "would have " + next.size() + " attributes, more than the limit of "
+            + limits().maxAttributes() + " per device (limits/max-attributes)"));
       }
       if (!next.equals(store.deviceAttributes(id))) {
         writes.put(id, next.isEmpty() ? null : next);

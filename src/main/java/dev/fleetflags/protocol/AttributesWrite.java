@@ -75,7 +75,7 @@ public record AttributesWrite(Map<String, @Nullable Map<String, @Nullable Object
             Members.name(attributePath, "attribute name", name, limits, problems);
             if (RESERVED.contains(name)) {
               problems.add(new Problem(attributePath, Json.quote(name) + " is reserved; the targeting key is the client id"));
-            } else {
+            } else if (a.getValue() == null || Members.attributeValue(a.getValue(), attributePath, limits, problems)) {
               kept.put(name, a.getValue());
             }
           }

@@ -54,6 +54,9 @@ public record EvaluateQuery(String device, @Nullable Map<String, Object> attribu
       for (Map.Entry<?, ?> e : given.entrySet()) {
         String name = (String) e.getKey();
         Members.name(Json.path("attributes", name), "attribute name", name, limits, problems);
+        if (e.getValue() != null) {
+          Members.attributeValue(e.getValue(), Json.path("attributes", name), limits, problems);
+        }
         assumed.put(name, e.getValue());
       }
     } else if (whatIf != null) {

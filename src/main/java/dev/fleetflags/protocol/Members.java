@@ -106,4 +106,50 @@ final class Members {
     }
     return otherwise;
   }
+
+  /**
+   * Whether {@code value} may be a device attribute, else why not, added to {@code problems}: a
+   * string of at most limits/max-attribute-length characters, a number, a boolean, or an array of
+   * at most that many of those whose strings have that many characters in all. Targeting's worst
+   * case is bounded for such values (see CostAnalysis).
+   */
+  static boolean attributeValue(Object value, String path, Limits limits, List<Problem> problems) {
+    int max = limits.maxAttributeLength();
+    if (value instanceof Boolean || value instanceof Number) {
+      return true;
+    }
+    if (value instanceof String text) {
+      if (text.length() <= max) {
+        return true;
+      }
+      problems.add(new Problem(path, "is " + text.length() + " characters, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    if (!(value instanceof List<?> list)) {
+      problems.add(new Problem(path, "must be a string, a number, a boolean or an array of those, found " + Json.kind(value)));
+      return false;
+    }
+    if (list.size() > max) {
+      problems.add(new Problem(path, "has " + list.size() + " elements, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    long characters = 0;
+    for (int i = 0; i < list.size(); i++) {
+      Object e = list.get(i);
+      if (e instanceof String text) {
+        characters += text.length();
+      } else if (!(e instanceof Boolean || e instanceof Number)) {
+        problems.add(new Problem(Json.path(path, i), "an array attribute holds strings, numbers and booleans, found " + Json.kind(e)));
+        return false;
+      }
+    }
+    if (characters > max) {
+      problems.add(new Problem(path, "has strings of " + characters + " characters in all, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    return true;
+  }
 }
