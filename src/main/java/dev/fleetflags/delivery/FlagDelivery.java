@@ -8,6 +8,7 @@ import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import dev.fleetflags.eval.FlagSet;
+import dev.fleetflags.protocol.ProgressEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -45,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * Devices are served the newest set whose planning has begun ({@link #serving}), which may trail
  * the live set while changes wait to be planned.
  */
-public final class FlagDelivery implements ChangeListener, AutoCloseable {
+public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FlagDelivery.class);
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
@@ -58,6 +60,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private static final int MAX_FAILURE_RETRIES = 3;
   private static final long FAILURE_DELAY_MILLIS = 100;
+  /** How often a running fan-out reports its progress to operators (ProgressEvent). */
+  private static final long PROGRESS_EVENT_MILLIS = 500;
 
   /**
    * @param workerThreads threads that evaluate and publish
@@ -110,6 +114,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  private final List<Consumer<ProgressEvent>> progressListeners = new CopyOnWriteArrayList<>();
+  private final FleetQueries queries;
   private final FanOutPlanner planner = new FanOutPlanner(this::planChange);
   /**
    * The set devices are served: the newest whose planning has begun. A change's plan and the
@@ -137,10 +143,13 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
+    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics,
+        event -> progressListeners.forEach(listener -> listener.accept(event)));
+    this.queries = new FleetQueries(devices, updates.includesVariants());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(progress::report, PROGRESS_EVENT_MILLIS, PROGRESS_EVENT_MILLIS, TimeUnit.MILLISECONDS);
     synchronized (workers) {
       for (int i = 0; i < settings.workerThreads(); i++) {
         workers.add(startWorker(i));
@@ -364,6 +373,24 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public int changesWaiting() {
     return planner.waiting();
+  }
+
+  /**
+   * Tells {@code listener} of every fan-out's progress: at most every 500 ms while it runs, and
+   * once when it is complete. Called on delivery's threads; it must return at once.
+   */
+  public void addProgressListener(Consumer<ProgressEvent> listener) {
+    progressListeners.add(listener);
+  }
+
+  @Override
+  public CompletableFuture<Affected> affectedBy(FlagChange change, int sample) {
+    return queries.affectedBy(change, sample);
+  }
+
+  @Override
+  public CompletableFuture<DevicePage> devices(DeviceQuery query) {
+    return queries.devices(query);
   }
 
   /** Plans one change (planner thread): from now on it is what devices are served. */
@@ -1004,6 +1031,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   public void close() {
     running = false;
     planner.close();
+    queries.close();
     scheduler.shutdownNow();
     synchronized (workers) {
       for (Thread t : workers) {

@@ -13,6 +13,10 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminRequest;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.protocol.ProgressEvent;
+import dev.fleetflags.protocol.Topics;
+import dev.fleetflags.rules.Json;
+import java.nio.charset.StandardCharsets;
 import dev.fleetflags.store.Actor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -45,6 +49,7 @@ final class AdminEndpoint {
   private final LogLimit rateLog = LogLimit.perMinute();
   private final LogLimit droppedLog = LogLimit.perMinute();
   private final LogLimit responseTopicLog = LogLimit.perMinute();
+  private final LogLimit progressLog = LogLimit.perMinute();
 
   AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes,
       AdminRateLimit rateLimit, BrokerMetrics metrics, OperatorConnections askers) {
@@ -153,6 +158,29 @@ final class AdminEndpoint {
     } catch (RejectedExecutionException e) {
       answer(reply, AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));
     }
+  }
+
+  /**
+   * Publishes a fan-out's progress on {@code <prefix>/progress}, where only operators may
+   * subscribe (QoS 1, never retained). Called on delivery's threads; the publish is asynchronous.
+   */
+  void progress(ProgressEvent event) {
+    String topic = prefix + "/" + Topics.PROGRESS;
+    var publish = Builders.publish()
+        .topic(topic)
+        .qos(Qos.AT_LEAST_ONCE)
+        .payload(ByteBuffer.wrap(Json.write(event.toJson()).getBytes(StandardCharsets.UTF_8)))
+        .contentType("application/json")
+        .payloadFormatIndicator(PayloadFormatIndicator.UTF_8)
+        .build();
+    publishService.publish(publish).whenComplete((result, failure) -> {
+      if (failure != null) {
+        LogLimit.Pass pass = progressLog.admit(topic);
+        if (pass != null) {
+          log.warn("Could not publish fan-out progress on '{}': {}{}", topic, failure.toString(), pass.note());
+        }
+      }
+    });
   }
 
   private void answer(Reply reply, AdminResponse response) {

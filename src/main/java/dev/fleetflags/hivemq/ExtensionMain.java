@@ -108,7 +108,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         metrics);
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes, FlagAdmin.PLAN_WAIT, delivery);
     ClusterSettings cluster = config.cluster();
     if (cluster != null) {
       // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.
@@ -128,6 +128,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
         new AdminRateLimit(config.adminRequestsPerSecond(), config.adminQueriesPerSecond(), System::nanoTime), metrics,
         operatorConnections);
+    delivery.addProgressListener(endpoint::progress);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
     ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, topics,

@@ -2,6 +2,7 @@ package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import dev.fleetflags.delivery.LogLimit;
+import dev.fleetflags.protocol.Topics;
 import com.hivemq.extension.sdk.api.auth.SubscriptionAuthorizer;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerInput;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerOutput;
@@ -126,6 +127,11 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
       return Subscribe.GRANTED;
     }
     if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
+      return Subscribe.ADMIN_TOPICS;
+    }
+    // The progress events are published to every subscriber, so a wildcard over them (+/progress,
+    // which need not reach a device's topic) is refused too.
+    if (DeviceTopics.matches(filter, adminPrefix + Topics.PROGRESS)) {
       return Subscribe.ADMIN_TOPICS;
     }
     return Subscribe.NOT_OURS;
