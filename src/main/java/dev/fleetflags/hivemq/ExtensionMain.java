@@ -100,6 +100,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     DeviceTopics topics = new DeviceTopics(config.deviceTopic());
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()));
     metrics = new BrokerMetrics(Services.metricRegistry());
+    metrics.watchFileDescriptors();
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
