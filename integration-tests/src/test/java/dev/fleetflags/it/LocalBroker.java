@@ -54,7 +54,7 @@ public final class LocalBroker {
     Path run = root.resolve("run");
     Running running;
     try {
-      running = start(root, run, port, metricsPort);
+      running = start(root, run, port, metricsPort, "INFO");
     } catch (StartFailed e) {
       System.err.printf("%n%s%n%n", e.getMessage());
       System.exit(FAILED_START);
@@ -75,9 +75,10 @@ public final class LocalBroker {
 
   /**
    * Starts HiveMQ CE with the packaged zip in {@code run}, configured and seeded from {@code
-   * examples/}, MQTT on {@code port} and the metrics on {@code metricsPort} (both on loopback).
+   * examples/}, MQTT on {@code port} and the metrics on {@code metricsPort} (both on loopback),
+   * broker log lines from {@code consoleLevel} on also on the console.
    */
-  static Running start(Path root, Path run, int port, int metricsPort) throws StartFailed {
+  static Running start(Path root, Path run, int port, int metricsPort, String consoleLevel) throws StartFailed {
     if (!portIsFree(port)) {
       throw new StartFailed(
           "Port " + port + " on localhost is in use (another broker?). Stop it, or pick another port:"
@@ -98,7 +99,7 @@ public final class LocalBroker {
               .withFile("conf/flags.json", Files.readString(examples.resolve("flags.json")));
       broker =
           EmbeddedBroker.start(
-              setup, new EmbeddedBroker.Options(run, port, "127.0.0.1", "INFO", true));
+              setup, new EmbeddedBroker.Options(run, port, "127.0.0.1", consoleLevel, true));
     } catch (IOException | RuntimeException e) {
       // The first line says what failed; the broker log, which it may quote at length, says the rest.
       String message = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());

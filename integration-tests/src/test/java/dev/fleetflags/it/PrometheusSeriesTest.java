@@ -38,7 +38,7 @@ class PrometheusSeriesTest {
     Path base = Path.of(System.getProperty("fleetflags.brokers", System.getProperty("java.io.tmpdir")));
     Files.createDirectories(base);
     running = LocalBroker.start(root, Files.createTempDirectory(base, "runner-"), EmbeddedBroker.freePort(),
-        EmbeddedBroker.freePort());
+        EmbeddedBroker.freePort(), "OFF");
   }
 
   @AfterAll
