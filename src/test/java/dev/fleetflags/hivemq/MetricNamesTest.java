@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What BrokerMetrics registers is in the README's names table with its kind, so that the series
  * operators are told to alert on are the ones a broker has (the gauges read from delivery and etcd
- * are checked on a real broker: PrometheusSeriesTest in the integration tests).
+ * are checked on real brokers: PrometheusSeriesTest and SeveralBrokersTest in the integration
+ * tests).
  */
 class MetricNamesTest {
 
