@@ -208,8 +208,14 @@ public final class FlagAdmin implements StoreListener {
       answer = now(AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed"));
     }
     if (request.action().isWrite()) {
-      answer.thenAccept(response -> log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
-          request.actor().clientId(), request.actor().username(), summary(response)));
+      // Rejections are logged where requests arrive, at most once per client a minute (a loop of
+      // bad requests must not fill the log); what was written, or failed, always.
+      answer.thenAccept(response -> {
+        if (!response.status().equals("rejected")) {
+          log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(), request.actor().clientId(),
+              request.actor().username(), summary(response));
+        }
+      });
     }
     return answer;
   }

@@ -99,6 +99,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     }
     DeviceTopics topics = new DeviceTopics(config.deviceTopic());
     metrics = new BrokerMetrics(Services.metricRegistry());
+    metrics.watchFileDescriptors();
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()),
         config.limits(), metrics, System::nanoTime);
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
