@@ -10,7 +10,8 @@ public enum AdminAction {
   DEVICE_ATTRIBUTES("devices/attributes", true),
   EVALUATE("query/evaluate", false),
   QUERY_FLAGS("query/flags", false),
-  QUERY_HISTORY("query/history", false);
+  QUERY_HISTORY("query/history", false),
+  QUERY_COMPLIANCE("query/compliance", false);
 
   private final String suffix;
   private final boolean write;

@@ -3,6 +3,7 @@ package dev.fleetflags.admin;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagChange;
 import dev.fleetflags.delivery.FlagSetRevision;
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.Evaluation;
@@ -79,6 +80,8 @@ public final class FlagAdmin implements StoreListener {
   private final Duration planWait;
   /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
+  /** Where devices stand with the recent changes, for compliance queries; set once, at start. */
+  private volatile @Nullable FleetCompliance compliance;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -125,6 +128,12 @@ public final class FlagAdmin implements StoreListener {
     this.planWait = planWait;
     // Last, once the fields are set: from now on every change the store applies is made live here.
     store.addListener(this);
+  }
+
+  /** Answers compliance queries from {@code compliance} (delivery's); returns this admin. */
+  public FlagAdmin withCompliance(FleetCompliance compliance) {
+    this.compliance = compliance;
+    return this;
   }
 
   /**
@@ -213,6 +222,7 @@ public final class FlagAdmin implements StoreListener {
       case EVALUATE -> now(evaluate(root));
       case QUERY_FLAGS -> now(queryFlags(root));
       case QUERY_HISTORY -> now(history(root));
+      case QUERY_COMPLIANCE -> compliance(root);
     };
   }
 
@@ -646,6 +656,14 @@ public final class FlagAdmin implements StoreListener {
     return new AdminResponse("ok", body);
   }
 
+  private CompletableFuture<AdminResponse> compliance(Map<String, Object> root) {
+    FleetCompliance tracked = compliance;
+    if (tracked == null) {
+      return now(AdminResponse.error("this extension does not track compliance"));
+    }
+    return new ComplianceQuery(tracked, limits().maxKeyLength()).answer(root, live.current().revision());
+  }
+
   private AdminResponse history(Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     unknownMembers(root, Set.of("limit"), problems);
@@ -713,7 +731,7 @@ public final class FlagAdmin implements StoreListener {
     return null;
   }
 
-  private static void unknownMembers(Map<String, Object> root, Set<String> known, List<Problem> problems) {
+  static void unknownMembers(Map<String, Object> root, Set<String> known, List<Problem> problems) {
     for (String member : root.keySet()) {
       if (!known.contains(member)) {
         problems.add(new Problem(member, "unknown member; this request takes " + String.join(", ", new TreeSet<>(known))));
