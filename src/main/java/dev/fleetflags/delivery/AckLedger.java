@@ -6,8 +6,9 @@ import java.util.function.LongUnaryOperator;
  * Where each device stands with the tracked revisions, as 64 bits beside its record: for every
  * slot of the compliance window ({@link ComplianceTracker}) whether the revision in it targeted
  * the device and the broker has not yet taken its update, whether it was taken and the device has
- * not answered, and whether the device applied it. Only devices with a mark have an entry: a
- * device nothing is pending for, and that applied none of the tracked revisions, costs nothing.
+ * not answered, and whether the device applied it; and the device's ack rate ({@link AckRate}).
+ * Only devices with a mark have an entry: a device nothing is pending for, that applied none of
+ * the tracked revisions and did not ack lately, costs nothing.
  *
  * <p>Written for its size, as {@link DeviceIndex} is: an entry is a slot of an open-addressing
  * table (a reference and a {@code long}, 12 bytes, at a load between 3/8 and 3/4), where a map of
@@ -80,9 +81,14 @@ final class AckLedger {
 
   /** Clears {@code bits} in every entry (a slot of the window is given to another revision). */
   void clear(long bits) {
+    updateAll(marks -> marks & ~bits);
+  }
+
+  /** Replaces every entry's marks by {@code change} applied to them; marks of 0 remove the entry. */
+  void updateAll(LongUnaryOperator change) {
     for (Stripe s : stripes) {
       synchronized (s) {
-        s.clear(bits);
+        s.updateAll(change);
       }
     }
   }
@@ -159,11 +165,11 @@ final class AckLedger {
       }
     }
 
-    /** Clears {@code bits} in every entry and drops the entries left without marks. */
-    void clear(long bits) {
+    /** Changes every entry's marks and drops the entries left without any. */
+    void updateAll(LongUnaryOperator change) {
       int emptied = 0;
       for (int i = 0; i < keys.length; i++) {
-        if (keys[i] != null && (marks[i] &= ~bits) == 0) {
+        if (keys[i] != null && (marks[i] = change.applyAsLong(marks[i])) == 0) {
           emptied++;
         }
       }

@@ -20,6 +20,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -56,7 +57,6 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
   private static final int ACK_QUEUE = 10_000;
   /** A holdings walk stops after this long and says it is incomplete. */
   static final long WALK_NANOS = TimeUnit.SECONDS.toNanos(2);
-  private static final long SWEEP_MILLIS = 60_000;
 
   /**
    * @param revisions revisions tracked (1 to {@value #MAX_REVISIONS})
@@ -138,7 +138,6 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
   private final int departuresKept;
   private final DeliveryMetrics metrics;
   private final AckLedger ledger = new AckLedger();
-  private final AckRate rate;
   private final LogLimit dropLog = LogLimit.perMinute();
   /** Tracked revisions by slot (copied on change: a reader's array never changes). */
   private volatile @Nullable Tracked[] window;
@@ -150,10 +149,10 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
   private final LinkedHashMap<String, Gone> departures = new LinkedHashMap<>();
   private final ExecutorService ackThread;
   private final ExecutorService walkThread;
-  private volatile long lastSweep;
 
+  /** @param timer runs the refill of the devices' ack rates every {@value AckRate#REFILL_SECONDS} s */
   ComplianceTracker(DeviceIndex devices, RevisionHistory history, Supplier<FlagSetRevision> serving,
-      Function<DeviceRecord, PayloadFit> fits, Settings settings, DeliveryMetrics metrics) {
+      Function<DeviceRecord, PayloadFit> fits, Settings settings, DeliveryMetrics metrics, ScheduledExecutorService timer) {
     this.devices = devices;
     this.history = history;
     this.serving = serving;
@@ -162,11 +161,17 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
     this.capacity = settings.revisions();
     this.departuresKept = settings.departures();
     this.metrics = metrics;
-    this.rate = new AckRate(clock::millis);
     this.window = new Tracked[MAX_REVISIONS];
     this.ackThread = thread("fleetflags-acks", ACK_QUEUE);
     this.walkThread = thread("fleetflags-compliance", 4);
-    this.lastSweep = clock.millis();
+    timer.scheduleWithFixedDelay(() -> submit(this::refillRates), AckRate.REFILL_SECONDS, AckRate.REFILL_SECONDS,
+        TimeUnit.SECONDS);
+  }
+
+  /** Refills every device's ack rate (acks' thread): full buckets leave the ledger. */
+  void refillRates() {
+    long now = clock.millis();
+    ledger.updateAll(marks -> AckRate.refill(marks, now));
   }
 
   private static ExecutorService thread(String name, int queue) {
@@ -317,12 +322,11 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
    * that never subscribed) that owes nothing is no departure.
    */
   void gone(DeviceRecord d, @Nullable DeviceRecord successor, boolean served) {
-    rate.forget(d);
     Tracked[][] then = new Tracked[1][];
     long marks = ledger.update(d, m -> {
       then[0] = window;
       return 0;
-    });
+    }) & ~AckRate.BITS; // a connection's ack rate ends with it
     if (successor != null && successor != d) {
       if (marks != 0) {
         ledger.update(successor, m -> m | still(marks, then[0], window));
@@ -379,17 +383,19 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
    * size here, decoded and counted on the acks' thread. Returns at once.
    */
   public void offer(String clientId, ByteBuffer payload) {
-    long now = clock.millis();
-    if (now - lastSweep > SWEEP_MILLIS) {
-      lastSweep = now;
-      submit(rate::sweep);
-    }
     DeviceRecord d = devices.get(clientId);
     if (d == null) {
       dropped(clientId, "it is not a connected device", false);
       return;
     }
-    if (!rate.admit(d)) {
+    long now = clock.millis();
+    boolean[] refused = new boolean[1];
+    ledger.update(d, marks -> {
+      long admitted = AckRate.admit(marks, now);
+      refused[0] = admitted == AckRate.REFUSED;
+      return refused[0] ? marks : admitted;
+    });
+    if (refused[0]) {
       dropped(clientId, "it sent more than " + AckRate.BURST + " acks at once or " + AckRate.PER_SECOND
           + " a second", true);
       return;

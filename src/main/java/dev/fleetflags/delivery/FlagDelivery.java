@@ -138,7 +138,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
     this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
-    this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics);
+    this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics,
+        scheduler);
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
     synchronized (workers) {

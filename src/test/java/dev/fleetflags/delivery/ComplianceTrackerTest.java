@@ -399,7 +399,11 @@ class ComplianceTrackerTest {
     assertEquals(4, compliance.devicesTracked(), "the targeted devices, until they answer");
     ack("a1", 8, FlagAck.Status.FAILED);
     ack("a2", 8, FlagAck.Status.REJECTED);
-    assertEquals(2, compliance.devicesTracked(), "failed and rejected devices owe nothing");
+    ack("b1", 7, FlagAck.Status.APPLIED);
+    assertEquals(5, compliance.devicesTracked(), "devices that acked lately keep their ack rate");
+    clock.advance(Duration.ofMillis(500));
+    compliance.refillRates();
+    assertEquals(2, compliance.devicesTracked(), "failed and rejected devices owe nothing once their rate is refilled");
   }
 
   @Test
