@@ -4,6 +4,7 @@ import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagProbe;
 import java.nio.ByteBuffer;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,12 +19,14 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -127,7 +130,7 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
    * A device gone from this broker: when, and its marks with the window they refer to (a slot given
    * to another revision since no longer counts; see {@link #still}).
    */
-  private record Gone(Instant at, long marks, @Nullable Tracked[] window) {}
+  private record Gone(long atMillis, long marks, @Nullable Tracked[] window) {}
 
   private final DeviceIndex devices;
   private final RevisionHistory history;
@@ -252,26 +255,7 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
 
   /** The broker took the device's update of {@code revision}: it is delivered for every revision up to it. */
   void delivered(DeviceRecord d, long revision) {
-    ledger.update(d, marks -> {
-      long targeted = marks & SLOTS;
-      if (targeted == 0) {
-        return marks;
-      }
-      Tracked[] w = window;
-      for (int s = 0; s < MAX_REVISIONS; s++) {
-        if ((targeted & targetedBit(s)) == 0) {
-          continue;
-        }
-        Tracked t = w[s];
-        if (t == null) {
-          marks &= ~targetedBit(s);
-        } else if (t.revision <= revision) {
-          marks = (marks & ~targetedBit(s)) | deliveredBit(s);
-          t.move(State.PENDING, State.DELIVERED, List.of());
-        }
-      }
-      return marks;
-    });
+    settle(d, revision, State.DELIVERED);
   }
 
   /**
@@ -279,6 +263,11 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
    * and were not sent need no update any more (a later one reverted them for it).
    */
   void unchanged(DeviceRecord d, long revision) {
+    settle(d, revision, State.SUPERSEDED);
+  }
+
+  /** Moves the device from pending to {@code to} for every revision up to {@code revision} that targeted it. */
+  private void settle(DeviceRecord d, long revision, State to) {
     ledger.update(d, marks -> {
       long targeted = marks & SLOTS;
       if (targeted == 0) {
@@ -287,11 +276,13 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
       Tracked[] w = window;
       for (int s = 0; s < MAX_REVISIONS; s++) {
         Tracked t = w[s];
-        if ((targeted & targetedBit(s)) != 0 && (t == null || t.revision <= revision)) {
-          marks &= ~targetedBit(s);
-          if (t != null) {
-            t.move(State.PENDING, State.SUPERSEDED, List.of());
-          }
+        if ((targeted & targetedBit(s)) == 0 || (t != null && t.revision > revision)) {
+          continue;
+        }
+        marks &= ~targetedBit(s);
+        if (t != null) {
+          marks |= to == State.DELIVERED ? deliveredBit(s) : 0;
+          t.move(State.PENDING, to, List.of());
         }
       }
       return marks;
@@ -336,7 +327,7 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
     if (!served && marks == 0) {
       return;
     }
-    Instant at = clock.instant();
+    long at = clock.millis();
     synchronized (departures) {
       departures.remove(d.clientId);
       departures.put(d.clientId, new Gone(at, marks, marks == 0 ? null : then[0]));
@@ -368,7 +359,7 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
     return kept;
   }
 
-  private static void forEachSlot(long bits, java.util.function.IntConsumer action) {
+  private static void forEachSlot(long bits, IntConsumer action) {
     for (int s = 0; s < MAX_REVISIONS; s++) {
       if ((bits & targetedBit(s)) != 0) {
         action.accept(s);
@@ -422,8 +413,8 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
   }
 
   /** Waits until the acks offered so far are counted (tests); false if that takes longer than the timeout. */
-  boolean awaitAcks(java.time.Duration timeout) throws InterruptedException {
-    java.util.concurrent.CountDownLatch counted = new java.util.concurrent.CountDownLatch(1);
+  boolean awaitAcks(Duration timeout) throws InterruptedException {
+    CountDownLatch counted = new CountDownLatch(1);
     return submit(counted::countDown) && counted.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
@@ -546,7 +537,7 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
       departures.forEach((clientId, gone) -> {
         @Nullable Tracked[] then = gone.window();
         if ((gone.marks() & appliedBit(t.slot)) != 0 && then != null && then[t.slot] == t) {
-          departed.add(new Departure(clientId, gone.at()));
+          departed.add(new Departure(clientId, Instant.ofEpochMilli(gone.atMillis())));
         }
       });
     }
@@ -556,9 +547,10 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
   @Override
   public int departedSince(Instant since) {
     int count = 0;
+    long sinceMillis = since.toEpochMilli();
     synchronized (departures) {
       for (Gone gone : departures.values()) {
-        if (!gone.at().isBefore(since)) {
+        if (gone.atMillis() >= sinceMillis) {
           count++;
         }
       }

@@ -11,17 +11,11 @@ import org.junit.jupiter.api.Test;
 
 class AckLedgerTest {
 
-  private static DeviceRecord record(String clientId) {
-    DeviceRecord d = new DeviceRecord();
-    d.clientId = clientId;
-    return d;
-  }
-
   @Test
   void marksAreKeptByRecordAndZeroMarksAreNoEntry() {
     AckLedger ledger = new AckLedger();
-    DeviceRecord first = record("dev-1");
-    DeviceRecord takeover = record("dev-1");
+    DeviceRecord first = DeviceIndexTest.record("dev-1");
+    DeviceRecord takeover = DeviceIndexTest.record("dev-1");
     assertEquals(0, ledger.update(first, m -> m | 1));
     assertEquals(0, ledger.update(takeover, m -> m | 4));
     assertEquals(1, ledger.get(first), "two connections of a client id are two entries");
@@ -45,7 +39,7 @@ class AckLedgerTest {
     Map<DeviceRecord, Long> expected = new IdentityHashMap<>();
     List<DeviceRecord> records = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
-      records.add(record(i % 10 == 0 ? (i % 20 == 0 ? "Aa" : "BB") + "BB" + i / 20 : "dev-" + i));
+      records.add(DeviceIndexTest.record(i % 10 == 0 ? (i % 20 == 0 ? "Aa" : "BB") + "BB" + i / 20 : "dev-" + i));
     }
     for (int round = 0; round < 60_000; round++) {
       DeviceRecord d = records.get(random.nextInt(round < 30_000 ? records.size() : 500));

@@ -25,9 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,29 +57,6 @@ class ComplianceTrackerTest {
     @Override
     public Instant instant() {
       return now;
-    }
-  }
-
-  /** Stands in for the broker: takes every update at once, or holds them until released. */
-  static final class Broker implements DevicePublisher {
-    final Map<String, AtomicInteger> updates = new ConcurrentHashMap<>();
-    final List<CompletableFuture<Boolean>> held = new CopyOnWriteArrayList<>();
-    volatile boolean hold;
-
-    @Override
-    public CompletableFuture<Boolean> publish(String clientId, byte[] payload) {
-      updates.computeIfAbsent(clientId, k -> new AtomicInteger()).incrementAndGet();
-      if (hold) {
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
-        held.add(f);
-        return f;
-      }
-      return CompletableFuture.completedFuture(true);
-    }
-
-    void release() {
-      hold = false;
-      held.forEach(f -> f.complete(true));
     }
   }
 
@@ -125,7 +100,8 @@ class ComplianceTrackerTest {
   }
 
   private final TestClock clock = new TestClock();
-  private final Broker broker = new Broker();
+  /** Takes every update at once, or holds them until released. */
+  private final FanOutTest.Devices broker = new FanOutTest.Devices();
   private final AckMetrics metrics = new AckMetrics();
   private final Map<String, DeviceRecord> records = new HashMap<>();
   private final List<FlagDelivery> opened = new ArrayList<>();
