@@ -12,7 +12,8 @@ public enum AdminAction {
   EVALUATE("query/evaluate", false),
   QUERY_FLAGS("query/flags", false),
   QUERY_HISTORY("query/history", false),
-  QUERY_DEVICES("query/devices", false);
+  QUERY_DEVICES("query/devices", false),
+  QUERY_COMPLIANCE("query/compliance", false);
 
   private final String suffix;
   private final boolean write;

@@ -4,6 +4,7 @@ import dev.fleetflags.delivery.ConnectedFleet;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagChange;
 import dev.fleetflags.delivery.FlagSetRevision;
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.Evaluation;
@@ -18,6 +19,7 @@ import dev.fleetflags.rules.Limits;
 import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import dev.fleetflags.protocol.AttributesWrite;
+import dev.fleetflags.protocol.ComplianceQuery;
 import dev.fleetflags.protocol.DeleteRequest;
 import dev.fleetflags.protocol.DevicesAnswer;
 import dev.fleetflags.protocol.DevicesQuery;
@@ -97,6 +99,8 @@ public final class FlagAdmin implements StoreListener {
   private final ConnectedFleet fleet;
   /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
+  /** Where devices stand with the recent changes, for compliance queries; set once, at start. */
+  private volatile @Nullable FleetCompliance compliance;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -156,6 +160,12 @@ public final class FlagAdmin implements StoreListener {
     this.fleet = fleet;
     // Last, once the fields are set: from now on every change the store applies is made live here.
     store.addListener(this);
+  }
+
+  /** Answers compliance queries from {@code compliance} (delivery's); returns this admin. */
+  public FlagAdmin withCompliance(FleetCompliance compliance) {
+    this.compliance = compliance;
+    return this;
   }
 
   /**
@@ -256,6 +266,7 @@ public final class FlagAdmin implements StoreListener {
       case QUERY_FLAGS -> now(queryFlags(FlagsQuery.read(root)));
       case QUERY_HISTORY -> now(history(HistoryQuery.read(root)));
       case QUERY_DEVICES -> devices(DevicesQuery.read(root, limits()));
+      case QUERY_COMPLIANCE -> compliance(ComplianceQuery.read(root, limits()));
     };
   }
 
@@ -774,6 +785,17 @@ public final class FlagAdmin implements StoreListener {
     body.put("$evaluators", document.evaluators());
     body.put("metadata", document.metadata());
     return new AdminResponse("ok", body);
+  }
+
+  private CompletableFuture<AdminResponse> compliance(Read<ComplianceQuery> read) {
+    if (!read.ok()) {
+      return now(AdminResponse.rejected(read.problems()));
+    }
+    FleetCompliance tracked = compliance;
+    if (tracked == null) {
+      return now(AdminResponse.error("this extension does not track compliance"));
+    }
+    return new ComplianceReport(tracked).answer(read.request(), live.current().revision());
   }
 
   private AdminResponse history(Read<HistoryQuery> read) {

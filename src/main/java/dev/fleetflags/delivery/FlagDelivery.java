@@ -133,9 +133,16 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private volatile boolean running = true;
+  /** Where the devices each recent change targeted stand: told at a few points below. */
+  private final ComplianceTracker compliance;
 
   public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
       Settings settings, DeliveryMetrics metrics) {
+    this(live, contexts, updates, publisher, settings, metrics, ComplianceTracker.Settings.DEFAULT);
+  }
+
+  public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
+      Settings settings, DeliveryMetrics metrics, ComplianceTracker.Settings complianceSettings) {
     this.serving = live.current();
     this.contexts = contexts;
     this.updates = updates;
@@ -147,6 +154,8 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
         event -> progressListeners.forEach(listener -> listener.accept(event)));
     this.queries = new FleetQueries(devices, updates.includesVariants());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
+    this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics,
+        scheduler);
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(progress::report, PROGRESS_EVENT_MILLIS, PROGRESS_EVENT_MILLIS, TimeUnit.MILLISECONDS);
@@ -213,6 +222,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       payloadLimits.put(d, facts.maxPayloadBytes());
     }
     devices.put(d);
+    compliance.connected(d);
   }
 
   /**
@@ -292,6 +302,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     if (deviceGone && sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
+    compliance.gone(d, devices.get(d.clientId), sent != DeviceRecord.NOTHING_SENT);
     interner.release(d.facts);
     if (attributes != null && attributes != d.facts) {
       interner.release(attributes);
@@ -396,6 +407,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /** Plans one change (planner thread): from now on it is what devices are served. */
   private int planChange(FlagChange change) {
     history.add(change.after());
+    compliance.planning(change);
     serving = change.after();
     long after = change.after().revision();
     progress.planning(after);
@@ -420,6 +432,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       try {
         if (d != null && refreshContext(d, change.after())) {
           affected++;
+          compliance.targeted(d);
         }
       } catch (Throwable e) {
         failed.add(d, e);
@@ -474,6 +487,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       }
       if (hit) {
         affected++;
+        compliance.targeted(d);
       }
       if (!holdsBefore) {
         continue;
@@ -752,6 +766,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
             d.sentRevision = current.revision();
             d.sentAttributes = attributes;
           }
+          compliance.unchanged(d, current.revision());
           return; // nothing it holds changed
         }
         kind = Kind.CONFIRMATION;
@@ -775,7 +790,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       metrics.split(parts.size());
     }
     for (int i = 0; i < parts.size(); i++) {
-      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i));
+      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i), i == parts.size() - 1 ? current.revision() : -1);
     }
   }
 
@@ -798,6 +813,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       synchronized (d) {
         d.sentRevision = revision; // nothing it holds changed
       }
+      compliance.unchanged(d, revision);
       return true;
     }
     byte[] delta = updates.delta(revision, changed, removed, hash);
@@ -805,12 +821,16 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       d.sentRevision = revision;
       d.sentHash = hash;
     }
-    publish(d, presented, Kind.DELTA, delta);
+    publish(d, presented, Kind.DELTA, delta, revision);
     return true;
   }
 
-  /** Hands one update to the publisher; its outcome is recorded when the broker has it. */
-  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload) throws InterruptedException {
+  /**
+   * Hands one update to the publisher; its outcome is recorded when the broker has it. {@code
+   * revision} is that of the update's last part, -1 for the others.
+   */
+  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload, long revision)
+      throws InterruptedException {
     unconfirmed.incrementAndGet();
     CompletableFuture<Boolean> published;
     try {
@@ -822,6 +842,9 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     published.whenComplete((taken, failure) -> {
       try {
         recordOutcome(d, presented, kind, payload.length, taken, failure);
+        if (revision >= 0 && failure == null && Boolean.TRUE.equals(taken)) {
+          compliance.delivered(d, revision);
+        }
       } finally {
         if (unconfirmed.decrementAndGet() == 0) {
           progress.tick(false);
@@ -1027,9 +1050,15 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     return attributes == d.facts ? attributes : interner.intern(attributes);
   }
 
+  /** Where the devices each recent change targeted stand, and what they hold; acks go here. */
+  public ComplianceTracker compliance() {
+    return compliance;
+  }
+
   @Override
   public void close() {
     running = false;
+    compliance.close();
     planner.close();
     queries.close();
     scheduler.shutdownNow();

@@ -10,6 +10,7 @@ import com.hivemq.extension.sdk.api.services.publish.RetainedMessageStore;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
@@ -106,10 +107,12 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
             config.delivery().historyRevisions(), config.delivery().offlineDevices(), PROGRESS_INTERVAL),
-        metrics);
+        metrics, new ComplianceTracker.Settings(config.delivery().complianceRevisions(),
+            config.delivery().offlineDevices(), Clock.systemUTC()));
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes, FlagAdmin.PLAN_WAIT, delivery);
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes, FlagAdmin.PLAN_WAIT, delivery)
+        .withCompliance(delivery.compliance());
     ClusterSettings cluster = config.cluster();
     if (cluster != null) {
       // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.

@@ -16,6 +16,7 @@ public final class Topics {
   public static final String FLAGS = "query/flags";
   public static final String HISTORY = "query/history";
   public static final String DEVICES = "query/devices";
+  public static final String COMPLIANCE = "query/compliance";
   /** Fan-out progress events, published by the extension; operators subscribe. */
   public static final String PROGRESS = "progress";
 
