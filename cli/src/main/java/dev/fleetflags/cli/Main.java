@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       HistoryCommand.class,
       EvaluateCommand.class,
       DevicesCommand.class,
+      ComplianceCommand.class,
       HashPasswordCommand.class,
       CommandLine.HelpCommand.class
     },

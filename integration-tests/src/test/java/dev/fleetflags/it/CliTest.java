@@ -101,7 +101,7 @@ class CliTest {
   @Order(2)
   void everyCommandHasHelp() {
     for (String command : List.of("validate", "diff", "apply", "replace", "delete", "revert", "disable", "history", "evaluate",
-        "devices", "hash-password")) {
+        "devices", "compliance", "hash-password")) {
       Run help = cli(Map.of(), command, "--help");
       assertEquals(0, help.exit(), help::toString);
       assertTrue(help.out().startsWith("Usage: fleetflags " + command), help::toString);
@@ -227,6 +227,16 @@ class CliTest {
     assertEquals("cli-dev-0004", devices.get("nextCursor").asText(), next::toString);
     Run none = operator("devices", "--flag", "cli-color", "--value", "green");
     assertTrue(none.out().startsWith("0 connected devices"), none::toString);
+
+    Run compliance = operator("compliance", "--flag", "cli-color");
+    assertEquals(0, compliance.exit(), compliance::toString);
+    assertTrue(compliance.out().contains("cli-color: " + DEVICES + " devices counted"), compliance::toString);
+    assertTrue(compliance.out().contains("\"blue\"  "), compliance::toString);
+    Run tracked = operator("compliance");
+    assertEquals(0, tracked.exit(), tracked::toString);
+    assertTrue(tracked.out().matches("(?s).*revision \\d+  targeted \\d+  pending \\d+  delivered \\d+  applied 0.*"), tracked::toString);
+    Run both = operator("compliance", "--revision", "1", "--flag", "cli-color");
+    assertEquals(2, both.exit(), both::toString);
 
     Run disable = operator("disable", "cli-color");
     assertEquals(0, disable.exit(), disable::toString);
