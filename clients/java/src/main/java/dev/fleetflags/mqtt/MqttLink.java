@@ -61,6 +61,11 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
   }
 
   @Override
+  public CompletableFuture<?> ack(byte[] payload) {
+    return publish(topics.ackTopic(), payload);
+  }
+
+  @Override
   public CompletableFuture<Boolean> subscribe() {
     return subscribeFlagTopic().handle((granted, failure) -> {
       if (failure == null) {
