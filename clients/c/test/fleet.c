@@ -1,7 +1,7 @@
 /*
  * Many FleetFlags devices in one process, each a libmosquitto client with the FleetFlags library
  * (examples/mqtt_device.c), in one thread around poll(): the integration tests' C fleet
- * (CDevicesTest). Commands on stdin, one per line:
+ * (DeviceLibrariesTest). Commands on stdin, one per line:
  *
  *   add <id> <5|3> <state file> [name=value ...]   boot a device (restores its state file)
  *   connect <id>                                  connect and subscribe

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Assumptions;
  * C devices: the FleetFlags C library (clients/c) with libmosquitto, many devices in one process
  * ({@code clients/c/test/fleet.c}), built with CMake from the repository's sources and driven
  * through its stdin and stdout. Each device restores its state file when it boots, presents its
- * state hash when it connects, and saves its state after every update, as the example device
- * does; the same code ({@code examples/mqtt_device.c}).
+ * state hash when it connects, saves its state after every update and acks it, as the example
+ * device does; the same code ({@code examples/mqtt_device.c}).
  */
 final class CFleet implements AutoCloseable {
 
@@ -40,11 +40,12 @@ final class CFleet implements AutoCloseable {
 
   /**
    * What a C device holds, as it says: whether it holds a set from the broker, its revision, the
-   * state hash it computes, the values by key (as the admin answers write them), and how many
-   * updates it applied, resyncs it asked for and payloads it refused since it booted.
+   * state hash it computes, the values by key (as the admin answers write them), how many
+   * updates it applied, resyncs it asked for, payloads it refused and acks it sent since it booted,
+   * and the revision of its last ack (0: none since it booted).
    */
   record Held(String device, boolean holds, long revision, String stateHash, Map<String, JsonNode> values,
-      long updates, long resyncs, long refused) {
+      long updates, long resyncs, long refused, long acks, long ackedRevision) {
 
     /** A {@code state} answer being read: its header line, then one line per flag. */
     static final class Builder {
@@ -61,7 +62,8 @@ final class CFleet implements AutoCloseable {
 
       Held build() {
         return new Held(header[1], header[2].equals("1"), Long.parseLong(header[3]), header[4], values,
-            Long.parseLong(header[6]), Long.parseLong(header[7]), Long.parseLong(header[8]));
+            Long.parseLong(header[6]), Long.parseLong(header[7]), Long.parseLong(header[8]),
+            Long.parseLong(header[9]), Long.parseUnsignedLong(header[10]));
       }
     }
   }
@@ -193,6 +195,11 @@ final class CFleet implements AutoCloseable {
   /** Boots the device from its state file and connects it. */
   void reboot(String id) {
     send("reboot " + id);
+  }
+
+  /** Acks what it holds as FAILED, with this reason (one word). */
+  void fail(String id, String reason) {
+    send("fail " + id + " " + reason);
   }
 
   boolean subscribedOnce(String id) {
