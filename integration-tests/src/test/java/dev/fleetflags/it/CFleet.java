@@ -22,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -111,19 +112,31 @@ final class CFleet implements AutoCloseable {
    * missing.
    */
   static Path build(String target) throws IOException, InterruptedException {
+    String missing = missing();
+    Assumptions.assumeTrue(missing == null, () -> "C devices not tested: " + missing);
+    run("cmake", "--build", BUILD.toString(), "--target", target, "-j", "2");
+    return BUILD.resolve(target);
+  }
+
+  /**
+   * Configures the build of clients/c; what is missing for it (cmake, a C compiler, nanopb or
+   * libmosquitto), or null if nothing is.
+   */
+  static @Nullable String missing() throws IOException, InterruptedException {
     for (String tool : List.of("cmake", "cc")) {
-      Assumptions.assumeTrue(runs(tool, "--version"), () -> "C devices not tested: " + tool + " is missing");
+      if (!runs(tool, "--version")) {
+        return tool + " is missing";
+      }
     }
     forgetBuildOfAnotherFolder();
     String configured = run("cmake", "-S", SOURCE.toString(), "-B", BUILD.toString(), "-DFLEETFLAGS_TESTS=OFF");
-    Assumptions.assumeFalse(
-        configured.contains("nanopb not found"),
-        "C devices not tested: nanopb is missing (Debian: nanopb libnanopb-dev)");
-    Assumptions.assumeFalse(
-        configured.contains("libmosquitto not found"),
-        "C devices not tested: libmosquitto is missing (Debian: libmosquitto-dev)");
-    run("cmake", "--build", BUILD.toString(), "--target", target, "-j", "2");
-    return BUILD.resolve(target);
+    if (configured.contains("nanopb not found")) {
+      return "nanopb is missing (Debian: nanopb libnanopb-dev)";
+    }
+    if (configured.contains("libmosquitto not found")) {
+      return "libmosquitto is missing (Debian: libmosquitto-dev)";
+    }
+    return null;
   }
 
   /**

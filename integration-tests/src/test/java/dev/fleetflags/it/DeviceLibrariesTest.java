@@ -25,6 +25,7 @@ import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,8 +45,8 @@ import org.junit.jupiter.api.TestInstance;
  * counts what the devices did. And the C library's example device ({@code
  * clients/c/examples/device.c}) as a device maker runs it: it prints its flags, follows and acks a
  * change, and, started again from its state file after a change it missed while off, holds what it
- * saved before it connects, then the change. The C part is skipped where cmake, a C compiler,
- * nanopb or libmosquitto is missing.
+ * saved before it connects, then the change. Where cmake, a C compiler, nanopb or libmosquitto is
+ * missing, the Java devices run alone (saying so) and the example device's test is skipped.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeviceLibrariesTest {
@@ -95,11 +96,16 @@ class DeviceLibrariesTest {
   @Test
   void cAndJavaDevicesHoldWhatTheBrokerEvaluatesThroughRandomChangesReconnectsAndRebootsAndAckIt()
       throws Exception {
-    try (CFleet cFleet = CFleet.start(broker);
+    // Without the C toolchain the Java devices run alone, and the test says so.
+    String cMissing = CFleet.missing();
+    if (cMissing != null) {
+      System.out.println("C devices not tested: " + cMissing + "; the Java devices run alone");
+    }
+    try (CFleet cFleet = cMissing == null ? CFleet.start(broker) : null;
         ProviderFleet javaFleet = new ProviderFleet(broker, CFleet.BUILD.resolve("provider-sets"))) {
       List<Member> members = new ArrayList<>();
       Map<String, Map<String, String>> registry = new LinkedHashMap<>();
-      for (int i = 0; i < 2 * (MQTT5_DEVICES + MQTT3_DEVICES); i++) {
+      for (int i = cFleet == null ? MQTT5_DEVICES + MQTT3_DEVICES : 0; i < 2 * (MQTT5_DEVICES + MQTT3_DEVICES); i++) {
         int n = i % (MQTT5_DEVICES + MQTT3_DEVICES);
         boolean c = i < MQTT5_DEVICES + MQTT3_DEVICES;
         boolean mqtt5 = n < MQTT5_DEVICES;
@@ -125,8 +131,10 @@ class DeviceLibrariesTest {
               ? value -> value.key().equals(FINAL) ? FINAL + " is beyond this firmware" : null : null);
         }
       }
-      awaitAll(() -> members.stream().allMatch(m -> !m.c() || !cFleet.updates(m.id()).isEmpty()), cFleet,
-          "every device's first update");
+      if (cFleet != null) {
+        awaitAll(() -> members.stream().allMatch(m -> !m.c() || !cFleet.updates(m.id()).isEmpty()), cFleet,
+            "every device's first update");
+      }
 
       // A device is given a new connection only once its last one has been served (an update
       // since). Three connections of one client id in quick succession can leave the live one
@@ -175,7 +183,9 @@ class DeviceLibrariesTest {
         }
       }
 
-      // Every device converges on what the broker evaluates for it.
+      // Every device converges on what the broker evaluates for it. Both are read again until they
+      // agree: a device thrown out at the last change is evaluated without its CONNECT attributes
+      // until it is back (a Java device reconnects after a delay).
       long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos() * 2;
       int resyncs = 0;
       List<String> resynced = new ArrayList<>();
@@ -188,24 +198,28 @@ class DeviceLibrariesTest {
               && System.nanoTime() < deadline) {
             Thread.sleep(20);
             held = javaFleet.held(id);
+            evaluated = operator.evaluated(id);
           }
           FlagSet last = held;
+          Operator.Evaluated expected = evaluated;
           assertTrue(last != null, id + " holds nothing");
-          assertEquals(evaluated.values(), ProviderFleet.values(last),
+          assertEquals(expected.values(), ProviderFleet.values(last),
               () -> id + " (Java) holds another set than query/evaluate gives it: " + last);
-          assertEquals(evaluated.stateHash(), ProviderFleet.stateHash(last), id);
+          assertEquals(expected.stateHash(), ProviderFleet.stateHash(last), id);
           continue;
         }
         CFleet.Held held = cFleet.held(id);
         while (!held.stateHash().equals(evaluated.stateHash()) && System.nanoTime() < deadline) {
           Thread.sleep(20);
           held = cFleet.held(id);
+          evaluated = operator.evaluated(id);
         }
+        Operator.Evaluated expected = evaluated;
         CFleet.Held last = held;
         assertTrue(last.holds(), id);
-        assertEquals(evaluated.values(), last.values(), () -> id + " holds another set than query/evaluate gives it: "
+        assertEquals(expected.values(), last.values(), () -> id + " holds another set than query/evaluate gives it: "
             + last + "; what it was told and said: " + cFleet.transcript(id));
-        assertEquals(evaluated.stateHash(), last.stateHash(), id);
+        assertEquals(expected.stateHash(), last.stateHash(), id);
         assertEquals(0, last.refused(), () -> id + " refused a payload: " + cFleet.problems());
         assertTrue(cFleet.updates(id).stream().noneMatch("FF_MISMATCH"::equals),
             () -> id + ": a snapshot did not hash to its state hash: " + cFleet.problems());
@@ -257,7 +271,7 @@ class DeviceLibrariesTest {
    * REJECTED (the Java devices that refuse its value), or APPLIED and then FAILED (C devices told
    * to report a failure), and the compliance figures of its revision are what the devices did.
    */
-  private void lastChangeIsAckedAndCounted(List<Member> members, CFleet cFleet, ProviderFleet javaFleet)
+  private void lastChangeIsAckedAndCounted(List<Member> members, @Nullable CFleet cFleet, ProviderFleet javaFleet)
       throws InterruptedException {
     // Acks are admitted 20 at once and then 2 a second per device: a second and a half of quiet
     // gives every device room for two more, whatever it acked during the random changes.
@@ -307,7 +321,7 @@ class DeviceLibrariesTest {
       }
     }
     assertEquals(10, rejected);
-    assertEquals(10, failed);
+    assertEquals(cFleet == null ? 0 : 10, failed);
 
     JsonNode figures = null;
     while (System.nanoTime() < deadline) {
@@ -319,7 +333,7 @@ class DeviceLibrariesTest {
       Thread.sleep(50);
     }
     JsonNode last = figures;
-    String problems = cFleet.problems().toString();
+    String problems = cFleet == null ? "none" : cFleet.problems().toString();
     assertEquals(members.size(), last.get("targeted").asInt(), last::toString);
     assertEquals(applied, last.get("applied").asInt(), () -> last + "; C problems " + problems);
     assertEquals(rejected, last.get("rejected").asInt(), last::toString);
