@@ -6,9 +6,9 @@
  *
  * At boot it restores its flags from the state file (it works offline from them), connects
  * presenting their state hash (MQTT 5 CONNECT user property, or MQTT 3.1.1 publish to the resync
- * topic), subscribes to its flag topic, applies every update, saves the state after each, asks for
- * a resync when the hash does not match, reconnects when the connection drops, and prints its
- * flags. Ctrl-C ends it.
+ * topic), subscribes to its flag topic, applies every update, saves the state after each, acks it
+ * (APPLIED, on its ack topic) or asks for a resync when the hash does not match, reconnects when
+ * the connection drops, and prints its flags. Ctrl-C ends it.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -70,6 +70,7 @@ static void updated(mqtt_device *d, ff_status status, void *context) {
   (void)context;
   if (status == FF_OK) {
     print_flags(&d->flags);
+    printf("acked revision %" PRIu64 " as APPLIED\n", d->acked_revision);
   } else {
     printf("%s: %s\n", ff_status_name(status), ff_reason(&d->flags));
     if (status == FF_RESYNC || status == FF_MISMATCH) {
@@ -116,6 +117,7 @@ int main(int argc, char **argv) {
   config.host = "localhost";
   config.port = 1883;
   config.mqtt_version = 5;
+  config.acks = true;
   for (i = 1; i + 1 < argc; i += 2) {
     const char *value = argv[i + 1];
     if (strcmp(argv[i], "-i") == 0) {

@@ -59,6 +59,39 @@ static void save(mqtt_device *d) {
   }
 }
 
+/* --- acks -------------------------------------------------------------------------------- */
+
+static int publish_ack(mqtt_device *d, const uint8_t *ack, size_t len) {
+  int rc = mosquitto_publish_v5(d->mosq, NULL, d->ack_topic, (int)len, ack, 1, false, NULL);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    problem(d, mosquitto_strerror(rc));
+    return rc;
+  }
+  d->acked++;
+  d->acked_revision = ff_revision(&d->flags);
+  return 0;
+}
+
+/* APPLIED: the update is applied and its hash checked (ff_apply() gave FF_OK). */
+static void ack_applied(mqtt_device *d) {
+  uint8_t ack[FF_ACK_APPLIED_SIZE];
+  size_t len;
+  if (d->config.acks && ff_ack_applied(&d->flags, ack, sizeof(ack), &len) == FF_OK) {
+    publish_ack(d, ack, len);
+  }
+}
+
+int mqtt_device_ack_failed(mqtt_device *d, const char *reason) {
+  uint8_t ack[FF_ACK_APPLIED_SIZE + 3 + FF_ACK_MAX_REASON_LEN];
+  size_t len;
+  if (!ff_holds(&d->flags) ||
+      ff_ack(ack, sizeof(ack), &len, ff_revision(&d->flags), ff_state_hash(&d->flags), FF_ACK_FAILED, NULL, 0,
+             reason) != FF_OK) {
+    return -1;
+  }
+  return publish_ack(d, ack, len);
+}
+
 /* --- libmosquitto callbacks ---------------------------------------------------------------- */
 
 static void subscribe(mqtt_device *d) {
@@ -139,7 +172,11 @@ static void on_message(struct mosquitto *mosq, void *context, const struct mosqu
   status = ff_apply(&d->flags, (const uint8_t *)m->payload, (size_t)m->payloadlen);
   switch (status) {
     case FF_OK:
-    case FF_MISMATCH: /* applied; asking again would bring the same snapshot */
+      d->updates++;
+      save(d);
+      ack_applied(d);
+      break;
+    case FF_MISMATCH: /* applied; asking again would bring the same snapshot; no ack */
       d->updates++;
       save(d);
       break;
@@ -147,7 +184,7 @@ static void on_message(struct mosquitto *mosq, void *context, const struct mosqu
       d->updates++;
       d->resyncs++;
       save(d);
-      /* An empty payload: the broker answers with a snapshot. */
+      /* An empty payload: the broker answers with a snapshot (acked, unlike this update). */
       mosquitto_publish_v5(d->mosq, NULL, d->resync_topic, 0, NULL, 1, false, NULL);
       break;
     default:
@@ -173,7 +210,8 @@ int mqtt_device_boot(mqtt_device *d, const mqtt_device_config *config,
   }
   if (ff_init(&d->flags, d->slots, MQTT_DEVICE_FLAGS) != FF_OK ||
       ff_flag_topic(d->flag_topic, sizeof(d->flag_topic), topic_template, config->client_id) == 0 ||
-      ff_resync_topic(d->resync_topic, sizeof(d->resync_topic), d->flag_topic) == 0) {
+      ff_resync_topic(d->resync_topic, sizeof(d->resync_topic), d->flag_topic) == 0 ||
+      ff_ack_topic(d->ack_topic, sizeof(d->ack_topic), d->flag_topic) == 0) {
     return -1;
   }
   restore(d);

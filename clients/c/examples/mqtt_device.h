@@ -1,7 +1,7 @@
 /*
  * A FleetFlags device on libmosquitto: the calls a device makes into the FleetFlags library at
  * boot (restore the saved state), on connect (present its state hash), on each message (apply,
- * save, resync if asked) -- the README's "Device protocol" over one MQTT connection. Used by the
+ * save, ack or resync) -- the README's "Device protocol" over one MQTT connection. Used by the
  * example device (device.c) and the integration tests' fleet (test/fleet.c).
  */
 #ifndef FLEETFLAGS_MQTT_DEVICE_H
@@ -33,6 +33,8 @@ typedef struct mqtt_device_config {
   const char *property_names[MQTT_DEVICE_PROPERTIES];
   const char *property_values[MQTT_DEVICE_PROPERTIES];
   int property_count;
+  /* Whether it acks each update it applies (APPLIED, on the ack topic, QoS 1). */
+  bool acks;
 } mqtt_device_config;
 
 struct mqtt_device;
@@ -53,11 +55,14 @@ typedef struct mqtt_device {
   ff_flag slots[MQTT_DEVICE_FLAGS];
   char flag_topic[256];
   char resync_topic[264];
+  char ack_topic[264];
   int presented_mid; /* MQTT 3.1.1: the publish of the state hash, subscribed after its PUBACK */
   bool connected;
   unsigned long updates; /* applied (FF_OK, FF_RESYNC, FF_MISMATCH) */
   unsigned long resyncs; /* resyncs asked for */
   unsigned long refused; /* payloads refused */
+  unsigned long acked;   /* acks published */
+  uint64_t acked_revision; /* the revision of the last one */
   ff_status restored;    /* what restoring the saved state gave at boot */
 } mqtt_device;
 
@@ -71,6 +76,13 @@ int mqtt_device_boot(mqtt_device *device, const mqtt_device_config *config,
 
 /* Connects (again), presenting the state hash of what it holds. 0, or a MOSQ_ERR_ code. */
 int mqtt_device_connect(mqtt_device *device);
+
+/*
+ * Acks the update it holds as FAILED: it applied it, and then something broke (why: `reason`, at
+ * most FF_ACK_MAX_REASON_LEN bytes of UTF-8). 0, or a MOSQ_ERR_ code; -1 if it holds nothing or
+ * the reason is refused.
+ */
+int mqtt_device_ack_failed(mqtt_device *device, const char *reason);
 
 /* Closes the connection and frees the client; the saved state stays. */
 void mqtt_device_shut_down(mqtt_device *device);

@@ -3,8 +3,8 @@
  *
  * C99, no heap, no MQTT client of its own. The application connects with its MQTT client,
  * passes each payload that arrives on its flag topic to ff_apply(), and publishes what the
- * library asks for (the state hash at connect, a resync). The protocol is the README's
- * "Device protocol"; clients/README.md shows a device end to end.
+ * library asks for (the state hash at connect, a resync) and the acks it encodes. The protocol
+ * is the README's "Device protocol"; clients/README.md shows a device end to end.
  *
  * Storage: the caller gives an array of ff_flag (one per flag the device can hold); keys and
  * string/json values live inline in it, up to the compile-time limits below. RAM per flag is
@@ -211,11 +211,55 @@ size_t ff_flag_topic(char *out, size_t size, const char *topic_template, const c
 /* The resync topic of a flag topic: "<flag topic>/resync". Length, or 0 if it does not fit. */
 size_t ff_resync_topic(char *out, size_t size, const char *flag_topic);
 
+/* --- acknowledgements (README "Acknowledgements") ----------------------------------------- */
+
+/* What an ack says about the update it answers (FlagAck.Status). */
+typedef enum ff_ack_status {
+  /* Applied, its hash checked (ff_apply() returned FF_OK), and the values are in use. */
+  FF_ACK_APPLIED = 1,
+  /* The application refused one or more of its values: the keys and why. */
+  FF_ACK_REJECTED = 2,
+  /* Applied, and then something broke because of it: why (may follow an APPLIED ack). */
+  FF_ACK_FAILED = 3
+} ff_ack_status;
+
+/* The protocol's bounds on an ack (bytes of UTF-8). */
+#define FF_ACK_MAX_SIZE 2048
+#define FF_ACK_MAX_KEYS 32
+#define FF_ACK_MAX_KEY_LEN 1024
+#define FF_ACK_MAX_REASON_LEN 256
+/* The most an APPLIED ack takes (a 10-byte revision); 10 bytes at revision 1000. */
+#define FF_ACK_APPLIED_SIZE 18
+
 /*
- * Acknowledgements: the broker reserves "<flag topic>/ack" for devices (accepted and ignored
- * today); the ack protocol is not specified yet. When it is, the call that encodes an ack
- * (ff_ack_payload) belongs here, beside ff_resync_topic.
+ * The device's ack topic: "<flag topic>/ack", where it publishes its acks (QoS 0 or 1, not
+ * retained). Length, or 0 if it does not fit.
  */
+size_t ff_ack_topic(char *out, size_t size, const char *flag_topic);
+
+/*
+ * Encodes a FlagAck into `out` (nanopb, nothing allocated); *len gets its length. `revision` is
+ * the update's (not 0), `state_hash` the hash of what the device holds now (ff_state_hash()).
+ * `rejected_keys` (key_count NUL-terminated UTF-8 keys; REJECTED only, else 0 and NULL) and
+ * `reason` (NULL or "" for none; REJECTED and FAILED) are copied as given. Nothing is written
+ * unless it returns FF_OK:
+ *   FF_ERR_ARGUMENT  NULL out or len, revision 0, no such status, keys with another status than
+ *                    REJECTED, a key or reason that is not UTF-8
+ *   FF_ERR_LIMIT     more than FF_ACK_MAX_KEYS keys, a key empty or over FF_ACK_MAX_KEY_LEN, a
+ *                    reason over FF_ACK_MAX_REASON_LEN, or an ack over FF_ACK_MAX_SIZE
+ *   FF_ERR_BUFFER    `size` is less than the ack takes
+ * The broker would drop an ack refused here; it drops any ack beyond 20 at once or 2 a second.
+ */
+ff_status ff_ack(uint8_t *out, size_t size, size_t *len, uint64_t revision, uint32_t state_hash,
+                 ff_ack_status status, const char *const *rejected_keys, size_t key_count,
+                 const char *reason);
+
+/*
+ * The APPLIED ack of the update ff_apply() just applied (FF_OK): its revision and the set's hash.
+ * FF_ERR_ARGUMENT if the state holds nothing from the broker; FF_ERR_BUFFER if `size` is less than
+ * FF_ACK_APPLIED_SIZE would need.
+ */
+ff_status ff_ack_applied(const ff_state *state, uint8_t *out, size_t size, size_t *len);
 
 /* --- saving and restoring ---------------------------------------------------------------- */
 

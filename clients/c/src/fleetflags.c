@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include <pb_decode.h>
+#include <pb_encode.h>
 
+#include "fleetflags/v1/flag_ack.pb.h"
 #include "fleetflags/v1/flag_update.pb.h"
 #include "murmur3.h"
 
@@ -669,15 +671,147 @@ size_t ff_flag_topic(char *out, size_t size, const char *topic_template, const c
   return before + id + after;
 }
 
-size_t ff_resync_topic(char *out, size_t size, const char *flag_topic) {
-  static const char SUFFIX[] = "/resync";
+/* A topic below the flag topic: "<flag topic><suffix>". Length, or 0 if it does not fit. */
+static size_t below(char *out, size_t size, const char *flag_topic, const char *suffix) {
   size_t len = strlen(flag_topic);
-  if (len + sizeof(SUFFIX) > size) {
+  size_t more = strlen(suffix);
+  if (len + more >= size) {
     return 0;
   }
   memcpy(out, flag_topic, len);
-  memcpy(out + len, SUFFIX, sizeof(SUFFIX));
-  return len + sizeof(SUFFIX) - 1;
+  memcpy(out + len, suffix, more + 1);
+  return len + more;
+}
+
+size_t ff_resync_topic(char *out, size_t size, const char *flag_topic) {
+  return below(out, size, flag_topic, "/resync");
+}
+
+size_t ff_ack_topic(char *out, size_t size, const char *flag_topic) {
+  return below(out, size, flag_topic, "/ack");
+}
+
+/* --- acknowledgements ----------------------------------------------------------------------- */
+
+/* What the ack's string callbacks write: the caller's keys and reason, checked before. */
+typedef struct ack_text {
+  const char *const *keys;
+  size_t key_count;
+  const char *reason;
+} ack_text;
+
+static bool put_keys(pb_ostream_t *out, const pb_field_t *field, void *const *arg) {
+  const ack_text *t = (const ack_text *)*arg;
+  size_t i;
+  for (i = 0; i < t->key_count; i++) {
+    if (!pb_encode_tag_for_field(out, field) ||
+        !pb_encode_string(out, (const pb_byte_t *)t->keys[i], strlen(t->keys[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool put_reason(pb_ostream_t *out, const pb_field_t *field, void *const *arg) {
+  const ack_text *t = (const ack_text *)*arg;
+  /* proto3 leaves an empty string out, as the broker's encoder does */
+  return t->reason[0] == 0 ||
+         (pb_encode_tag_for_field(out, field) &&
+          pb_encode_string(out, (const pb_byte_t *)t->reason, strlen(t->reason)));
+}
+
+/* Whether text is UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) within max bytes. */
+static bool utf8_within(const char *text, size_t max, size_t *len) {
+  const uint8_t *p = (const uint8_t *)text;
+  size_t n = 0;
+  while (p[n] != 0) {
+    uint8_t b = p[n];
+    size_t more = b < 0x80u ? 0 : b >= 0xc2u && b <= 0xdfu ? 1 : b >= 0xe0u && b <= 0xefu ? 2 : b >= 0xf0u && b <= 0xf4u ? 3 : 4;
+    size_t i;
+    if (more == 4) {
+      return false;
+    }
+    for (i = 1; i <= more; i++) {
+      if ((p[n + i] & 0xc0u) != 0x80u) {
+        return false;
+      }
+    }
+    if ((b == 0xe0u && p[n + 1] < 0xa0u) || (b == 0xedu && p[n + 1] >= 0xa0u) ||
+        (b == 0xf0u && p[n + 1] < 0x90u) || (b == 0xf4u && p[n + 1] >= 0x90u)) {
+      return false;
+    }
+    n += more + 1;
+    if (n > max) {
+      *len = n;
+      return true; /* over its bound: the caller says so */
+    }
+  }
+  *len = n;
+  return true;
+}
+
+ff_status ff_ack(uint8_t *out, size_t size, size_t *len, uint64_t revision, uint32_t state_hash,
+                 ff_ack_status status, const char *const *rejected_keys, size_t key_count,
+                 const char *reason) {
+  fleetflags_v1_FlagAck ack = fleetflags_v1_FlagAck_init_zero;
+  ack_text text;
+  pb_ostream_t stream;
+  size_t i, n, encoded = 0;
+  if (out == NULL || len == NULL || revision == 0 ||
+      (status != FF_ACK_APPLIED && status != FF_ACK_REJECTED && status != FF_ACK_FAILED) ||
+      (key_count > 0 && (status != FF_ACK_REJECTED || rejected_keys == NULL))) {
+    return FF_ERR_ARGUMENT;
+  }
+  if (key_count > FF_ACK_MAX_KEYS) {
+    return FF_ERR_LIMIT;
+  }
+  for (i = 0; i < key_count; i++) {
+    if (rejected_keys[i] == NULL || !utf8_within(rejected_keys[i], FF_ACK_MAX_KEY_LEN, &n)) {
+      return FF_ERR_ARGUMENT;
+    }
+    if (n == 0 || n > FF_ACK_MAX_KEY_LEN) {
+      return FF_ERR_LIMIT;
+    }
+  }
+  text.keys = rejected_keys;
+  text.key_count = key_count;
+  text.reason = reason != NULL ? reason : "";
+  if (!utf8_within(text.reason, FF_ACK_MAX_REASON_LEN, &n)) {
+    return FF_ERR_ARGUMENT;
+  }
+  if (n > FF_ACK_MAX_REASON_LEN) {
+    return FF_ERR_LIMIT;
+  }
+  ack.revision = revision;
+  ack.has_state_hash = true;
+  ack.state_hash = state_hash;
+  ack.status = (fleetflags_v1_FlagAck_Status)status;
+  ack.rejected_keys.funcs.encode = put_keys;
+  ack.rejected_keys.arg = &text;
+  ack.reason.funcs.encode = put_reason;
+  ack.reason.arg = &text;
+  if (!pb_get_encoded_size(&encoded, fleetflags_v1_FlagAck_fields, &ack)) {
+    return FF_ERR_ARGUMENT; /* cannot happen: nothing here fails to size */
+  }
+  if (encoded > FF_ACK_MAX_SIZE) {
+    return FF_ERR_LIMIT;
+  }
+  if (encoded > size) {
+    return FF_ERR_BUFFER;
+  }
+  stream = pb_ostream_from_buffer(out, size);
+  if (!pb_encode(&stream, fleetflags_v1_FlagAck_fields, &ack)) {
+    return FF_ERR_BUFFER;
+  }
+  *len = stream.bytes_written;
+  return FF_OK;
+}
+
+ff_status ff_ack_applied(const ff_state *s, uint8_t *out, size_t size, size_t *len) {
+  if (s == NULL || !s->holds || s->revision == 0) {
+    return FF_ERR_ARGUMENT;
+  }
+  return ff_ack(out, size, len, s->revision, s->hash, FF_ACK_APPLIED, NULL, 0, NULL);
 }
 
 /* --- saving and restoring ------------------------------------------------------------------- */

@@ -1,13 +1,14 @@
 /*
  * Many FleetFlags devices in one process, each a libmosquitto client with the FleetFlags library
  * (examples/mqtt_device.c), in one thread around poll(): the integration tests' C fleet
- * (CDevicesTest). Commands on stdin, one per line:
+ * (DeviceLibrariesTest). Commands on stdin, one per line:
  *
  *   add <id> <5|3> <state file> [name=value ...]   boot a device (restores its state file)
  *   connect <id>                                  connect and subscribe
  *   reconnect <id>                                drop the connection and connect again
  *   off <id>                                      switch off: connection and memory gone
  *   reboot <id>                                   lose everything but the state file, boot, connect
+ *   fail <id> <reason>                            ack what it holds as FAILED (reason: one word)
  *   state <id>                                    print what it holds
  *   quit
  *
@@ -17,7 +18,8 @@
  *   booted <id> <restore status> <state hash>
  *   subscribed <id>
  *   update <id> <status> <revision> <state hash>
- *   state <id> <holds 0|1> <revision> <state hash> <flags> <updates> <resyncs> <refused>
+ *   state <id> <holds 0|1> <revision> <state hash> <flags> <updates> <resyncs> <refused> <acks>
+ *         <revision of the last ack>
  *   flag <id> <key hex> <tag> <value hex>         one per flag, after "state"
  *   end <id>
  *   problem <id> <text>
@@ -131,6 +133,7 @@ static void add(char **word, int words) {
   f->config.client_id = f->id;
   f->config.mqtt_version = atoi(word[2]) == 3 ? 3 : 5;
   f->config.state_file = f->state_file;
+  f->config.acks = true;
   for (i = 4; i < words && f->config.property_count < MQTT_DEVICE_PROPERTIES; i++) {
     char *eq = strchr(word[i], '=');
     int n = f->config.property_count;
@@ -153,8 +156,9 @@ static void print_state(const fleet_device *f) {
   char hash[FF_HASH_TEXT_SIZE];
   size_t i;
   ff_hash_text(ff_state_hash(s), hash);
-  printf("state %s %d %" PRIu64 " %s %zu %lu %lu %lu\n", f->id, ff_holds(s) ? 1 : 0, ff_revision(s),
-         hash, ff_count(s), f->device.updates, f->device.resyncs, f->device.refused);
+  printf("state %s %d %" PRIu64 " %s %zu %lu %lu %lu %lu %" PRIu64 "\n", f->id, ff_holds(s) ? 1 : 0,
+         ff_revision(s), hash, ff_count(s), f->device.updates, f->device.resyncs, f->device.refused,
+         f->device.acked, f->device.acked_revision);
   for (i = 0; i < ff_count(s); i++) {
     const ff_flag *flag = ff_flag_at(s, i);
     printf("flag %s ", f->id);
@@ -201,6 +205,10 @@ static bool command(char *line) {
     connect_device(f);
   } else if (strcmp(word[0], "state") == 0) {
     print_state(f);
+  } else if (strcmp(word[0], "fail") == 0 && words == 3) {
+    if (mqtt_device_ack_failed(&f->device, word[2]) != 0) {
+      printf("problem %s cannot ack FAILED\n", f->id);
+    }
   } else {
     printf("problem %s unknown command %s\n", f->id, word[0]);
   }

@@ -9,7 +9,7 @@ int main(int argc, char **argv) {
   vectors v;
   bool ran = true;
   if (argc != 3) {
-    fprintf(stderr, "usage: %s unit|vectors|robustness <vectors.txt>\n", argv[0]);
+    fprintf(stderr, "usage: %s unit|vectors|acks|robustness <vectors.txt>\n", argv[0]);
     return 2;
   }
   if (!vectors_load(&v, argv[2])) {
@@ -19,6 +19,8 @@ int main(int argc, char **argv) {
     unit_tests(&v);
   } else if (strcmp(argv[1], "vectors") == 0) {
     vector_tests(&v);
+  } else if (strcmp(argv[1], "acks") == 0) {
+    ack_tests(&v);
   } else if (strcmp(argv[1], "robustness") == 0) {
     robustness_tests(&v);
   } else {

@@ -11,4 +11,7 @@ void vector_tests(const vectors *v);
  * without a crash and without a change, or applied consistently. */
 void robustness_tests(const vectors *v);
 
+/* Acknowledgements: the shared ack vectors byte for byte, bounds, buffers, the ack topic. */
+void ack_tests(const vectors *v);
+
 #endif

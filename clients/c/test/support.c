@@ -134,6 +134,43 @@ static size_t words(char *line, char **word, size_t max) {
   return n;
 }
 
+/* Hex text as a NUL-terminated string of at most max bytes ("-": empty). */
+static bool unhex_text(const char *hex, char *out, size_t max) {
+  size_t len = 0;
+  if (!unhex(hex, (uint8_t *)out, max, &len)) {
+    return false;
+  }
+  out[len] = 0;
+  return strlen(out) == len;
+}
+
+/* ack <name> <revision> <state hash> <status> <keys hex,hex,... or -> <reason hex> <FlagAck hex> */
+static bool ack_line(ack_vector *a, char **w) {
+  static const char *const STATUSES[] = {"", "APPLIED", "REJECTED", "FAILED"};
+  char *key = w[5];
+  int s;
+  snprintf(a->name, sizeof(a->name), "%s", w[1]);
+  a->revision = strtoull(w[2], NULL, 10);
+  a->status = (ff_ack_status)0;
+  for (s = 1; s <= 3; s++) {
+    if (strcmp(w[4], STATUSES[s]) == 0) {
+      a->status = (ff_ack_status)s;
+    }
+  }
+  while (strcmp(w[5], "-") != 0 && key != NULL && a->key_count < FF_ACK_MAX_KEYS) {
+    char *comma = strchr(key, ',');
+    if (comma != NULL) {
+      *comma = 0;
+    }
+    if (!unhex_text(key, a->keys[a->key_count++], FF_ACK_MAX_KEY_LEN)) {
+      return false;
+    }
+    key = comma != NULL ? comma + 1 : NULL;
+  }
+  return a->status != 0 && hash_of(w[3], &a->hash) && unhex_text(w[6], a->reason, FF_ACK_MAX_REASON_LEN) &&
+         unhex(w[7], a->payload, sizeof(a->payload), &a->payload_len);
+}
+
 static bool load_fail(const char *path, int line, const char *why) {
   fprintf(stderr, "%s:%d: %s\n", path, line, why);
   return false;
@@ -151,6 +188,7 @@ bool vectors_load(vectors *v, const char *path) {
   v->updates = calloc(256, sizeof(update_vector));
   v->entries = calloc(64, sizeof(entry_vector));
   v->murmurs = calloc(64, sizeof(murmur_vector));
+  v->acks = calloc(64, sizeof(ack_vector));
   while (fgets(line, sizeof(line), in) != NULL) {
     char *w[8];
     size_t n;
@@ -174,6 +212,10 @@ bool vectors_load(vectors *v, const char *path) {
           !unhex(w[3], e->value, sizeof(e->value), &e->value_len) ||
           !unhex(w[4], e->entry, sizeof(e->entry), &e->entry_len) || !hash_of(w[5], &e->hash)) {
         return load_fail(path, number, "bad entry line");
+      }
+    } else if (strcmp(w[0], "ack") == 0 && n == 8 && v->ack_count < 64) {
+      if (!ack_line(&v->acks[v->ack_count++], w)) {
+        return load_fail(path, number, "bad ack line");
       }
     } else if (strcmp(w[0], "update") == 0 && n == 3 && v->update_count < 256) {
       u = &v->updates[v->update_count++];
@@ -203,8 +245,8 @@ bool vectors_load(vectors *v, const char *path) {
     }
   }
   fclose(in);
-  if (v->update_count == 0 || v->entry_count == 0 || v->murmur_count == 0) {
-    return load_fail(path, number, "no update, entry or murmur vectors");
+  if (v->update_count == 0 || v->entry_count == 0 || v->murmur_count == 0 || v->ack_count == 0) {
+    return load_fail(path, number, "no update, entry, murmur or ack vectors");
   }
   return true;
 }
@@ -213,6 +255,7 @@ void vectors_free(vectors *v) {
   free(v->updates);
   free(v->entries);
   free(v->murmurs);
+  free(v->acks);
 }
 
 const update_vector *vectors_find(const vectors *v, const char *name) {

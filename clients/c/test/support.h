@@ -70,7 +70,23 @@ typedef struct murmur_vector {
   uint32_t hash;
 } murmur_vector;
 
+/* An ack (README "Acknowledgements") and its FlagAck bytes, as the extension's proto classes write
+ * them and its decoder accepts them. */
+typedef struct ack_vector {
+  char name[128];
+  uint64_t revision;
+  uint32_t hash;
+  ff_ack_status status;
+  char keys[FF_ACK_MAX_KEYS][FF_ACK_MAX_KEY_LEN + 1]; /* NUL-terminated */
+  size_t key_count;
+  char reason[FF_ACK_MAX_REASON_LEN + 1];
+  uint8_t payload[FF_ACK_MAX_SIZE];
+  size_t payload_len;
+} ack_vector;
+
 typedef struct vectors {
+  ack_vector *acks;
+  size_t ack_count;
   update_vector *updates;
   size_t update_count;
   entry_vector *entries;

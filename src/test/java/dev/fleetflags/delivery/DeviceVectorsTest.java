@@ -12,6 +12,7 @@ import dev.fleetflags.eval.FlagSet;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.eval.Murmur3;
 import dev.fleetflags.eval.StateHash;
+import dev.fleetflags.proto.v1.FlagAck;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import dev.fleetflags.rules.Limits;
 import java.io.ByteArrayOutputStream;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.Test;
  * The device test vectors in {@code clients/testvectors/vectors.txt}, which the device libraries'
  * tests read (the C library's ctest suites): payloads made by the extension's own encoder ({@link
  * FlagUpdates}) from flag sets its evaluator computed, with the set a device holds after applying
- * each and its state hash, plus the README's state-hash entries. Fails if the checked-in file
+ * each and its state hash, plus the README's state-hash entries, and acks with the bytes a device
+ * encodes them to (written by the proto classes, taken by {@link FlagAcks}). Fails if the checked-in file
  * differs from what the encoder produces now; {@code -Dfleetflags.vectors.write=true} rewrites it.
  */
 class DeviceVectorsTest {
@@ -188,6 +190,10 @@ class DeviceVectorsTest {
         #   end
         # Tags and value bytes are the state hash's: b one byte 00/01, i 8 bytes big-endian two's
         # complement, d 8 bytes big-endian IEEE 754, s UTF-8, j the json bytes as received.
+        #   ack <name> <revision> <state hash> <status> <rejected keys> <reason hex> <FlagAck hex>
+        #       an acknowledgement (README "Acknowledgements") and its bytes as a device encodes
+        #       it; revision in decimal (unsigned), status APPLIED, REJECTED or FAILED, rejected
+        #       keys as UTF-8 hex separated by commas ("-": none)
         """);
     murmur(out, "hello");
     for (String s : List.of("", "a", "ab", "abc", "abcd", "abcde", "key\u0000", "日本")) {
@@ -228,7 +234,41 @@ class DeviceVectorsTest {
     update(out, "snapshot-after-empty", "empty-snapshot", encoder.snapshot(404, few), 404, few);
     Evaluation many = evaluate(manyFlags(40), DEVICE);
     update(out, "forty-flags", "-", encoder.snapshot(1_000_000, many), 1_000_000, many);
+
+    ack(out, "applied-readme", 1000, readme.stateHash(), FlagAck.Status.APPLIED, List.of(), "");
+    ack(out, "applied-empty-set", 1, 0, FlagAck.Status.APPLIED, List.of(), "");
+    ack(out, "applied-largest-revision", -1L, 0xffffffff, FlagAck.Status.APPLIED, List.of(), "");
+    ack(out, "rejected-one", 7, few.stateHash(), FlagAck.Status.REJECTED, List.of("ota"),
+        "firmware 1.2 has no OTA");
+    ack(out, "rejected-unicode", 300, mixed.stateHash(), FlagAck.Status.REJECTED, List.of("ключ", "🚀-launch", "新しい"),
+        "значение out of range: 日本, grüße");
+    List<String> most = new ArrayList<>();
+    for (int i = 0; i < FlagAcks.MAX_REJECTED_KEYS; i++) {
+      most.add("flag-%02d-".formatted(i) + "k".repeat(23));
+    }
+    ack(out, "rejected-at-the-bounds", 1_000_000, many.stateHash(), FlagAck.Status.REJECTED, most,
+        "r".repeat(FlagAcks.MAX_REASON_BYTES - 2) + "ü");
+    ack(out, "failed-after-applying", 12, everyType.stateHash(), FlagAck.Status.FAILED, List.of(),
+        "watchdog reset 3 s after applying");
+    ack(out, "failed-without-reason", 13, 0x80000000, FlagAck.Status.FAILED, List.of(), "");
     return out.toString();
+  }
+
+  /**
+   * An ack vector: the bytes the proto classes write, which the extension's decoder takes as this
+   * very ack (a device library encoding the same ack must write exactly these bytes).
+   */
+  private static void ack(StringBuilder out, String name, long revision, int stateHash, FlagAck.Status status,
+      List<String> keys, String reason) {
+    byte[] payload = FlagAck.newBuilder().setRevision(revision).setStateHash(stateHash).setStatus(status)
+        .addAllRejectedKeys(keys).setReason(reason).build().toByteArray();
+    FlagAcks.Decoded decoded = FlagAcks.decode(payload);
+    assertEquals("", decoded.problem(), name);
+    assertEquals(new Ack(revision, stateHash, AckStatus.valueOf(status.name()), keys, reason), decoded.ack(), name);
+    out.append("ack ").append(name).append(' ').append(Long.toUnsignedString(revision)).append(' ')
+        .append(hash(stateHash)).append(' ').append(status.name()).append(' ')
+        .append(keys.isEmpty() ? "-" : String.join(",", keys.stream().map(k -> hex(k.getBytes(UTF_8))).toList()))
+        .append(' ').append(hex(reason.getBytes(UTF_8))).append(' ').append(hex(payload)).append('\n');
   }
 
   private static String manyFlags(int n) {

@@ -22,14 +22,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 
 /**
  * C devices: the FleetFlags C library (clients/c) with libmosquitto, many devices in one process
  * ({@code clients/c/test/fleet.c}), built with CMake from the repository's sources and driven
  * through its stdin and stdout. Each device restores its state file when it boots, presents its
- * state hash when it connects, and saves its state after every update, as the example device
- * does; the same code ({@code examples/mqtt_device.c}).
+ * state hash when it connects, saves its state after every update and acks it, as the example
+ * device does; the same code ({@code examples/mqtt_device.c}).
  */
 final class CFleet implements AutoCloseable {
 
@@ -40,11 +41,12 @@ final class CFleet implements AutoCloseable {
 
   /**
    * What a C device holds, as it says: whether it holds a set from the broker, its revision, the
-   * state hash it computes, the values by key (as the admin answers write them), and how many
-   * updates it applied, resyncs it asked for and payloads it refused since it booted.
+   * state hash it computes, the values by key (as the admin answers write them), how many
+   * updates it applied, resyncs it asked for, payloads it refused and acks it sent since it booted,
+   * and the revision of its last ack (0: none since it booted).
    */
   record Held(String device, boolean holds, long revision, String stateHash, Map<String, JsonNode> values,
-      long updates, long resyncs, long refused) {
+      long updates, long resyncs, long refused, long acks, long ackedRevision) {
 
     /** A {@code state} answer being read: its header line, then one line per flag. */
     static final class Builder {
@@ -61,7 +63,8 @@ final class CFleet implements AutoCloseable {
 
       Held build() {
         return new Held(header[1], header[2].equals("1"), Long.parseLong(header[3]), header[4], values,
-            Long.parseLong(header[6]), Long.parseLong(header[7]), Long.parseLong(header[8]));
+            Long.parseLong(header[6]), Long.parseLong(header[7]), Long.parseLong(header[8]),
+            Long.parseLong(header[9]), Long.parseUnsignedLong(header[10]));
       }
     }
   }
@@ -109,19 +112,31 @@ final class CFleet implements AutoCloseable {
    * missing.
    */
   static Path build(String target) throws IOException, InterruptedException {
+    String missing = missing();
+    Assumptions.assumeTrue(missing == null, () -> "C devices not tested: " + missing);
+    run("cmake", "--build", BUILD.toString(), "--target", target, "-j", "2");
+    return BUILD.resolve(target);
+  }
+
+  /**
+   * Configures the build of clients/c; what is missing for it (cmake, a C compiler, nanopb or
+   * libmosquitto), or null if nothing is.
+   */
+  static @Nullable String missing() throws IOException, InterruptedException {
     for (String tool : List.of("cmake", "cc")) {
-      Assumptions.assumeTrue(runs(tool, "--version"), () -> "C devices not tested: " + tool + " is missing");
+      if (!runs(tool, "--version")) {
+        return tool + " is missing";
+      }
     }
     forgetBuildOfAnotherFolder();
     String configured = run("cmake", "-S", SOURCE.toString(), "-B", BUILD.toString(), "-DFLEETFLAGS_TESTS=OFF");
-    Assumptions.assumeFalse(
-        configured.contains("nanopb not found"),
-        "C devices not tested: nanopb is missing (Debian: nanopb libnanopb-dev)");
-    Assumptions.assumeFalse(
-        configured.contains("libmosquitto not found"),
-        "C devices not tested: libmosquitto is missing (Debian: libmosquitto-dev)");
-    run("cmake", "--build", BUILD.toString(), "--target", target, "-j", "2");
-    return BUILD.resolve(target);
+    if (configured.contains("nanopb not found")) {
+      return "nanopb is missing (Debian: nanopb libnanopb-dev)";
+    }
+    if (configured.contains("libmosquitto not found")) {
+      return "libmosquitto is missing (Debian: libmosquitto-dev)";
+    }
+    return null;
   }
 
   /**
@@ -193,6 +208,11 @@ final class CFleet implements AutoCloseable {
   /** Boots the device from its state file and connects it. */
   void reboot(String id) {
     send("reboot " + id);
+  }
+
+  /** Acks what it holds as FAILED, with this reason (one word). */
+  void fail(String id, String reason) {
+    send("fail " + id + " " + reason);
   }
 
   boolean subscribedOnce(String id) {

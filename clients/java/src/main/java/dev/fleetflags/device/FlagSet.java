@@ -89,6 +89,24 @@ public final class FlagSet {
     return new Applied(after, changedKeys(held == null ? Map.of() : held.flags, next));
   }
 
+  /**
+   * This set with the flags of {@code keys} as {@code before} held them (or without them, where it
+   * held none): what a device holds after refusing those values of the update that brought this
+   * set. Its hash is its own; the revision stays this set's, the update the device handled.
+   */
+  public FlagSet keeping(@Nullable FlagSet before, Set<String> keys) {
+    SortedMap<String, HeldFlag> kept = new TreeMap<>(flags);
+    for (String key : keys) {
+      HeldFlag old = before == null ? null : before.flags.get(key);
+      if (old == null) {
+        kept.remove(key);
+      } else {
+        kept.put(key, old);
+      }
+    }
+    return new FlagSet(kept, revision, StateHash.of(kept.values()));
+  }
+
   /** The set a snapshot describes, as a device keeps it on disk; refused like an update. */
   public static FlagSet fromSnapshot(FlagUpdate snapshot) throws UpdateRefused {
     if (!snapshot.getSnapshot()) {

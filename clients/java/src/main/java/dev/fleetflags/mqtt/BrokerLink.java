@@ -46,6 +46,9 @@ public interface BrokerLink {
   /** Publishes to the device's resync topic, QoS 1: a state hash as text, or nothing. */
   CompletableFuture<?> resync(String payload);
 
+  /** Publishes an encoded {@code FlagAck} to the device's ack topic, QoS 1, not retained. */
+  CompletableFuture<?> ack(byte[] payload);
+
   /** Subscribes to the device's flag topic, QoS 1; completes with whether the broker granted it. */
   CompletableFuture<Boolean> subscribe();
 

@@ -2,9 +2,10 @@ package dev.fleetflags.mqtt;
 
 /**
  * A device's topics under the broker's configured template (FleetFlags' {@code <device-topic>},
- * default {@code flags/{clientId}}): its flag topic and the {@code /resync} topic below it.
+ * default {@code flags/{clientId}}): its flag topic and the {@code /resync} and {@code /ack} topics
+ * below it.
  */
-public record DeviceTopics(String flagTopic, String resyncTopic) {
+public record DeviceTopics(String flagTopic, String resyncTopic, String ackTopic) {
 
   public static final String DEFAULT_TEMPLATE = "flags/{clientId}";
   private static final String CLIENT_ID = "{clientId}";
@@ -29,6 +30,6 @@ public record DeviceTopics(String flagTopic, String resyncTopic) {
       throw new IllegalArgumentException("the device topic must not contain wildcards: " + template);
     }
     String flagTopic = prefix + clientId + suffix;
-    return new DeviceTopics(flagTopic, flagTopic + "/resync");
+    return new DeviceTopics(flagTopic, flagTopic + "/resync", flagTopic + "/ack");
   }
 }

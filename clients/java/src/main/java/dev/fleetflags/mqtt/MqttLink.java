@@ -61,6 +61,11 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
   }
 
   @Override
+  public CompletableFuture<?> ack(byte[] payload) {
+    return publish(topics.ackTopic(), payload);
+  }
+
+  @Override
   public CompletableFuture<Boolean> subscribe() {
     return subscribeFlagTopic().handle((granted, failure) -> {
       if (failure == null) {
@@ -141,13 +146,20 @@ abstract sealed class MqttLink implements BrokerLink permits Mqtt5Link, Mqtt3Lin
   /**
    * Stops reporting and ends the link: an owned client disconnects, the application's client
    * unsubscribes from the flag topic. The flow stays open until then, so that what still arrives
-   * is taken (and dropped) rather than warned about by the client.
+   * is taken (and dropped) rather than warned about by the client. An owned client's disconnect
+   * ends the flow with its session (its error handler takes that): disposing of it as well would
+   * race the session's end, whose error then reaches RxJava's global handler (a stack trace, or
+   * worse, in the application).
    */
   @Override
   public void close() {
     closed = true;
     listener = null;
     events.detach(this);
+    if (owned && isConnected()) {
+      disconnect();
+      return;
+    }
     CompletableFuture<?> ended =
         owned ? disconnect() : isConnected() ? unsubscribe() : CompletableFuture.completedFuture(null);
     ended.whenComplete((done, failure) -> {

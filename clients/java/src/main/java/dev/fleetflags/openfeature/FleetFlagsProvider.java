@@ -4,6 +4,7 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttClientBuilder;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import dev.fleetflags.device.Acks;
 import dev.fleetflags.device.FlagSet;
 import dev.fleetflags.device.HeldFlag;
 import dev.fleetflags.device.JsonText;
@@ -32,8 +33,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -59,8 +64,11 @@ import org.slf4j.LoggerFactory;
  * from it. It follows the README's device protocol: it connects (or follows the application's
  * client), presents the state hash of what it holds, subscribes to its flag topic, applies
  * snapshots, deltas and empty confirmations, checks the state hash after every update and asks for
- * a resync when it differs or an update is malformed, and saves the set to a file after every
- * update so that it can start from it without the broker.
+ * a resync when it differs or an update is malformed, saves the set to a file after every update
+ * so that it can start from it without the broker, and acknowledges each update it applied on its
+ * ack topic: {@code APPLIED}, or {@code REJECTED} with the keys and why where the application's
+ * {@link ValueCheck} refused values (it keeps what it held for those), and {@code FAILED} when the
+ * application {@link #reportFailed reports} that the values broke something.
  *
  * <p>Events: {@code PROVIDER_READY} once it holds a set (initialization returns then), {@code
  * PROVIDER_CONFIGURATION_CHANGED} with the changed keys after each update that changed something,
@@ -91,6 +99,8 @@ public final class FleetFlagsProvider extends EventProvider {
   private final Duration initTimeout;
   private final Duration reconnectMin;
   private final Duration reconnectMax;
+  private final boolean acks;
+  private final @Nullable ValueCheck valueCheck;
   private final ScheduledExecutorService worker;
   /**
    * Emits events one at a time, waiting for the SDK to take each, so that the SDK sees them in
@@ -120,6 +130,8 @@ public final class FleetFlagsProvider extends EventProvider {
     this.initTimeout = b.initTimeout;
     this.reconnectMin = b.reconnectMin;
     this.reconnectMax = b.reconnectMax;
+    this.acks = b.acks;
+    this.valueCheck = b.valueCheck;
     ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, daemon("fleetflags-" + clientId));
     executor.setRemoveOnCancelPolicy(true);
     this.worker = executor;
@@ -132,6 +144,19 @@ public final class FleetFlagsProvider extends EventProvider {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /**
+   * Whether the application takes a flag's new value, asked for each flag an update adds or
+   * changes, on the provider's thread, before the value is used: null takes it, a reason (for an
+   * operator, cut to 256 bytes) refuses it. The device then keeps what it held for that flag (or
+   * goes without it, where it held none), acks the update {@code REJECTED} with the refused keys
+   * and reasons, and, as what it holds is no set the broker computed, the next update will not
+   * verify and brings a snapshot, whose values are asked about again.
+   */
+  @FunctionalInterface
+  public interface ValueCheck {
+    @Nullable String refuse(HeldFlag value);
   }
 
   /** Options for a provider; {@link #build()} makes it. */
@@ -152,6 +177,23 @@ public final class FleetFlagsProvider extends EventProvider {
   /** The flag set it holds now (revision, state hash, flags), or null before the first. */
   public @Nullable FlagSet flagSet() {
     return held;
+  }
+
+  /**
+   * Acks the update the device holds now as {@code FAILED}: it applied it, and then something broke
+   * because of it (its application did not come up with the new values, say). The broker counts
+   * the device as failed for that revision even after an {@code APPLIED} ack.
+   *
+   * @param reason what broke, for an operator; cut to 256 bytes of UTF-8
+   * @throws IllegalStateException if acks are off or the device holds no set yet
+   */
+  public void reportFailed(String reason) {
+    FlagSet set = held;
+    if (!acks || set == null) {
+      throw new IllegalStateException(!acks ? "acks are off for " + clientId : clientId + " holds no flag set yet");
+    }
+    byte[] ack = Acks.failed(set.revision(), set.stateHash(), Acks.cut(reason));
+    onWorkerLater(() -> publishAck(ack, "FAILED", set));
   }
 
   // --- lifecycle ------------------------------------------------------------------------------
@@ -333,9 +375,18 @@ public final class FleetFlagsProvider extends EventProvider {
     cancel(nextResync);
     nextResync = null;
     FlagSet after = applied.set();
-    LOG.debug("FleetFlags {}: applied an update, now {}; changed {}", clientId, describe(after), applied.changed());
+    Set<String> changed = applied.changed();
+    Map<String, String> refused = refusals(after, changed);
+    if (!refused.isEmpty()) {
+      after = after.keeping(before, refused.keySet());
+      changed = new TreeSet<>(changed);
+      changed.removeAll(refused.keySet());
+      LOG.info("FleetFlags {}: refused the values of {} at revision {}", clientId, refused, after.revision());
+    }
+    LOG.debug("FleetFlags {}: applied an update, now {}; changed {}", clientId, describe(after), changed);
     held = after;
     save(before, after);
+    ack(after, refused);
     firstSet.countDown();
     if (told == Told.NOTHING) {
       return; // initialization is returning: the SDK says ready
@@ -345,11 +396,65 @@ public final class FleetFlagsProvider extends EventProvider {
       tell(ProviderEvent.PROVIDER_READY, ProviderEventDetails.builder()
           .message("flag set confirmed by the broker (" + describe(after) + ")").build());
     }
-    if (!applied.changed().isEmpty()) {
+    if (!changed.isEmpty()) {
       tell(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, ProviderEventDetails.builder()
-          .flagsChanged(new ArrayList<>(applied.changed()))
+          .flagsChanged(new ArrayList<>(changed))
           .message("revision " + after.revision()).build());
     }
+  }
+
+  /** The application's refusals of the values an update added or changed: reason by key. */
+  private Map<String, String> refusals(FlagSet after, Set<String> changed) {
+    Map<String, String> refused = new TreeMap<>();
+    if (valueCheck == null) {
+      return refused;
+    }
+    for (String key : changed) {
+      HeldFlag value = after.get(key);
+      if (value == null) {
+        continue; // removed: nothing to take
+      }
+      String reason;
+      try {
+        reason = valueCheck.refuse(value);
+      } catch (RuntimeException e) {
+        reason = "the value check failed: " + e;
+      }
+      if (reason != null) {
+        refused.put(key, reason);
+      }
+    }
+    return refused;
+  }
+
+  /**
+   * Acks an update applied: APPLIED, or REJECTED naming the refused keys (the first 32) with their
+   * reasons in one text, and the hash of what the device holds instead.
+   */
+  private void ack(FlagSet after, Map<String, String> refused) {
+    if (!acks) {
+      return;
+    }
+    if (refused.isEmpty()) {
+      publishAck(Acks.applied(after), "APPLIED", after);
+      return;
+    }
+    List<String> keys = new ArrayList<>(refused.keySet()).subList(0, Math.min(refused.size(), Acks.MAX_REJECTED_KEYS));
+    StringBuilder reason = new StringBuilder();
+    refused.forEach((key, why) -> reason.append(reason.length() == 0 ? "" : "; ").append(key).append(": ").append(why));
+    publishAck(Acks.rejected(after.revision(), after.stateHash(), keys, Acks.cut(reason.toString())), "REJECTED", after);
+  }
+
+  private void publishAck(byte[] ack, String status, FlagSet set) {
+    if (closed) {
+      return;
+    }
+    link.ack(ack).whenComplete((done, failure) -> {
+      if (failure != null) {
+        LOG.debug("FleetFlags {}: the {} ack of revision {} was not sent: {}", clientId, status, set.revision(),
+            failure.toString());
+      }
+    });
   }
 
   /**
@@ -557,6 +662,8 @@ public final class FleetFlagsProvider extends EventProvider {
     private String deviceTopic = DeviceTopics.DEFAULT_TEMPLATE;
     private String stateProperty = "fleetflags-state";
     private @Nullable Path savedSet;
+    private boolean acks = true;
+    private @Nullable ValueCheck valueCheck;
     private Duration initTimeout = Duration.ofSeconds(10);
     private Duration reconnectMin = Duration.ofSeconds(1);
     private Duration reconnectMax = Duration.ofMinutes(1);
@@ -630,6 +737,21 @@ public final class FleetFlagsProvider extends EventProvider {
     /** Where the set is saved after every update and read from at start; default: not saved. */
     public Builder savedSet(Path file) {
       this.savedSet = file;
+      return this;
+    }
+
+    /**
+     * Whether the device acks each update it applied on its ack topic (README "Acknowledgements");
+     * default true. Without acks the broker counts it "delivered, not confirmed".
+     */
+    public Builder acks(boolean acks) {
+      this.acks = acks;
+      return this;
+    }
+
+    /** Asked about each new value before it is used; refusals are acked REJECTED (see {@link ValueCheck}). */
+    public Builder valueCheck(ValueCheck check) {
+      this.valueCheck = check;
       return this;
     }
 

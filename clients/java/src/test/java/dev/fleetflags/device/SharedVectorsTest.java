@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The device test vectors shared with the C library ({@code clients/testvectors/vectors.txt},
  * generated from the extension's own encoder and evaluator; its header gives the format): MurmurHash3
- * values, state-hash entries, and chains of updates with the revision, flags and state hash a
- * device holds after each. Skipped, saying so, where the file is not in the checkout.
+ * values, state-hash entries, chains of updates with the revision, flags and state hash a
+ * device holds after each, and acks with the bytes a device encodes them to. Skipped, saying so,
+ * where the file is not in the checkout.
  */
 class SharedVectorsTest {
 
@@ -37,6 +38,7 @@ class SharedVectorsTest {
     Map<String, FlagSet> after = new HashMap<>();
     int murmurs = 0;
     int entries = 0;
+    int acks = 0;
     List<String> updates = new ArrayList<>();
     List<String[]> lines = read(file);
     for (int i = 0; i < lines.size(); i++) {
@@ -77,12 +79,26 @@ class SharedVectorsTest {
           after.put(name, set);
           updates.add(name);
         }
+        case "ack" -> {
+          // ack <name> <revision> <state hash> <status> <rejected keys> <reason hex> <FlagAck hex>
+          long revision = Long.parseUnsignedLong(w[2]);
+          int hash = Integer.parseUnsignedInt(w[3], 16);
+          String reason = new String(bytes(w[6]), StandardCharsets.UTF_8);
+          byte[] ack = switch (w[4]) {
+            case "APPLIED" -> Acks.applied(revision, hash);
+            case "REJECTED" -> Acks.rejected(revision, hash, keys(w[5]), reason);
+            case "FAILED" -> Acks.failed(revision, hash, reason);
+            default -> throw new AssertionError("unknown status " + w[4]);
+          };
+          assertEquals(w[7], HEX.formatHex(ack), () -> "ack " + w[1]);
+          acks++;
+        }
         default -> throw new AssertionError("unknown record: " + String.join(" ", w));
       }
     }
-    assertTrue(murmurs > 0 && entries > 0 && !updates.isEmpty(), "the file holds every kind of record");
-    System.out.printf("shared vectors: %d murmur, %d entries, %d updates applied (%s)%n", murmurs, entries,
-        updates.size(), updates);
+    assertTrue(murmurs > 0 && entries > 0 && !updates.isEmpty() && acks > 0, "the file holds every kind of record");
+    System.out.printf("shared vectors: %d murmur, %d entries, %d updates applied (%s), %d acks encoded%n", murmurs,
+        entries, updates.size(), updates, acks);
   }
 
   private static List<String[]> read(Path file) throws IOException {
@@ -93,6 +109,12 @@ class SharedVectorsTest {
       }
     }
     return lines;
+  }
+
+  /** Rejected keys: UTF-8 hex separated by commas, "-" for none. */
+  private static List<String> keys(String hexes) {
+    return hexes.equals("-") ? List.of()
+        : Arrays.stream(hexes.split(",")).map(h -> new String(bytes(h), StandardCharsets.UTF_8)).toList();
   }
 
   private static byte[] bytes(String hex) {

@@ -11,9 +11,9 @@ class DeviceTopicsTest {
 
   @Test
   void theDefaultAndOtherTemplates() {
-    assertEquals(new DeviceTopics("flags/dev-1", "flags/dev-1/resync"), DeviceTopics.of(DeviceTopics.DEFAULT_TEMPLATE, "dev-1"));
-    assertEquals(new DeviceTopics("fleet/gw-7/flags", "fleet/gw-7/flags/resync"), DeviceTopics.of("fleet/{clientId}/flags", "gw-7"));
-    assertEquals(new DeviceTopics("dev-1", "dev-1/resync"), DeviceTopics.of("{clientId}", "dev-1"));
+    assertEquals(new DeviceTopics("flags/dev-1", "flags/dev-1/resync", "flags/dev-1/ack"), DeviceTopics.of(DeviceTopics.DEFAULT_TEMPLATE, "dev-1"));
+    assertEquals(new DeviceTopics("fleet/gw-7/flags", "fleet/gw-7/flags/resync", "fleet/gw-7/flags/ack"), DeviceTopics.of("fleet/{clientId}/flags", "gw-7"));
+    assertEquals(new DeviceTopics("dev-1", "dev-1/resync", "dev-1/ack"), DeviceTopics.of("{clientId}", "dev-1"));
   }
 
   @Test

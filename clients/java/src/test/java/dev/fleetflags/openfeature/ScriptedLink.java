@@ -1,6 +1,8 @@
 package dev.fleetflags.openfeature;
 
 import dev.fleetflags.mqtt.BrokerLink;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fleetflags.proto.v1.FlagAck;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -38,7 +40,10 @@ final class ScriptedLink implements BrokerLink {
     this.reachable = reachable;
   }
 
-  /** What the provider asked, in order: {@code connect <hash>}, {@code resync <payload>}, {@code subscribe}. */
+  /**
+   * What the provider asked, in order: {@code connect <hash>}, {@code resync <payload>}, {@code
+   * subscribe}, {@code ack ...} (see {@link #ack}).
+   */
   List<String> asked() {
     return List.copyOf(asked);
   }
@@ -93,6 +98,19 @@ final class ScriptedLink implements BrokerLink {
   @Override
   public CompletableFuture<?> resync(String payload) {
     asked.add("resync " + payload);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** An ack as {@code ack <status> <revision> <state hash> <rejected keys> <reason>}. */
+  @Override
+  public CompletableFuture<?> ack(byte[] payload) {
+    try {
+      FlagAck ack = FlagAck.parseFrom(payload);
+      asked.add(String.join(" ", "ack", ack.getStatus().name(), Long.toString(ack.getRevision()),
+          String.format("%08x", ack.getStateHash()), ack.getRejectedKeysList().toString(), ack.getReason()).strip());
+    } catch (InvalidProtocolBufferException e) {
+      asked.add("ack that is no FlagAck: " + e.getMessage());
+    }
     return CompletableFuture.completedFuture(null);
   }
 

@@ -5,8 +5,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fleetflags.device.FlagSet;
 import dev.fleetflags.it.Device.Protocol;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -23,27 +25,31 @@ import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Issue 12's proof for the C library on a real broker: 100 C devices (clients/c with
- * libmosquitto, {@link CFleet}) with mixed attributes -- 70 MQTT 5 with {@code model} and
- * {@code region} as CONNECT user properties on the allow-list (and one that is not), 30 MQTT
- * 3.1.1, some of each with registry attributes -- through 50 random changes (apply, replace,
- * delete; every value type, unicode keys, targeting, rollouts, disabled flags and flags without a
- * default) while devices randomly drop their connection, or are switched off and rebooted from
- * their saved state. At the end every device holds exactly the set {@code query/evaluate} gives it,
- * with its state hash. And the library's example device ({@code clients/c/examples/device.c}) as
- * a device maker runs it: it prints its flags, follows a change, and, started again from its state
- * file after a change it missed while off, holds what it saved before it connects, then the
- * change. One broker for both. Skipped where cmake, a C compiler, nanopb or libmosquitto is
- * missing.
+ * Issue 12's proof for both device libraries on one real broker: 100 C devices (clients/c with
+ * libmosquitto, {@link CFleet}) and 100 Java devices (the OpenFeature provider of clients/java,
+ * {@link ProviderFleet}), each kind 70 MQTT 5 with {@code model} and {@code region} as CONNECT
+ * user properties on the allow-list (and one that is not) and 30 MQTT 3.1.1, some with registry
+ * attributes, through 50 random changes (apply, replace, delete; every value type, unicode keys,
+ * targeting, rollouts, disabled flags and flags without a default) while devices randomly lose
+ * their connection, or are switched off and rebooted from their saved state. At the end every
+ * device holds exactly the set {@code query/evaluate} gives it, with its state hash. Then one more
+ * change reaches all 200: they ack it, ten Java devices refuse its value (REJECTED) and ten C
+ * devices report it broke something (FAILED), and {@code query/compliance} for that revision
+ * counts what the devices did. And the C library's example device ({@code
+ * clients/c/examples/device.c}) as a device maker runs it: it prints its flags, follows and acks a
+ * change, and, started again from its state file after a change it missed while off, holds what it
+ * saved before it connects, then the change. Where cmake, a C compiler, nanopb or libmosquitto is
+ * missing, the Java devices run alone (saying so) and the example device's test is skipped.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CDevicesTest {
+class DeviceLibrariesTest {
 
   private static final int MQTT5_DEVICES = 70;
   private static final int MQTT3_DEVICES = 30;
@@ -52,6 +58,8 @@ class CDevicesTest {
   private static final String[] MODELS = {"th-100", "th-200", "gw-1"};
   private static final String[] REGIONS = {"eu", "us", "apac"};
   private static final List<String> KEYS = keys();
+  /** The last change's flag, which some Java devices refuse. */
+  private static final String FINAL = "final-check";
 
   private static List<String> keys() {
     List<String> keys = new ArrayList<>();
@@ -82,91 +90,252 @@ class CDevicesTest {
     Scenarios.close(operator, broker);
   }
 
+  /** A device of either library, as the test drives it. */
+  private record Member(String id, boolean c, Protocol protocol, Map<String, String> properties) {}
+
   @Test
-  void cDevicesHoldWhatTheBrokerEvaluatesThroughRandomChangesReconnectsAndReboots() throws Exception {
-    try (CFleet fleet = CFleet.start(broker)) {
-      List<String> ids = new ArrayList<>();
+  void cAndJavaDevicesHoldWhatTheBrokerEvaluatesThroughRandomChangesReconnectsAndRebootsAndAckIt()
+      throws Exception {
+    // Without the C toolchain the Java devices run alone, and the test says so.
+    String cMissing = CFleet.missing();
+    if (cMissing != null) {
+      System.out.println("C devices not tested: " + cMissing + "; the Java devices run alone");
+    }
+    try (CFleet cFleet = cMissing == null ? CFleet.start(broker) : null;
+        ProviderFleet javaFleet = new ProviderFleet(broker, CFleet.BUILD.resolve("provider-sets"))) {
+      List<Member> members = new ArrayList<>();
       Map<String, Map<String, String>> registry = new LinkedHashMap<>();
-      Map<String, Map<String, String>> properties = new HashMap<>();
-      Map<String, Protocol> protocols = new HashMap<>();
-      for (int i = 0; i < MQTT5_DEVICES + MQTT3_DEVICES; i++) {
-        boolean mqtt5 = i < MQTT5_DEVICES;
-        String id = (mqtt5 ? "c5-%03d" : "c3-%03d").formatted(i);
-        ids.add(id);
-        protocols.put(id, mqtt5 ? Protocol.MQTT5 : Protocol.MQTT3);
+      for (int i = cFleet == null ? MQTT5_DEVICES + MQTT3_DEVICES : 0; i < 2 * (MQTT5_DEVICES + MQTT3_DEVICES); i++) {
+        int n = i % (MQTT5_DEVICES + MQTT3_DEVICES);
+        boolean c = i < MQTT5_DEVICES + MQTT3_DEVICES;
+        boolean mqtt5 = n < MQTT5_DEVICES;
+        String id = (c ? "c" : "p") + (mqtt5 ? "5" : "3") + "-%03d".formatted(i);
         Map<String, String> said = new LinkedHashMap<>();
         if (mqtt5) {
           said.put("model", MODELS[i % MODELS.length]);
           said.put("region", REGIONS[i % REGIONS.length]);
           said.put("secret", "open"); // not on the allow-list
         }
-        properties.put(id, said);
+        members.add(new Member(id, c, mqtt5 ? Protocol.MQTT5 : Protocol.MQTT3, said));
         if (i % 7 == 0) {
           registry.put(id, Map.of("region", REGIONS[(i + 1) % REGIONS.length], "model", "gw-1"));
         }
       }
       accepted(operator.attributes(registry));
-      for (String id : ids) {
-        fleet.add(id, protocols.get(id), properties.get(id));
+      for (Member m : members) {
+        if (m.c()) {
+          cFleet.add(m.id(), m.protocol(), m.properties());
+        } else {
+          // Ten Java devices take no value of the last change's flag: they ack it REJECTED.
+          javaFleet.add(m.id(), m.protocol(), m.properties(), refusesFinal(m.id())
+              ? value -> value.key().equals(FINAL) ? FINAL + " is beyond this firmware" : null : null);
+        }
       }
-      awaitAll(() -> ids.stream().allMatch(id -> !fleet.updates(id).isEmpty()), fleet, "every device's first update");
+      if (cFleet != null) {
+        awaitAll(() -> members.stream().allMatch(m -> !m.c() || !cFleet.updates(m.id()).isEmpty()), cFleet,
+            "every device's first update");
+      }
 
-      // Devices drop their connection, reconnect and reboot at random, several connections of one
-      // client id often in quick succession (HiveMQ may report their starts out of order).
+      // Devices drop their connection, reconnect and reboot at random; a C device's connections
+      // often follow each other in quick succession (HiveMQ may report their starts out of
+      // order). A Java device is disrupted once its provider is ready again, and is left alone for
+      // a few changes after each disruption.
       Set<String> off = new TreeSet<>();
+      Map<String, Integer> disruptedAt = new HashMap<>();
       for (int change = 0; change < CHANGES; change++) {
         change();
-        for (int n = random.nextInt(4); n > 0; n--) {
-          String id = ids.get(random.nextInt(ids.size()));
+        for (int n = random.nextInt(7); n > 0; n--) {
+          Member m = members.get(random.nextInt(members.size()));
+          String id = m.id();
           int what = random.nextInt(3);
+          if (!m.c() && !off.contains(id) && (!javaFleet.ready(id) || change - disruptedAt.getOrDefault(id, -9) < 5)) {
+            continue;
+          }
+          disruptedAt.put(id, change);
           if (off.remove(id)) {
-            fleet.reboot(id);
+            reboot(m, cFleet, javaFleet);
           } else if (what == 0) {
-            fleet.reconnect(id);
+            if (m.c()) {
+              cFleet.reconnect(id);
+            } else {
+              javaFleet.reconnect(id);
+            }
           } else if (what == 1) {
-            fleet.off(id);
+            switchOff(m, cFleet, javaFleet);
             off.add(id);
             continue;
           } else {
-            fleet.off(id);
-            fleet.reboot(id);
+            switchOff(m, cFleet, javaFleet);
+            reboot(m, cFleet, javaFleet);
           }
         }
       }
-      off.forEach(fleet::reboot);
+      for (Member m : members) {
+        if (off.contains(m.id())) {
+          reboot(m, cFleet, javaFleet);
+        }
+      }
 
-      // Every device converges on what the broker evaluates for it.
+      // Every device converges on what the broker evaluates for it. Both are read again until they
+      // agree: a device thrown out at the last change is evaluated without its CONNECT attributes
+      // until it is back (a Java device reconnects after a delay).
       long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos() * 2;
       int resyncs = 0;
       List<String> resynced = new ArrayList<>();
-      for (String id : ids) {
+      for (Member m : members) {
+        String id = m.id();
         Operator.Evaluated evaluated = operator.evaluated(id);
-        CFleet.Held held = fleet.held(id);
+        if (!m.c()) {
+          FlagSet held = javaFleet.held(id);
+          while ((held == null || !ProviderFleet.stateHash(held).equals(evaluated.stateHash()))
+              && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            held = javaFleet.held(id);
+            evaluated = operator.evaluated(id);
+          }
+          FlagSet last = held;
+          Operator.Evaluated expected = evaluated;
+          assertTrue(last != null, id + " holds nothing");
+          assertEquals(expected.values(), ProviderFleet.values(last),
+              () -> id + " (Java) holds another set than query/evaluate gives it: " + last);
+          assertEquals(expected.stateHash(), ProviderFleet.stateHash(last), id);
+          continue;
+        }
+        CFleet.Held held = cFleet.held(id);
         while (!held.stateHash().equals(evaluated.stateHash()) && System.nanoTime() < deadline) {
           Thread.sleep(20);
-          held = fleet.held(id);
+          held = cFleet.held(id);
+          evaluated = operator.evaluated(id);
         }
+        Operator.Evaluated expected = evaluated;
         CFleet.Held last = held;
         assertTrue(last.holds(), id);
-        assertEquals(evaluated.values(), last.values(), () -> id + " holds another set than query/evaluate gives it: "
-            + last + "; what it was told and said: " + fleet.transcript(id));
-        assertEquals(evaluated.stateHash(), last.stateHash(), id);
-        assertEquals(0, last.refused(), () -> id + " refused a payload: " + fleet.problems());
-        assertTrue(fleet.updates(id).stream().noneMatch("FF_MISMATCH"::equals),
-            () -> id + ": a snapshot did not hash to its state hash: " + fleet.problems());
-        int asked = (int) fleet.updates(id).stream().filter("FF_RESYNC"::equals).count();
+        assertEquals(expected.values(), last.values(), () -> id + " holds another set than query/evaluate gives it: "
+            + last + "; what it was told and said: " + cFleet.transcript(id));
+        assertEquals(expected.stateHash(), last.stateHash(), id);
+        assertEquals(0, last.refused(), () -> id + " refused a payload: " + cFleet.problems());
+        assertTrue(cFleet.updates(id).stream().noneMatch("FF_MISMATCH"::equals),
+            () -> id + ": a snapshot did not hash to its state hash: " + cFleet.problems());
+        assertTrue(last.acks() > 0 && last.ackedRevision() > 0, () -> id + " acked nothing: " + last);
+        int asked = (int) cFleet.updates(id).stream().filter("FF_RESYNC"::equals).count();
         if (asked > 0 && resynced.size() < 3) {
-          resynced.add(id + ": " + fleet.transcript(id));
+          resynced.add(id + ": " + cFleet.transcript(id));
         }
         resyncs += asked;
       }
       // A resync repairs a set that diverged; how it diverged is worth a look when it happens.
       resynced.forEach(t -> System.out.println("C device that asked for a resync: " + t));
       System.out.printf(
-          "C devices: %d devices hold what query/evaluate gives them after %d changes; %d updates applied,"
-              + " %d resyncs asked for%n",
-          ids.size(), CHANGES, ids.stream().mapToInt(id -> fleet.updates(id).size()).sum(), resyncs);
+          "Devices: %d C and Java devices hold what query/evaluate gives them after %d changes; the C devices"
+              + " applied %d updates and asked for %d resyncs%n",
+          members.size(), CHANGES, members.stream().filter(Member::c).mapToInt(m -> cFleet.updates(m.id()).size())
+              .sum(), resyncs);
+
+      lastChangeIsAckedAndCounted(members, cFleet, javaFleet);
     }
+  }
+
+  private static boolean refusesFinal(String id) {
+    return id.startsWith("p") && id.endsWith("3");
+  }
+
+  private static boolean failsFinal(String id) {
+    return id.startsWith("c") && id.endsWith("5");
+  }
+
+  private static void switchOff(Member m, CFleet cFleet, ProviderFleet javaFleet) {
+    if (m.c()) {
+      cFleet.off(m.id());
+    } else {
+      javaFleet.off(m.id());
+    }
+  }
+
+  private static void reboot(Member m, CFleet cFleet, ProviderFleet javaFleet) {
+    if (m.c()) {
+      cFleet.reboot(m.id());
+    } else {
+      javaFleet.reboot(m.id());
+    }
+  }
+
+  /**
+   * One change that reaches every device, all connected and quiet: each acks it, APPLIED, or
+   * REJECTED (the Java devices that refuse its value), or APPLIED and then FAILED (C devices told
+   * to report a failure), and the compliance figures of its revision are what the devices did.
+   */
+  private void lastChangeIsAckedAndCounted(List<Member> members, @Nullable CFleet cFleet, ProviderFleet javaFleet)
+      throws InterruptedException {
+    // Acks are admitted 20 at once and then 2 a second per device: a second and a half of quiet
+    // gives every device room for two more, whatever it acked during the random changes.
+    Thread.sleep(1500);
+    JsonNode answer = accepted(operator.apply(Scenarios.document(
+        "\"%s\": {\"state\": \"ENABLED\", \"variants\": {\"on\": 1, \"off\": 0}, \"defaultVariant\": \"on\"}"
+            .formatted(FINAL))));
+    long revision = answer.get("revision").asLong();
+    assertEquals(members.size(), answer.get("devicesAffected").asInt(), answer::toString);
+
+    // What the devices did: the C devices say what they acked; a Java device that holds the
+    // revision applied it and acked it (REJECTED if it went without the value).
+    int applied = 0;
+    int rejected = 0;
+    int failed = 0;
+    long deadline = System.nanoTime() + MqttDevice.WAIT.toNanos();
+    for (Member m : members) {
+      String id = m.id();
+      if (m.c()) {
+        CFleet.Held held = cFleet.held(id);
+        while (held.ackedRevision() != revision && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+          held = cFleet.held(id);
+        }
+        CFleet.Held last = held;
+        assertEquals(revision, last.ackedRevision(), () -> id + " did not ack the last change: " + last);
+        if (failsFinal(id)) {
+          cFleet.fail(id, "the-pump-did-not-restart");
+          failed++;
+        } else {
+          applied++;
+        }
+        continue;
+      }
+      FlagSet held = javaFleet.held(id);
+      while ((held == null || held.revision() != revision) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        held = javaFleet.held(id);
+      }
+      FlagSet last = held;
+      assertTrue(last != null && last.revision() == revision, () -> id + " did not apply the last change: " + last);
+      assertEquals(!refusesFinal(id), last.get(FINAL) != null, () -> id + " " + last);
+      if (refusesFinal(id)) {
+        rejected++;
+      } else {
+        applied++;
+      }
+    }
+    assertEquals(10, rejected);
+    assertEquals(cFleet == null ? 0 : 10, failed);
+
+    JsonNode figures = null;
+    while (System.nanoTime() < deadline) {
+      figures = operator.send("query/compliance", "{\"revision\": " + revision + "}").get("revisions").get(0);
+      if (figures.get("applied").asInt() == applied && figures.get("failed").asInt() == failed
+          && figures.get("rejected").asInt() == rejected) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    JsonNode last = figures;
+    String problems = cFleet == null ? "none" : cFleet.problems().toString();
+    assertEquals(members.size(), last.get("targeted").asInt(), last::toString);
+    assertEquals(applied, last.get("applied").asInt(), () -> last + "; C problems " + problems);
+    assertEquals(rejected, last.get("rejected").asInt(), last::toString);
+    assertEquals(failed, last.get("failed").asInt(), last::toString);
+    assertEquals(0, last.get("pending").asInt(), last::toString);
+    assertEquals(0, last.get("delivered").asInt(), last::toString);
+    assertEquals(rejected, last.path("rejectedByFlag").path(FINAL).asInt(), last::toString);
+    System.out.printf("Last change (revision %d): %d devices applied it, %d rejected it, %d failed; compliance: %s%n",
+        revision, applied, rejected, failed, last);
   }
 
   private static void awaitAll(java.util.function.BooleanSupplier condition, CFleet fleet, String what)
@@ -276,7 +445,7 @@ class CDevicesTest {
   }
 
   @Test
-  void theExampleDeviceFollowsChangesAndStartsFromItsSavedState() throws Exception {
+  void theExampleDeviceFollowsAndAcksChangesAndStartsFromItsSavedState() throws Exception {
     Path device = CFleet.build("device");
     Path state = CFleet.BUILD.resolve("example-device.state");
     Files.deleteIfExists(state);
@@ -287,6 +456,7 @@ class CDevicesTest {
       accepted(operator.apply(Scenarios.document(onOff("ex-ota", false), onOff("ex-eco", true))));
       String printed = run.await("  ex-ota = false");
       assertTrue(printed.contains("~ ex-ota\n") && printed.contains("+ ex-eco\n"), printed);
+      run.await("acked revision " + operator.revision() + " as APPLIED");
     }
     // Off, it misses a change. Started again, as MQTT 3.1.1, it has its flags before it connects.
     accepted(operator.apply(Scenarios.document(onOff("ex-eco", false))));
