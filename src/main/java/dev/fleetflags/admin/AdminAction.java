@@ -7,10 +7,13 @@ public enum AdminAction {
   APPLY("flags/apply", true),
   REPLACE("flags/replace", true),
   DELETE("flags/delete", true),
+  REVERT("flags/revert", true),
   DEVICE_ATTRIBUTES("devices/attributes", true),
   EVALUATE("query/evaluate", false),
   QUERY_FLAGS("query/flags", false),
-  QUERY_HISTORY("query/history", false);
+  QUERY_HISTORY("query/history", false),
+  QUERY_DEVICES("query/devices", false),
+  QUERY_COMPLIANCE("query/compliance", false);
 
   private final String suffix;
   private final boolean write;

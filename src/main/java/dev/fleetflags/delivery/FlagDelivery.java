@@ -8,6 +8,7 @@ import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import dev.fleetflags.eval.FlagSet;
+import dev.fleetflags.protocol.ProgressEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -45,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * Devices are served the newest set whose planning has begun ({@link #serving}), which may trail
  * the live set while changes wait to be planned.
  */
-public final class FlagDelivery implements ChangeListener, AutoCloseable {
+public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FlagDelivery.class);
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
@@ -58,6 +60,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private static final int MAX_FAILURE_RETRIES = 3;
   private static final long FAILURE_DELAY_MILLIS = 100;
+  /** How often a running fan-out reports its progress to operators (ProgressEvent). */
+  private static final long PROGRESS_EVENT_MILLIS = 500;
 
   /**
    * @param workerThreads threads that evaluate and publish
@@ -110,6 +114,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  private final List<Consumer<ProgressEvent>> progressListeners = new CopyOnWriteArrayList<>();
+  private final FleetQueries queries;
   private final FanOutPlanner planner = new FanOutPlanner(this::planChange);
   /**
    * The set devices are served: the newest whose planning has begun. A change's plan and the
@@ -127,9 +133,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private volatile boolean running = true;
+  /** Where the devices each recent change targeted stand: told at a few points below. */
+  private final ComplianceTracker compliance;
 
   public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
       Settings settings, DeliveryMetrics metrics) {
+    this(live, contexts, updates, publisher, settings, metrics, ComplianceTracker.Settings.DEFAULT);
+  }
+
+  public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
+      Settings settings, DeliveryMetrics metrics, ComplianceTracker.Settings complianceSettings) {
     this.serving = live.current();
     this.contexts = contexts;
     this.updates = updates;
@@ -137,10 +150,15 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
+    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics,
+        event -> progressListeners.forEach(listener -> listener.accept(event)));
+    this.queries = new FleetQueries(devices, updates.includesVariants());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
+    this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics,
+        scheduler);
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(progress::report, PROGRESS_EVENT_MILLIS, PROGRESS_EVENT_MILLIS, TimeUnit.MILLISECONDS);
     synchronized (workers) {
       for (int i = 0; i < settings.workerThreads(); i++) {
         workers.add(startWorker(i));
@@ -204,6 +222,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       payloadLimits.put(d, facts.maxPayloadBytes());
     }
     devices.put(d);
+    compliance.connected(d);
   }
 
   /**
@@ -283,6 +302,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (deviceGone && sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
+    compliance.gone(d, devices.get(d.clientId), sent != DeviceRecord.NOTHING_SENT);
     interner.release(d.facts);
     if (attributes != null && attributes != d.facts) {
       interner.release(attributes);
@@ -366,9 +386,28 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return planner.waiting();
   }
 
+  /**
+   * Tells {@code listener} of every fan-out's progress: at most every 500 ms while it runs, and
+   * once when it is complete. Called on delivery's threads; it must return at once.
+   */
+  public void addProgressListener(Consumer<ProgressEvent> listener) {
+    progressListeners.add(listener);
+  }
+
+  @Override
+  public CompletableFuture<Affected> affectedBy(FlagChange change, int sample) {
+    return queries.affectedBy(change, sample);
+  }
+
+  @Override
+  public CompletableFuture<DevicePage> devices(DeviceQuery query) {
+    return queries.devices(query);
+  }
+
   /** Plans one change (planner thread): from now on it is what devices are served. */
   private int planChange(FlagChange change) {
     history.add(change.after());
+    compliance.planning(change);
     serving = change.after();
     long after = change.after().revision();
     progress.planning(after);
@@ -393,6 +432,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       try {
         if (d != null && refreshContext(d, change.after())) {
           affected++;
+          compliance.targeted(d);
         }
       } catch (Throwable e) {
         failed.add(d, e);
@@ -447,6 +487,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       if (hit) {
         affected++;
+        compliance.targeted(d);
       }
       if (!holdsBefore) {
         continue;
@@ -725,6 +766,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
             d.sentRevision = current.revision();
             d.sentAttributes = attributes;
           }
+          compliance.unchanged(d, current.revision());
           return; // nothing it holds changed
         }
         kind = Kind.CONFIRMATION;
@@ -748,7 +790,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       metrics.split(parts.size());
     }
     for (int i = 0; i < parts.size(); i++) {
-      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i));
+      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i), i == parts.size() - 1 ? current.revision() : -1);
     }
   }
 
@@ -771,6 +813,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       synchronized (d) {
         d.sentRevision = revision; // nothing it holds changed
       }
+      compliance.unchanged(d, revision);
       return true;
     }
     byte[] delta = updates.delta(revision, changed, removed, hash);
@@ -778,12 +821,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       d.sentRevision = revision;
       d.sentHash = hash;
     }
-    publish(d, presented, Kind.DELTA, delta);
+    publish(d, presented, Kind.DELTA, delta, revision);
     return true;
   }
 
-  /** Hands one update to the publisher; its outcome is recorded when the broker has it. */
-  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload) throws InterruptedException {
+  /**
+   * Hands one update to the publisher; its outcome is recorded when the broker has it. {@code
+   * revision} is that of the update's last part, -1 for the others.
+   */
+  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload, long revision)
+      throws InterruptedException {
     unconfirmed.incrementAndGet();
     CompletableFuture<Boolean> published;
     try {
@@ -795,6 +842,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     published.whenComplete((taken, failure) -> {
       try {
         recordOutcome(d, presented, kind, payload.length, taken, failure);
+        if (revision >= 0 && failure == null && Boolean.TRUE.equals(taken)) {
+          compliance.delivered(d, revision);
+        }
       } finally {
         if (unconfirmed.decrementAndGet() == 0) {
           progress.tick(false);
@@ -1000,10 +1050,17 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return attributes == d.facts ? attributes : interner.intern(attributes);
   }
 
+  /** Where the devices each recent change targeted stand, and what they hold; acks go here. */
+  public ComplianceTracker compliance() {
+    return compliance;
+  }
+
   @Override
   public void close() {
     running = false;
+    compliance.close();
     planner.close();
+    queries.close();
     scheduler.shutdownNow();
     synchronized (workers) {
       for (Thread t : workers) {

@@ -4,15 +4,23 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminResponse;
+import dev.fleetflags.delivery.AckStatus;
+import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeliveryMetrics;
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
+import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
 final class BrokerMetrics implements DeliveryMetrics {
@@ -39,6 +47,9 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
   private final Map<SignInOutcome, Counter> signIns = new EnumMap<>(SignInOutcome.class);
+  private final Map<AckStatus, Counter> acks = new EnumMap<>(AckStatus.class);
+  private final Counter acksDropped;
+  private final Counter acksRateLimited;
   private final Counter signInsAccepted;
   private final Counter attributesIgnored;
 
@@ -62,6 +73,11 @@ final class BrokerMetrics implements DeliveryMetrics {
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
     this.signInsAccepted = registry.counter(SIGN_INS + "accepted");
+    for (AckStatus status : AckStatus.values()) {
+      acks.put(status, registry.counter(PREFIX + "acks." + status.name().toLowerCase(Locale.ROOT)));
+    }
+    this.acksDropped = registry.counter(PREFIX + "acks.dropped");
+    this.acksRateLimited = registry.counter(PREFIX + "acks.rate-limited");
     signIns.put(SignInOutcome.REMEMBERED, registry.counter(SIGN_INS + "accepted.remembered"));
     signIns.put(SignInOutcome.WRONG_PASSWORD, registry.counter(SIGN_INS + "refused.wrong-password"));
     signIns.put(SignInOutcome.BUSY, registry.counter(SIGN_INS + "refused.busy"));
@@ -80,6 +96,28 @@ final class BrokerMetrics implements DeliveryMetrics {
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
     registry.gauge(PREFIX + "devices.attribute-values", () -> delivery::attributeValues);
+    watch(delivery.compliance());
+  }
+
+  /**
+   * Gauges of the newest tracked revision's compliance (0 before the first change), and of the
+   * devices ack tracking holds marks for.
+   */
+  private void watch(ComplianceTracker compliance) {
+    String latest = PREFIX + "compliance.latest.";
+    Map<String, ToLongFunction<FleetCompliance.RevisionCompliance>> figures = new LinkedHashMap<>();
+    figures.put("revision", FleetCompliance.RevisionCompliance::revision);
+    figures.put("targeted", FleetCompliance.RevisionCompliance::targeted);
+    figures.put("pending", FleetCompliance.RevisionCompliance::pending);
+    figures.put("delivered", FleetCompliance.RevisionCompliance::delivered);
+    figures.put("applied", FleetCompliance.RevisionCompliance::applied);
+    figures.put("rejected", FleetCompliance.RevisionCompliance::rejected);
+    figures.put("failed", FleetCompliance.RevisionCompliance::failed);
+    figures.forEach((name, figure) -> registry.gauge(latest + name, () -> () -> {
+      FleetCompliance.RevisionCompliance r = compliance.latest();
+      return r == null ? 0L : figure.applyAsLong(r);
+    }));
+    registry.gauge(PREFIX + "compliance.devices-tracked", () -> compliance::devicesTracked);
   }
 
   /**
@@ -90,6 +128,18 @@ final class BrokerMetrics implements DeliveryMetrics {
     registry.gauge(PREFIX + "cluster.revision", () -> replica::revision);
     registry.gauge(PREFIX + "cluster.head-revision", () -> replica::headRevision);
     registry.gauge(PREFIX + "cluster.cut-off-seconds", () -> replica::cutOffSeconds);
+  }
+
+  /**
+   * The broker process's open file descriptors and its limit (where the JVM tells them: Unix): every
+   * connected device holds one, and a broker at its limit accepts no connection. HiveMQ CE exports
+   * neither.
+   */
+  void watchFileDescriptors() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+      registry.gauge(PREFIX + "files.open", () -> os::getOpenFileDescriptorCount);
+      registry.gauge(PREFIX + "files.limit", () -> os::getMaxFileDescriptorCount);
+    }
   }
 
   /** Operator password checks queued or under way. */
@@ -144,6 +194,19 @@ final class BrokerMetrics implements DeliveryMetrics {
   private void sent(int size) {
     bytes.inc(size);
     updateBytes.update(size);
+  }
+
+  @Override
+  public void acknowledged(AckStatus status) {
+    acks.get(status).inc();
+  }
+
+  @Override
+  public void ackDropped(boolean rateLimited) {
+    acksDropped.inc();
+    if (rateLimited) {
+      acksRateLimited.inc();
+    }
   }
 
   @Override

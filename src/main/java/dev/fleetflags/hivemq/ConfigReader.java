@@ -558,7 +558,11 @@ public final class ConfigReader {
               integer(
                   deliveryElement,
                   "offline-devices",
-                  FleetFlagsConfig.Delivery.DEFAULT.offlineDevices()));
+                  FleetFlagsConfig.Delivery.DEFAULT.offlineDevices()),
+              integer(
+                  deliveryElement,
+                  "compliance-revisions",
+                  FleetFlagsConfig.Delivery.DEFAULT.complianceRevisions()));
       return new FleetFlagsConfig(
           deviceTopic,
           adminTopicPrefix,
@@ -923,8 +927,7 @@ public final class ConfigReader {
                 passwordHash,
                 "the value (not shown) "
                     + e.getMessage()
-                    + " (create one with: java -cp <fleetflags jar>"
-                    + " dev.fleetflags.admin.PasswordHash)");
+                    + " (create one with the CLI: java -jar fleetflags-cli-<version>.jar hash-password)");
           }
           if (hash != null) {
             result.add(new Operator.WithPassword(name, hash));

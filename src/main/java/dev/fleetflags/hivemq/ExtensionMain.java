@@ -10,6 +10,7 @@ import com.hivemq.extension.sdk.api.services.publish.RetainedMessageStore;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
@@ -99,16 +100,19 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     }
     DeviceTopics topics = new DeviceTopics(config.deviceTopic());
     metrics = new BrokerMetrics(Services.metricRegistry());
+    metrics.watchFileDescriptors();
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()),
         config.limits(), metrics, System::nanoTime);
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
             config.delivery().historyRevisions(), config.delivery().offlineDevices(), PROGRESS_INTERVAL),
-        metrics);
+        metrics, new ComplianceTracker.Settings(config.delivery().complianceRevisions(),
+            config.delivery().offlineDevices(), Clock.systemUTC()));
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes, FlagAdmin.PLAN_WAIT, delivery)
+        .withCompliance(delivery.compliance());
     ClusterSettings cluster = config.cluster();
     if (cluster != null) {
       // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.
@@ -128,6 +132,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
         new AdminRateLimit(config.adminRequestsPerSecond(), config.adminQueriesPerSecond(), System::nanoTime), metrics,
         operatorConnections);
+    delivery.addProgressListener(endpoint::progress);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
     ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, topics,

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fleetflags.delivery.ConnectionFacts;
+import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.FlagDelivery;
+import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagSetCompiler;
@@ -59,6 +62,7 @@ class FlagAdminFuzzTest {
   private static FlagStore store;
   private static LiveFlags live;
   private static FlagAdmin admin;
+  private static FlagDelivery delivery;
 
   @BeforeAll
   static void open() throws Exception {
@@ -68,7 +72,13 @@ class FlagAdminFuzzTest {
     live.addListener(change -> java.util.concurrent.CompletableFuture.completedFuture(1));
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model", "region"));
     DeviceContext online = contexts.connection(new ConnectionFacts("u-online", Map.of("model", "gateway-g1", "region", "eu-test")));
-    admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null);
+    // Delivery without devices, for its compliance figures (query/compliance).
+    delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
+        (id, update) -> java.util.concurrent.CompletableFuture.completedFuture(true), FlagDelivery.Settings.DEFAULT,
+        DeliveryMetrics.NONE);
+    live.addListener(delivery);
+    admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null)
+        .withCompliance(delivery.compliance());
     expect("accepted", send(AdminAction.REPLACE, Files.readAllBytes(Path.of("examples/flags.json"))));
     expect("accepted", send(AdminAction.DEVICE_ATTRIBUTES,
         Json.write(Map.of("devices", Map.of(REGISTERED, REGISTRY))).getBytes(StandardCharsets.UTF_8)));
@@ -76,6 +86,7 @@ class FlagAdminFuzzTest {
 
   @AfterAll
   static void close() {
+    delivery.close();
     store.close();
   }
 

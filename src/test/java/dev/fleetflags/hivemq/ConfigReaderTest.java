@@ -67,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(54, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(55, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -140,6 +140,7 @@ class ConfigReaderTest {
                     <publish-rate>500</publish-rate>
                     <history-revisions>8</history-revisions>
                     <offline-devices>0</offline-devices>
+                    <compliance-revisions>4</compliance-revisions>
                 </delivery>
                 <device-authentication>allow</device-authentication>
                 <expected-devices>50000</expected-devices>
@@ -178,7 +179,7 @@ class ConfigReaderTest {
             20,
             4,
             30,
-            new FleetFlagsConfig.Delivery(40, 500, 8, 0),
+            new FleetFlagsConfig.Delivery(40, 500, 8, 0, 4),
             50000,
             new ClusterSettings(
                 List.of(URI.create("http://10.0.0.1:2379"), URI.create("http://10.0.0.2:2379")),
@@ -306,6 +307,9 @@ class ConfigReaderTest {
             "<fleetflags><delivery><offline-devices>-5</offline-devices></delivery></fleetflags>",
             List.of("setting delivery/offline-devices", "'-5' is below the minimum of 0")),
         Arguments.of(
+            "<fleetflags><delivery><compliance-revisions>17</compliance-revisions></delivery></fleetflags>",
+            List.of("setting delivery/compliance-revisions", "'17' is above the maximum of 16")),
+        Arguments.of(
             "<fleetflags><worker-threads>0</worker-threads></fleetflags>",
             List.of("setting worker-threads", "'0' is below the minimum of 1")),
         Arguments.of(
@@ -408,7 +412,7 @@ class ConfigReaderTest {
             List.of(
                 "setting operators/operator[1]/password-hash",
                 "the value (not shown) is not of the form pbkdf2-sha256:",
-                "dev.fleetflags.admin.PasswordHash")),
+                "fleetflags-cli-<version>.jar hash-password")),
         Arguments.of(
             "<fleetflags><operators>"
                 + "<operator><certificate-common-name>a</certificate-common-name></operator>"
