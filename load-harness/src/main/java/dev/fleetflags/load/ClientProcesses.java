@@ -14,10 +14,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The devices spread over client JVMs the harness starts ({@link FleetProcess}), each holding a
@@ -55,7 +53,6 @@ final class ClientProcesses implements Devices {
           if (line.startsWith("arrival ")) {
             String[] f = line.split(" ", 4);
             inbox.add(new Arrival(Integer.parseInt(f[1]), Long.parseLong(f[2]), base64.decode(f[3])));
-            inboxSize.incrementAndGet();
           } else {
             answers.add(line);
           }
@@ -99,8 +96,7 @@ final class ClientProcesses implements Devices {
   private static final int CHILD_HEADROOM = OpenFiles.HEADROOM;
 
   private final List<Child> children = new ArrayList<>();
-  private final ConcurrentLinkedQueue<Arrival> inbox = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger inboxSize = new AtomicInteger();
+  private final Inbox inbox = new Inbox();
   private final int size;
   private final Duration wait;
 
@@ -210,22 +206,17 @@ final class ClientProcesses implements Devices {
 
   @Override
   public boolean awaitArrivals(int count) throws InterruptedException {
-    return Fleet.awaitProgress(inboxSize::get, count, wait);
+    return inbox.await(count, wait);
   }
 
   @Override
   public int arrived() {
-    return inboxSize.get();
+    return inbox.size();
   }
 
   @Override
   public List<Arrival> takeArrivals() {
-    List<Arrival> taken = new ArrayList<>();
-    for (Arrival a = inbox.poll(); a != null; a = inbox.poll()) {
-      taken.add(a);
-      inboxSize.decrementAndGet();
-    }
-    return taken;
+    return inbox.take();
   }
 
   /** Closes each child's standard input, so it disconnects and ends; ends it if it has not within a minute. */

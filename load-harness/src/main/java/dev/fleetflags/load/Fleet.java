@@ -11,14 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -43,9 +41,7 @@ final class Fleet implements Devices {
   private final Duration wait;
   private final Supplier<OpenFiles> openFiles;
   private final List<Mqtt5AsyncClient> clients = new ArrayList<>();
-  private final ConcurrentLinkedQueue<Arrival> inbox = new ConcurrentLinkedQueue<>();
-  /** The inbox's size, kept apart: counting a ConcurrentLinkedQueue walks it. */
-  private final AtomicInteger inboxSize = new AtomicInteger();
+  private final Inbox inbox = new Inbox();
 
   Fleet(FleetFlagsBroker broker, LoadSettings settings) {
     this(broker, settings, OpenFiles::ofThisProcess);
@@ -129,7 +125,6 @@ final class Fleet implements Devices {
           MqttGlobalPublishFilter.ALL,
           p -> {
             inbox.add(new Arrival(device, System.nanoTime(), p.getPayloadAsBytes()));
-            inboxSize.incrementAndGet();
           });
       var properties = client.connectWith().cleanStart(true).userProperties();
       attributes(device).forEach(properties::add);
@@ -191,54 +186,19 @@ final class Fleet implements Devices {
     await(done, "disconnect");
   }
 
-  /**
-   * Waits until the inbox holds at least {@code count} messages, or until none has arrived for the
-   * settings' bound (a loaded machine is slow, a broken broker silent).
-   *
-   * @return false if the bound passed first
-   */
   @Override
   public boolean awaitArrivals(int count) throws InterruptedException {
-    return awaitProgress(inboxSize::get, count);
+    return inbox.await(count, wait);
   }
 
-  /** Until {@code done} reaches {@code count}; false once it has not grown for the bound. */
-  private boolean awaitProgress(IntSupplier done, int count) throws InterruptedException {
-    return awaitProgress(done, count, wait);
-  }
-
-  /** Until {@code done} reaches {@code count}; false once it has not grown for {@code wait}. */
-  static boolean awaitProgress(IntSupplier done, int count, Duration wait) throws InterruptedException {
-    int seen = done.getAsInt();
-    long deadline = System.nanoTime() + wait.toNanos();
-    while (seen < count) {
-      Thread.sleep(2);
-      int now = done.getAsInt();
-      if (now > seen) {
-        seen = now;
-        deadline = System.nanoTime() + wait.toNanos();
-      } else if (System.nanoTime() > deadline) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** How many messages wait in the inbox. */
   @Override
   public int arrived() {
-    return inboxSize.get();
+    return inbox.size();
   }
 
-  /** Takes everything received so far out of the inbox. */
   @Override
   public List<Arrival> takeArrivals() {
-    List<Arrival> taken = new ArrayList<>();
-    for (Arrival a = inbox.poll(); a != null; a = inbox.poll()) {
-      taken.add(a);
-      inboxSize.decrementAndGet();
-    }
-    return taken;
+    return inbox.take();
   }
 
   /** Until every device's step is done; fails on the first error or when none completes for the bound. */
@@ -248,7 +208,7 @@ final class Fleet implements Devices {
     for (CompletableFuture<?> f : futures) {
       f.whenComplete((result, failure) -> done.incrementAndGet());
     }
-    if (!awaitProgress(done::get, futures.length)) {
+    if (!Inbox.awaitProgress(done::get, futures.length, wait)) {
       long open = all.stream().filter(f -> !f.isDone()).count();
       throw new IllegalStateException(open + " of " + all.size() + " devices did not " + what
           + ", none for " + wait + "; the harness's JVM has " + openFiles.get());

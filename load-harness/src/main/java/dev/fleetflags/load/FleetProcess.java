@@ -88,7 +88,8 @@ public final class FleetProcess {
     }
   }
 
-  private static FleetFlagsBroker at(String host, int port) {
+  /** The broker at {@code host:port}, as the devices need it: where to connect. */
+  static FleetFlagsBroker at(String host, int port) {
     return new FleetFlagsBroker() {
       @Override
       public String host() {

@@ -25,6 +25,7 @@ public final class LoadHarness {
     for (int devices : LoadSettings.deviceCounts()) {
       LoadSettings settings = base.withDevices(devices);
       String before = LoadReport.machine();
+      String loadBefore = LoadReport.loadAverage();
       LoadResults results;
       try {
         results = new LoadRun(settings).run();
@@ -39,7 +40,7 @@ public final class LoadHarness {
       }
       String after = LoadReport.machine();
       runs.add(results);
-      conditions.add(before + " → " + after.substring(after.indexOf("load average ") + "load average ".length()));
+      conditions.add("load average " + loadBefore + " → " + LoadReport.loadAverage());
       String table = LoadReport.format(results, "Before: " + before + "; after: " + after + ". HiveMQ persistence: "
           + persistence + ".");
       System.out.println();

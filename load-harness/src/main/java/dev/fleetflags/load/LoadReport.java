@@ -99,7 +99,7 @@ final class LoadReport {
         + " baseline of the same run.\n\n");
     out.append("| devices | fan-out: FleetFlags / PublishService | ratio | first delta / broker's first message"
         + " | admin answer (share of the baseline's fan-out) | connect + first flag set, rate against the broker's"
-        + " own first message | checks | machine |\n");
+        + " own first message | checks | load |\n");
     out.append("|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < runs.size(); i++) {
       LoadResults r = runs.get(i);
@@ -117,14 +117,17 @@ final class LoadReport {
 
   /** The processors, the load average now, and the date. */
   static String machine() {
-    String load;
-    try {
-      load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", 4)[0];
-    } catch (IOException e) {
-      load = "?";
-    }
     return String.format(Locale.ROOT, "%d processors, load average %s, %s",
-        Runtime.getRuntime().availableProcessors(), load, java.time.LocalDate.now());
+        Runtime.getRuntime().availableProcessors(), loadAverage(), java.time.LocalDate.now());
+  }
+
+  /** The one-minute load average now, as /proc/loadavg has it; ? where there is none. */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", 4)[0];
+    } catch (IOException e) {
+      return "?";
+    }
   }
 
   private static String times(List<Long> nanos) {

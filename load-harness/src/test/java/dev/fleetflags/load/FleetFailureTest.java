@@ -74,24 +74,6 @@ class FleetFailureTest {
   }
 
   private static FleetFlagsBroker at(int port) {
-    return new FleetFlagsBroker() {
-      @Override
-      public String host() {
-        return "127.0.0.1";
-      }
-
-      @Override
-      public int mqttPort() {
-        return port;
-      }
-
-      @Override
-      public String log() {
-        return "";
-      }
-
-      @Override
-      public void close() {}
-    };
+    return FleetProcess.at("127.0.0.1", port);
   }
 }
