@@ -299,7 +299,7 @@ public final class FlagAdmin implements StoreListener {
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
     flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
-    if (flagWrites.isEmpty() && evaluatorWrites.isEmpty() && metadata == null) {
+    if (flagWrites.isEmpty() && evaluatorWrites.isEmpty() && metadata == null && request.plans().isEmpty()) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("revision", current.revision());
       body.put("changed", List.of());
@@ -316,7 +316,7 @@ public final class FlagAdmin implements StoreListener {
     validated = new Validated(next, compiled);
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          flagWrites, evaluatorWrites, metadata, Map.of()), current.revision());
+          flagWrites, evaluatorWrites, metadata, Map.of(), request.plans()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
     } finally {
@@ -422,7 +422,7 @@ public final class FlagAdmin implements StoreListener {
     if (expected != null && expected != current.revision()) {
       return now(conflict(expected, current.revision()));
     }
-    if (writes.isEmpty()) {
+    if (writes.isEmpty() && request.plans().isEmpty()) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("revision", current.revision());
       body.put("devices", List.of());
@@ -437,7 +437,7 @@ public final class FlagAdmin implements StoreListener {
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          Map.of(), Map.of(), null, writes), current.revision());
+          Map.of(), Map.of(), null, writes, request.plans()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
     }

@@ -258,6 +258,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       put(ops, bytes, layout.key(EtcdLayout.METADATA, ""), write.documentMetadata());
     }
     write.deviceAttributes().forEach((id, attributes) -> putOrDelete(ops, bytes, layout.key(EtcdLayout.DEVICES, id), attributes));
+    write.plans().forEach((id, plan) -> putOrDelete(ops, bytes, layout.key(EtcdLayout.PLANS, id), plan));
     put(ops, bytes, layout.history(basedOn), entry);
     long pushedOut = store.historyPushedOut();
     if (pushedOut > 0) {
@@ -523,6 +524,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       items.add(new Object[] {layout.key(EtcdLayout.METADATA, ""), local.metadata()});
     }
     local.devices().forEach((id, json) -> items.add(new Object[] {layout.key(EtcdLayout.DEVICES, id), json}));
+    local.plans().forEach((id, json) -> items.add(new Object[] {layout.key(EtcdLayout.PLANS, id), json}));
     for (Object[] item : items) {
       if (chunk.size() + 2 > settings.maxTxnOps() || bytes[0] > settings.maxRequestBytes() / 2) {
         chunks.add(chunk);
@@ -567,6 +569,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     Map<String, Object> evaluators = new TreeMap<>();
     Map<String, Object> metadata = Map.of();
     Map<String, Map<String, Object>> devices = new TreeMap<>();
+    Map<String, Object> plans = new TreeMap<>();
     List<HistoryEntry> history = new ArrayList<>();
     ByteSequence from = layout.all();
     while (true) {
@@ -599,6 +602,8 @@ public final class ClusterReplica implements Committer, AutoCloseable {
           metadata = object(json);
         } else if (key.kind().equals(EtcdLayout.DEVICES) && json instanceof Map<?, ?>) {
           devices.put(key.name(), object(json));
+        } else if (key.kind().equals(EtcdLayout.PLANS)) {
+          plans.put(key.name(), json);
         } else if (key.kind().equals(EtcdLayout.HISTORY)) {
           try {
             history.add(HistoryEntry.fromJson(kv.getModRevision(), withoutWriteId(json)));
@@ -612,7 +617,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       }
       from = last.getKey().concat(ByteSequence.from(new byte[] {0}));
     }
-    store.replaceAll(new StoreContent(headAt, flags, flagRevisions, evaluators, metadata, devices, history, at));
+    store.replaceAll(new StoreContent(headAt, flags, flagRevisions, evaluators, metadata, devices, history, at, plans));
     watchFrom = readAt + 1;
     applied();
   }
@@ -663,6 +668,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     Map<String, @Nullable Object> evaluators = new LinkedHashMap<>();
     Map<String, Object> metadata = null;
     Map<String, @Nullable Map<String, Object>> devices = new LinkedHashMap<>();
+    Map<String, @Nullable Object> plans = new LinkedHashMap<>();
     HistoryEntry entry = null;
     boolean head = false;
     for (WatchEvent event : events) {
@@ -679,6 +685,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
         case EtcdLayout.EVALUATORS -> evaluators.put(key.name(), json);
         case EtcdLayout.METADATA -> metadata = json instanceof Map<?, ?> ? object(json) : Map.of();
         case EtcdLayout.DEVICES -> devices.put(key.name(), json instanceof Map<?, ?> ? object(json) : null);
+        case EtcdLayout.PLANS -> plans.put(key.name(), json);
         case EtcdLayout.HISTORY -> {
           if (!deleted && json != null) {
             try {
@@ -701,7 +708,8 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       entry = new HistoryEntry(revision, clock.millis(), "unknown", new Actor("unknown", null), List.of());
     }
     try {
-      store.applyCommitted(revision, new StoreWrite(null, entry.action(), entry.actor(), flags, evaluators, metadata, devices), entry);
+      store.applyCommitted(revision, new StoreWrite(null, entry.action(), entry.actor(), flags, evaluators, metadata, devices, plans),
+          entry);
     } catch (StoreException e) {
       log.error("Cannot apply revision {} of the cluster store to the flag store: {}", revision, e.getMessage());
       throw new IllegalStateException(e.getMessage(), e);
