@@ -79,6 +79,8 @@ public final class FlagAdmin implements StoreListener {
   private final Duration planWait;
   /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
+  /** Carries out requests about rollouts and scheduled changes; set once at start. */
+  private volatile PlanRequests plans = PlanRequests.NONE;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -125,6 +127,16 @@ public final class FlagAdmin implements StoreListener {
     this.planWait = planWait;
     // Last, once the fields are set: from now on every change the store applies is made live here.
     store.addListener(this);
+  }
+
+  /** Who carries out the requests about rollouts and scheduled changes (the rollout package). */
+  public void planRequests(PlanRequests plans) {
+    this.plans = plans;
+  }
+
+  /** The limits requests are validated against. */
+  public Limits limits() {
+    return compiler.limits();
   }
 
   /**
@@ -213,6 +225,8 @@ public final class FlagAdmin implements StoreListener {
       case EVALUATE -> now(evaluate(root));
       case QUERY_FLAGS -> now(queryFlags(root));
       case QUERY_HISTORY -> now(history(root));
+      case ROLLOUT_START, ROLLOUT_PAUSE, ROLLOUT_RESUME, ROLLOUT_ADVANCE, ROLLOUT_ABORT, QUERY_ROLLOUTS, SCHEDULE,
+          SCHEDULE_CANCEL, QUERY_SCHEDULE -> plans.handle(request, root);
     };
   }
 
@@ -683,10 +697,6 @@ public final class FlagAdmin implements StoreListener {
   }
 
   // --- request parsing ----------------------------------------------------------------------
-
-  private Limits limits() {
-    return compiler.limits();
-  }
 
   private Map<String, Object> object(byte[] payload) throws InvalidDocumentException {
     if (payload.length == 0) {
