@@ -176,9 +176,19 @@ public final class FlagAdmin implements StoreListener {
    * {@code planWait}. Never completes exceptionally: whatever is thrown becomes the answer.
    */
   public CompletableFuture<AdminResponse> handleAsync(AdminRequest request) {
+    return handleAsync(request, request.action());
+  }
+
+  /**
+   * Carries out {@code request} as the write {@code as} (its payload is that write's), while the
+   * history and the log name the request's own action: how rollouts and scheduled changes make
+   * their writes ({@code rollouts/start} writing a wave as an apply, say). Otherwise as {@link
+   * #handleAsync(AdminRequest)}.
+   */
+  public CompletableFuture<AdminResponse> handleAsync(AdminRequest request, AdminAction as) {
     CompletableFuture<AdminResponse> answer;
     try {
-      answer = carryOut(request);
+      answer = carryOut(request, as);
     } catch (Throwable e) {
       // Thrown before anything was durable: commit() answers for what follows a write itself.
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
@@ -193,12 +203,12 @@ public final class FlagAdmin implements StoreListener {
   }
 
   /** A write that met a newer state is carried out once more, validated against it. */
-  private CompletableFuture<AdminResponse> carryOut(AdminRequest request) {
+  private CompletableFuture<AdminResponse> carryOut(AdminRequest request, AdminAction as) {
     try {
-      return carryOutOnce(request);
+      return carryOutOnce(request, as);
     } catch (StaleBase first) {
       try {
-        return carryOutOnce(request);
+        return carryOutOnce(request, as);
       } catch (StaleBase again) {
         return now(AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
             + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision)));
@@ -206,7 +216,7 @@ public final class FlagAdmin implements StoreListener {
     }
   }
 
-  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request) {
+  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request, AdminAction as) {
     Map<String, Object> root;
     try {
       root = object(request.payload());
@@ -217,7 +227,7 @@ public final class FlagAdmin implements StoreListener {
     if (unsettled != null) {
       return now(unsettled);
     }
-    return switch (request.action()) {
+    return switch (as) {
       case APPLY -> writeDocument(request, root, false);
       case REPLACE -> writeDocument(request, root, true);
       case DELETE -> delete(request, root);

@@ -58,6 +58,19 @@ final class RequestFields {
     return null;
   }
 
+  /** A rejected answer's problems in words: "location: reason; ...". */
+  static String problems(dev.fleetflags.admin.AdminResponse rejected) {
+    List<String> parts = new java.util.ArrayList<>();
+    if (rejected.body().get("problems") instanceof List<?> list) {
+      for (Object p : list) {
+        Map<?, ?> problem = (Map<?, ?>) p;
+        String location = String.valueOf(problem.get("location"));
+        parts.add((location.isEmpty() ? "" : location + ": ") + problem.get("reason"));
+      }
+    }
+    return parts.isEmpty() ? rejected.toString() : String.join("; ", parts);
+  }
+
   /**
    * A number member of {@code object} from {@code min} to {@code max}, or {@code fallback} when
    * absent; null (recorded) when it is not such a number.

@@ -207,13 +207,13 @@ public final class Rollouts {
       latest.remove(r.id());
       return write(r.ended(Rollout.Status.COMPLETED, now, null, last), null, rolloutActor(r));
     }
-    return nextWave(r, r.wave() + 1, now, rolloutActor(r), "");
+    return nextWave(r, r.wave() + 1, now, rolloutActor(r), AdminAction.APPLY, "");
   }
 
-  private CompletableFuture<AdminResponse> nextWave(Rollout r, int index, Instant now, Actor actor, String why) {
+  private CompletableFuture<AdminResponse> nextWave(Rollout r, int index, Instant now, Actor actor, AdminAction action, String why) {
     Rollout next = r.atWave(index, now, driver, "wave " + (index + 1) + " of " + r.waves().size() + " ("
         + r.waves().get(index).percent() + "%) written" + why);
-    return write(next, Map.of(r.flag(), next.definition(index).toJson()), actor).thenApply(answer -> {
+    return write(next, Map.of(r.flag(), next.definition(index).toJson()), actor, action).thenApply(answer -> {
       if (answer.isAccepted()) {
         metrics.waveWritten();
         log.info("Rollout {}: {} at revision {}", r.id(), next.last(), answer.body().get("revision"));
@@ -242,10 +242,10 @@ public final class Rollouts {
     if (!r.revertOnFailure()) {
       return write(ended, null, rolloutActor(r));
     }
-    return revert(r, ended, rolloutActor(r)).thenCompose(answer -> {
+    return revert(r, ended, rolloutActor(r), AdminAction.APPLY).thenCompose(answer -> {
       if (!answer.isAccepted() && answer.status().equals("rejected")) {
         // The revert itself cannot be written (say, an evaluator it reads is gone): halt where it is.
-        String note = last.replace("; " + outcome, "; the revert was refused (" + answer.body().get("problems")
+        String note = last.replace("; " + outcome, "; the revert was refused (" + RequestFields.problems(answer)
             + "): halted at this wave");
         log.error("Rollout {}: {}", r.id(), note);
         return write(r.ended(Rollout.Status.HALTED, now, halt, note), null, rolloutActor(r));
@@ -255,12 +255,12 @@ public final class Rollouts {
   }
 
   /** Writes the definition before the rollout back (deletes the flag if it had none), with {@code ended}. */
-  private CompletableFuture<AdminResponse> revert(Rollout r, Rollout ended, Actor actor) {
+  private CompletableFuture<AdminResponse> revert(Rollout r, Rollout ended, Actor actor, AdminAction action) {
     if (r.from() == null) {
-      return write(ended, AdminAction.DELETE, Json.write(Map.of("flags", List.of(r.flag()), "expectedRevision", store.revision())),
-          actor);
+      return write(ended, action, AdminAction.DELETE,
+          Json.write(Map.of("flags", List.of(r.flag()), "expectedRevision", store.revision())), actor);
     }
-    return write(ended, Map.of(r.flag(), r.from().toJson()), actor);
+    return write(ended, Map.of(r.flag(), r.from().toJson()), actor, action);
   }
 
   /**
@@ -286,20 +286,25 @@ public final class Rollouts {
 
   /** The rollout's new state, and flags to write with it (null: none), in one write at the current revision. */
   private CompletableFuture<AdminResponse> write(Rollout next, @Nullable Map<String, Object> flags, Actor actor) {
+    return write(next, flags, actor, AdminAction.APPLY);
+  }
+
+  /** As {@link #write(Rollout, Map, Actor)}, recorded in the history as {@code action}. */
+  private CompletableFuture<AdminResponse> write(Rollout next, @Nullable Map<String, Object> flags, Actor actor, AdminAction action) {
     Map<String, Object> document = new LinkedHashMap<>();
     document.put("flags", flags == null ? Map.of() : flags);
     document.put("expectedRevision", store.revision());
-    return write(next, AdminAction.APPLY, Json.write(document), actor);
+    return write(next, action, AdminAction.APPLY, Json.write(document), actor);
   }
 
-  private CompletableFuture<AdminResponse> write(Rollout next, AdminAction action, String payload, Actor actor) {
+  private CompletableFuture<AdminResponse> write(Rollout next, AdminAction action, AdminAction as, String payload, Actor actor) {
     Map<String, @Nullable Object> plans = new LinkedHashMap<>();
     plans.put(next.planId(), next.toJson());
     if (!next.active()) {
       prune(next, plans);
     }
     CompletableFuture<AdminResponse> answer =
-        admin.handleAsync(new AdminRequest(action, payload.getBytes(StandardCharsets.UTF_8), actor, plans));
+        admin.handleAsync(new AdminRequest(action, payload.getBytes(StandardCharsets.UTF_8), actor, plans), as);
     answer.thenAccept(response -> {
       if (!response.isAccepted() && failedWrites.admit(next.id()) != null) {
         log.warn("Rollout {}: writing '{}' was not accepted, tried again at the next check: {}", next.id(), next.last(), response);
@@ -365,7 +370,7 @@ public final class Rollouts {
     if (find(fresh.id()) != null) {
       return now(AdminResponse.rejected("flag", "a rollout " + fresh.id() + " was already started at this revision; retry"));
     }
-    return nextWave(fresh, 0, now, request.actor(), " (started by client '" + request.actor().clientId() + "')")
+    return nextWave(fresh, 0, now, request.actor(), AdminAction.ROLLOUT_START, " (started by client '" + request.actor().clientId() + "')")
         .thenApply(answer -> {
           if (!answer.isAccepted()) {
             return answer;
@@ -402,10 +407,10 @@ public final class Rollouts {
     CompletableFuture<AdminResponse> done = switch (action) {
       case ROLLOUT_PAUSE -> current.status() == Rollout.Status.PAUSED
           ? now(AdminResponse.rejected("flag", "the rollout " + current.id() + " is paused already"))
-          : write(current.suspended(now, Rollout.Status.PAUSED, "paused" + who), null, request.actor());
+          : write(current.suspended(now, Rollout.Status.PAUSED, "paused" + who), null, request.actor(), action);
       case ROLLOUT_RESUME -> current.status() != Rollout.Status.PAUSED
           ? now(AdminResponse.rejected("flag", "the rollout " + current.id() + " is not paused"))
-          : write(current.resumed(now, current.bakedMillis(), driver, "resumed" + who), null, request.actor());
+          : write(current.resumed(now, current.bakedMillis(), driver, "resumed" + who), null, request.actor(), action);
       case ROLLOUT_ADVANCE -> current.status() == Rollout.Status.PAUSED
           ? now(AdminResponse.rejected("flag", "the rollout " + current.id() + " is paused; resume it first"))
           : advance(current, request.actor(), now, who);
@@ -424,9 +429,9 @@ public final class Rollouts {
       String last = "completed: the new definition serves every device (advanced" + who + ")";
       metrics.completed();
       latest.remove(r.id());
-      return write(r.ended(Rollout.Status.COMPLETED, now, null, last), null, actor);
+      return write(r.ended(Rollout.Status.COMPLETED, now, null, last), null, actor, AdminAction.ROLLOUT_ADVANCE);
     }
-    return nextWave(r, r.wave() + 1, now, actor, " (advanced" + who + ")");
+    return nextWave(r, r.wave() + 1, now, actor, AdminAction.ROLLOUT_ADVANCE, " (advanced" + who + ")");
   }
 
   private CompletableFuture<AdminResponse> abort(Rollout r, Actor actor, Instant now, String who) {
@@ -436,7 +441,7 @@ public final class Rollouts {
     }
     latest.remove(r.id());
     return revert(r, r.ended(Rollout.Status.ABORTED, now, r.halt(), "aborted" + who
-        + ": the definition before the rollout is restored"), actor);
+        + ": the definition before the rollout is restored"), actor, AdminAction.ROLLOUT_ABORT);
   }
 
   private AdminResponse query(Map<String, Object> root) {

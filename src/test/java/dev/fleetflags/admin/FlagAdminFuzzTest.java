@@ -10,6 +10,12 @@ import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.eval.RunawayGuard;
+import dev.fleetflags.rollout.Leadership;
+import dev.fleetflags.rollout.Plans;
+import dev.fleetflags.rollout.RolloutMetrics;
+import dev.fleetflags.rollout.Rollouts;
+import dev.fleetflags.rollout.Schedules;
+import dev.fleetflags.rollout.WaveFigures;
 import dev.fleetflags.rules.FlagDocument;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
@@ -20,6 +26,7 @@ import dev.fleetflags.store.StoreSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of admin requests: every payload is sent as every {@link AdminAction} to
- * a real {@link FlagAdmin} over a real {@link FlagStore} in a temporary folder, holding
+ * a real {@link FlagAdmin} (with rollouts and scheduled changes) over a real {@link FlagStore} in a temporary folder, holding
  * examples/flags.json and one registry record. Whatever the payload, the answer is accepted,
  * rejected or ok (the store is healthy, so an {@code error} means the extension failed on the
  * input), no exception escapes, the answer is JSON an operator can read, and:
@@ -69,6 +76,10 @@ class FlagAdminFuzzTest {
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model", "region"));
     DeviceContext online = contexts.connection(new ConnectionFacts("u-online", Map.of("model", "gateway-g1", "region", "eu-test")));
     admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null);
+    // Rollouts and scheduled changes as the extension runs them (nothing checks them here).
+    Clock clock = Clock.systemUTC();
+    admin.planRequests(new Plans(new Rollouts(admin, store, clock, wave -> WaveFigures.NONE, Leadership.ALONE,
+        RolloutMetrics.NONE, "fuzz"), new Schedules(admin, store, clock, Leadership.ALONE, RolloutMetrics.NONE)));
     expect("accepted", send(AdminAction.REPLACE, Files.readAllBytes(Path.of("examples/flags.json"))));
     expect("accepted", send(AdminAction.DEVICE_ATTRIBUTES,
         Json.write(Map.of("devices", Map.of(REGISTERED, REGISTRY))).getBytes(StandardCharsets.UTF_8)));

@@ -138,6 +138,7 @@ class RolloutsTest {
     assertEquals(r.definition(0), ota(), "wave 1 is the 1% split");
     HistoryEntry first = store.history(1).get(0);
     assertEquals(ops, first.actor(), "the start is the operator's write");
+    assertEquals("rollouts/start", first.action());
     assertEquals(List.of(Change.FLAG, Change.PLAN), first.changes().stream().map(Change::kind).toList());
 
     clock.advance(Duration.ofSeconds(59));
@@ -149,6 +150,7 @@ class RolloutsTest {
     assertEquals(rollout().definition(1), ota(), "wave 2, 10%");
     HistoryEntry second = store.history(1).get(0);
     assertEquals(new Actor("rollout/ota@1", "alice"), second.actor(), "the rollout's own write names it");
+    assertEquals("apply", second.action());
     assertEquals("wave 2 of 3 (10%) written", rollout().last());
 
     clock.advance(Duration.ofSeconds(120));
