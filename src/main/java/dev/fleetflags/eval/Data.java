@@ -154,6 +154,11 @@ final class Data {
       return value == MISSING ? fallback.eval(s) : value;
     }
 
+    /** Whether this reads exactly {@code $flagd.timestamp}. */
+    boolean isTimestamp() {
+      return segments.length == 2 && "$flagd".equals(segments[0]) && "timestamp".equals(segments[1]);
+    }
+
     /** Whether the value read includes {@code $flagd.timestamp}. */
     boolean readsTimestamp() {
       return segments.length == 0

@@ -33,6 +33,8 @@ public final class Flag {
   private final Map<String, Object> metadata;
   private final @Nullable String parseError;
   private final boolean timeDependent;
+  /** The seconds at which the flag's value may change with time alone, ascending (see {@link #timeBoundaries}). */
+  private final long[] timeBoundaries;
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
   /**
@@ -43,6 +45,11 @@ public final class Flag {
   private final @Nullable Resolution[] served;
 
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent) {
+    this(definition, targeting, metadata, timeDependent, new long[0]);
+  }
+
+  Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
+      long[] timeBoundaries) {
     this.definition = definition;
     this.key = definition.key();
     this.type = definition.type();
@@ -68,6 +75,7 @@ public final class Flag {
     this.metadata = metadata;
     this.parseError = null;
     this.timeDependent = timeDependent;
+    this.timeBoundaries = timeBoundaries.clone();
     this.variantPositions = n > 8 ? positions(variantNames) : null;
     this.served = new Resolution[SERVING_OUTCOMES * n];
     this.matchCodes = new short[n];
@@ -96,6 +104,7 @@ public final class Flag {
     this.metadata = metadata;
     this.parseError = parseError;
     this.timeDependent = false;
+    this.timeBoundaries = new long[0];
     this.variantPositions = null;
     this.served = new Resolution[0];
   }
@@ -231,6 +240,21 @@ public final class Flag {
   /** Whether targeting reads {@code $flagd.timestamp}, so the flag's value can change with time alone. */
   public boolean timeDependent() {
     return timeDependent;
+  }
+
+  /**
+   * The seconds (epoch) at which the flag's value may change with time alone, ascending: where its
+   * targeting compares {@code $flagd.timestamp} with a constant. A time-dependent flag that reads
+   * the time otherwise (arithmetic on it, comparisons with attributes) may change at other times
+   * too, which cannot be known in advance.
+   */
+  public long[] timeBoundaries() {
+    return timeBoundaries.clone();
+  }
+
+  /** {@link #timeBoundaries} without the copy, for the set's own walks. */
+  long[] timeBoundariesShared() {
+    return timeBoundaries;
   }
 
   /** The definition this flag was compiled from; null for a flag that could not be parsed. */

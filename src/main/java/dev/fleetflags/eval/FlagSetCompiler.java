@@ -93,7 +93,7 @@ public final class FlagSetCompiler {
       if (compiler.unparseable()) {
         flags.add(new Flag(definition.key(), compiler.problems().get(0).toString(), metadata));
       } else {
-        flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp()));
+        flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp(), compiler.timeBoundaries()));
       }
     }
     for (String key : parsed.brokenFlags()) {
