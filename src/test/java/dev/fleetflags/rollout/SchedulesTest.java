@@ -9,6 +9,7 @@ import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.LiveFlags;
+import dev.fleetflags.delivery.TestClock;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.rules.Limits;
 import dev.fleetflags.store.Actor;
