@@ -1,6 +1,7 @@
 package dev.fleetflags.rollout;
 
 import dev.fleetflags.delivery.FleetCompliance;
+import java.time.Instant;
 import java.util.Collection;
 
 /**
@@ -21,12 +22,26 @@ public interface FleetFigures {
    */
   default void share(Collection<Watched> waves) {}
 
-  /** This broker's figures, from its own compliance tracker. */
+  /**
+   * This broker's figures, from its own compliance tracker. The wave's silent devices are those
+   * that applied it and left at or before the cut-off; the rest of the fleet's away devices are
+   * those gone since the wave began, less the wave's own that left.
+   */
   static WaveFigures local(FleetCompliance compliance, Watched wave) {
-    FleetCompliance.RevisionCompliance r = compliance.revision(wave.revision(), wave.awayBeforeMillis());
-    FleetCompliance.Departures d = compliance.departures(wave.sinceMillis(), wave.awayBeforeMillis());
-    return new WaveFigures(r == null ? 0 : r.targeted(), r == null ? 0 : r.applied(), r == null ? 0 : r.rejected(),
-        r == null ? 0 : r.failed(), r == null ? 0 : r.silent(), d.connected() + d.left(), d.away());
+    FleetCompliance.RevisionCompliance r = compliance.revision(wave.revision());
+    int gone = compliance.departedSince(Instant.ofEpochMilli(wave.sinceMillis()));
+    long seen = compliance.connectedDevices() + (long) gone;
+    if (r == null) {
+      return new WaveFigures(0, 0, 0, 0, 0, seen, gone);
+    }
+    long silent = 0;
+    long waveGone = 0;
+    for (FleetCompliance.Departure d : compliance.departedAfterApplying(wave.revision())) {
+      silent += d.at().toEpochMilli() <= wave.awayBeforeMillis() ? 1 : 0;
+      waveGone += d.at().toEpochMilli() >= wave.sinceMillis() ? 1 : 0;
+    }
+    return new WaveFigures(r.targeted(), r.applied(), r.rejected(), r.failed(), silent, seen,
+        Math.max(0, gone - waveGone) + silent);
   }
 
   /** A broker on its own: its figures are the fleet's. */
