@@ -1,5 +1,6 @@
 package dev.fleetflags.replication;
 
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.rules.FlagDefinition;
 import dev.fleetflags.rules.FlagDocumentParser;
 import dev.fleetflags.rules.InvalidDocumentException;
@@ -219,6 +220,16 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Which broker drives rollouts and scheduled changes, and the whole fleet's figures for their
+   * gates, through this replica's etcd client (see {@link ClusterDriving}); close it before this.
+   *
+   * @param broker this broker's name among the others, unique to this run
+   */
+  public ClusterDriving driving(String broker, FleetCompliance compliance) {
+    return new ClusterDriving(client, settings.keyPrefix(), broker, compliance, settings.requestTimeout(), clock);
   }
 
   /** The revision this broker serves (etcd's revision of the last change it applied). */
