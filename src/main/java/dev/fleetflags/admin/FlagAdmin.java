@@ -141,14 +141,17 @@ public final class FlagAdmin implements StoreListener {
 
   /**
    * The flag set the store holds, compiled as flagd would serve it: documents in the store passed
-   * strict validation when written, so problems here mean the rules changed between versions;
-   * they are logged and only the affected flags fail.
+   * strict validation when written, so problems here mean the rules or the limits changed since;
+   * they are logged and only the affected flags fail. A flag over today's evaluation limits is
+   * served within its evaluation budget: it resolves to an error for a device only where it runs
+   * out.
    */
   public static FlagSetRevision load(FlagStore store, FlagSetCompiler compiler) throws InvalidDocumentException {
     var stored = store.flags();
     List<Problem> problems = compiler.validate(stored.document());
     for (Problem p : problems) {
-      log.warn("Stored flag document has a problem, the flag it concerns will resolve to an error: {}", p);
+      log.warn("Stored flag document has a problem under the current rules and limits; the flag it concerns is served"
+          + " as flagd would serve it and resolves to an error where it cannot be evaluated: {}", p);
     }
     FlagSet flagSet = compiler.compile(stored.document(), FlagSetCompiler.Mode.LENIENT);
     return new FlagSetRevision(stored.revision(), flagSet, stored.flagRevisions());
@@ -257,7 +260,26 @@ public final class FlagAdmin implements StoreListener {
     // Flags with structural problems are left out of the parsed document; the rest is compiled
     // anyway so that the answer lists every problem at once.
     FlagDocument next = replace ? parsed.document() : current.flagSet().document().merge(parsed.document());
+    problems.addAll(setSize(current.flagSet().document(), next));
     return commit(request, expected, current, next, problems);
+  }
+
+  /**
+   * The whole set may be at most limits/max-flag-set-bytes as canonical JSON after an apply or a
+   * replace: requests are bounded one by one, and applies add up. A set already larger (the limit
+   * was lowered) still loads and may shrink; a write that would make it larger still is refused.
+   */
+  private List<Problem> setSize(FlagDocument before, FlagDocument next) {
+    long size = Json.canonicalSize(next.toJson());
+    if (size <= limits().maxFlagSetBytes()) {
+      return List.of();
+    }
+    long now = Json.canonicalSize(before.toJson());
+    if (size <= now) {
+      return List.of();
+    }
+    return List.of(new Problem("", "the flag set would be " + size + " bytes as canonical JSON, more than the limit of "
+        + limits().maxFlagSetBytes() + " bytes (limits/max-flag-set-bytes); it is " + now + " bytes now"));
   }
 
   private CompletableFuture<AdminResponse> delete(AdminRequest request, Map<String, Object> root) {
@@ -577,11 +599,62 @@ public final class FlagAdmin implements StoreListener {
         problems.add(new Problem(attributePath, Json.quote(name) + " is reserved; the targeting key is the client id"));
       } else if (a.getValue() == null) {
         next.remove(name);
-      } else {
+      } else if (attributeValue(a.getValue(), attributePath, problems)) {
         next.put(name, a.getValue());
       }
     }
+    int stored = store.deviceAttributes(id).size();
+    if (next.size() > limits().maxAttributes() && next.size() > stored) {
+      problems.add(new Problem(path, "would have " + next.size() + " attributes, more than the limit of "
+          + limits().maxAttributes() + " per device (limits/max-attributes)"));
+    }
     return next;
+  }
+
+  /**
+   * Whether {@code value} may be a device attribute, else why not, added to {@code problems}: a
+   * string of at most limits/max-attribute-length characters, a number, a boolean, or an array of
+   * at most that many of those whose strings have that many characters in all. Targeting's worst
+   * case is bounded for such values (see CostAnalysis).
+   */
+  private boolean attributeValue(Object value, String path, List<Problem> problems) {
+    int max = limits().maxAttributeLength();
+    if (value instanceof Boolean || value instanceof Number) {
+      return true;
+    }
+    if (value instanceof String text) {
+      if (text.length() <= max) {
+        return true;
+      }
+      problems.add(new Problem(path, "is " + text.length() + " characters, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    if (!(value instanceof List<?> list)) {
+      problems.add(new Problem(path, "must be a string, a number, a boolean or an array of those, found " + Json.kind(value)));
+      return false;
+    }
+    if (list.size() > max) {
+      problems.add(new Problem(path, "has " + list.size() + " elements, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    long characters = 0;
+    for (int i = 0; i < list.size(); i++) {
+      Object e = list.get(i);
+      if (e instanceof String text) {
+        characters += text.length();
+      } else if (!(e instanceof Boolean || e instanceof Number)) {
+        problems.add(new Problem(Json.path(path, i), "an array attribute holds strings, numbers and booleans, found " + Json.kind(e)));
+        return false;
+      }
+    }
+    if (characters > max) {
+      problems.add(new Problem(path, "has strings of " + characters + " characters in all, more than the limit of " + max
+          + " (limits/max-attribute-length)"));
+      return false;
+    }
+    return true;
   }
 
   // --- queries ------------------------------------------------------------------------------
@@ -597,9 +670,12 @@ public final class FlagAdmin implements StoreListener {
     checkName("device", "device id", id, problems);
     Object whatIf = root.get("attributes");
     if (whatIf instanceof Map<?, ?> assumed) {
-      for (Object name : assumed.keySet()) {
+      assumed.forEach((name, value) -> {
         checkName(Json.path("attributes", (String) name), "attribute name", (String) name, problems);
-      }
+        if (value != null) {
+          attributeValue(value, Json.path("attributes", (String) name), problems);
+        }
+      });
     } else if (whatIf != null) {
       problems.add(new Problem("attributes", "must be an object of attributes to assume, found " + Json.kind(whatIf)));
     }

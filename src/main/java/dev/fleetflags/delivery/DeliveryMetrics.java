@@ -26,6 +26,9 @@ public interface DeliveryMetrics {
   /** {@code flags} values were left out of a device's update: they cannot fit its maximum packet size. */
   default void leftOut(int flags) {}
 
+  /** A CONNECT user property was not made an attribute: over the length or count limit. */
+  default void attributeIgnored() {}
+
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   default void fanOutCompleted(long nanos, long messages) {}
 

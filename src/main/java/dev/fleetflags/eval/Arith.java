@@ -1,11 +1,17 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import org.jspecify.annotations.Nullable;
 
 /** Arithmetic as JSON Logic's reference implementation does it. */
 final class Arith {
 
   private Arith() {}
+
+  /** Making numbers of {@code operands}: arrays become text, strings are read once. */
+  static Cost numbers(Cost... operands) {
+    return Cost.of(Bound.SCALARS, operands).plus(Bound.scanned(Expr.text(operands)), Expr.arrayText(operands));
+  }
 
   /** {@code +}: the sum of parseFloat of each argument (so {@code {"+": "3"}} casts to 3). */
   static final class Plus extends Expr {
@@ -19,9 +25,14 @@ final class Arith {
     Object eval(Scope s) {
       double sum = 0;
       for (Expr arg : args) {
-        sum += Js.parseFloat(arg.eval(s));
+        sum += Js.parseFloat(arg.eval(s), s);
       }
       return sum;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      return numbers(a.of(args));
     }
   }
 
@@ -38,11 +49,16 @@ final class Arith {
       if (args.length == 1) {
         return args[0].eval(s);
       }
-      double product = Js.parseFloat(args[0].eval(s));
+      double product = Js.parseFloat(args[0].eval(s), s);
       for (int i = 1; i < args.length; i++) {
-        product *= Js.parseFloat(args[i].eval(s));
+        product *= Js.parseFloat(args[i].eval(s), s);
       }
       return product;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      return args.length == 1 ? a.of(args[0]) : numbers(a.of(args));
     }
   }
 
@@ -58,8 +74,13 @@ final class Arith {
 
     @Override
     Object eval(Scope s) {
-      double x = Js.toNumber(a.eval(s));
-      return b == null ? -x : x - Js.toNumber(b.eval(s));
+      double x = Js.toNumber(a.eval(s), s);
+      return b == null ? -x : x - Js.toNumber(b.eval(s), s);
+    }
+
+    @Override
+    Cost cost(CostAnalysis an) {
+      return b == null ? numbers(an.of(a)) : numbers(an.of(a), an.of(b));
     }
   }
 
@@ -77,9 +98,14 @@ final class Arith {
 
     @Override
     Object eval(Scope s) {
-      double x = Js.toNumber(a.eval(s));
-      double y = Js.toNumber(b.eval(s));
+      double x = Js.toNumber(a.eval(s), s);
+      double y = Js.toNumber(b.eval(s), s);
       return remainder ? x % y : x / y;
+    }
+
+    @Override
+    Cost cost(CostAnalysis an) {
+      return numbers(an.of(a), an.of(b));
     }
   }
 
@@ -97,10 +123,15 @@ final class Arith {
     Object eval(Scope s) {
       double result = max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
       for (Expr arg : args) {
-        double x = Js.toNumber(arg.eval(s));
+        double x = Js.toNumber(arg.eval(s), s);
         result = max ? Math.max(result, x) : Math.min(result, x);
       }
       return result;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      return numbers(a.of(args));
     }
   }
 }

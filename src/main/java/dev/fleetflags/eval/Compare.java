@@ -1,11 +1,20 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import org.jspecify.annotations.Nullable;
 
 /** Equality and ordering with JavaScript's coercions. */
 final class Compare {
 
   private Compare() {}
+
+  /**
+   * Comparing {@code operands}, each used once: an array becomes text (its characters created),
+   * and a string is passed over at most twice (made a number, compared).
+   */
+  static Cost comparing(Cost... operands) {
+    return Cost.of(Bound.SCALARS, operands).plus(Bound.scanned(Bound.mul(2, Expr.text(operands))), Expr.arrayText(operands));
+  }
 
   /** {@code ==}, {@code ===}, {@code !=}, {@code !==}. */
   static final class Equals extends Logic.Predicate {
@@ -25,7 +34,12 @@ final class Compare {
     boolean test(Scope s) {
       Object x = a.eval(s);
       Object y = b.eval(s);
-      return (strict ? Js.strictEquals(x, y) : Js.looseEquals(x, y)) != negate;
+      return (strict ? Js.strictEquals(x, y, s) : Js.looseEquals(x, y, s)) != negate;
+    }
+
+    @Override
+    Cost cost(CostAnalysis an) {
+      return comparing(an.of(a), an.of(b));
     }
   }
 
@@ -47,14 +61,27 @@ final class Compare {
     boolean test(Scope s) {
       Object x = a.eval(s);
       Object y = b.eval(s);
-      if (!less(x, y)) {
+      if (!less(x, y, s)) {
         return false;
       }
-      return c == null || less(y, c.eval(s));
+      return c == null || less(y, c.eval(s), s);
     }
 
-    private boolean less(@Nullable Object x, @Nullable Object y) {
-      return orEqual ? Js.lessOrEqual(x, y) : Js.lessThan(x, y);
+    private boolean less(@Nullable Object x, @Nullable Object y, Scope s) {
+      return orEqual ? Js.lessOrEqual(x, y, s) : Js.lessThan(x, y, s);
+    }
+
+    @Override
+    Cost cost(CostAnalysis an) {
+      Cost x = an.of(a);
+      Cost y = an.of(b);
+      if (c == null) {
+        return comparing(x, y);
+      }
+      // The middle operand is compared twice.
+      Cost z = an.of(c);
+      Cost both = comparing(x, y, z);
+      return both.plus(Bound.scanned(Bound.mul(2, y.value().text())), y.value().arrayText());
     }
   }
 
@@ -74,7 +101,12 @@ final class Compare {
     boolean test(Scope s) {
       Object x = a.eval(s);
       Object y = b.eval(s);
-      return orEqual ? Js.lessOrEqual(y, x) : Js.lessThan(y, x);
+      return orEqual ? Js.lessOrEqual(y, x, s) : Js.lessThan(y, x, s);
+    }
+
+    @Override
+    Cost cost(CostAnalysis an) {
+      return comparing(an.of(a), an.of(b));
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -29,7 +30,9 @@ final class Data {
       return descend(data, segments, 0);
     }
     if (segments.length == 0) {
-      return s.context().asData(flagKey, s.timestamp);
+      DeviceContext context = s.context();
+      s.allocate(context.names.length + 3L); // its attributes, targeting key and $flagd
+      return context.asData(flagKey, s.timestamp);
     }
     String first = segments[0];
     Object value;
@@ -159,6 +162,18 @@ final class Data {
       return segments.length == 2 && "$flagd".equals(segments[0]) && "timestamp".equals(segments[1]);
     }
 
+    @Override
+    int weight() {
+      return 1 + segments.length;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost otherwise = a.of(fallback);
+      Bound value = a.present(segments) ? a.read(segments) : a.read(segments).join(otherwise.value());
+      return otherwise.giving(value).plus(0, segments.length == 0 ? a.contextSize() : 0);
+    }
+
     /** Whether the value read includes {@code $flagd.timestamp}. */
     boolean readsTimestamp() {
       return segments.length == 0
@@ -182,9 +197,17 @@ final class Data {
     @Nullable Object eval(Scope s) {
       Object p = path.eval(s);
       // Only null and "" itself mean the whole data; a value whose text is "" ([]) names the key "".
-      String[] segments = p == null || "".equals(p) ? new String[0] : Js.toStr(p).split("\\.", -1);
+      String[] segments = p == null || "".equals(p) ? new String[0] : split(Js.toStr(p, s), s);
       Object value = lookup(s, flagKey, segments);
       return value == MISSING ? fallback.eval(s) : value;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost p = a.of(path);
+      Cost otherwise = a.of(fallback);
+      return Cost.of(a.anything().join(otherwise.value()), p, otherwise)
+          .plus(Bound.scanned(p.value().text()), Bound.add(p.value().arrayText(), a.contextSize()));
     }
   }
 
@@ -204,17 +227,49 @@ final class Data {
       List<?> names = values.length > 0 && values[0] instanceof List<?> l ? l : java.util.Arrays.asList(values);
       return missing(s, flagKey, names);
     }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost[] costs = a.of(keys);
+      Bound first = costs.length > 0 ? costs[0].value() : Bound.NOTHING;
+      long count = Math.max(keys.length, first.length());
+      Bound name = Expr.join(costs);
+      if (first.element() != null) {
+        name = name.join(first.element());
+      }
+      return Cost.of(Bound.NOTHING, costs).then(missing(a, count, name));
+    }
+  }
+
+  /** A computed path's segments; the pass over it is charged to {@code s}. */
+  private static String[] split(String path, Scope s) {
+    s.scan(path.length());
+    return path.split("\\.", -1);
   }
 
   static List<Object> missing(Scope s, String flagKey, List<?> names) {
+    s.scan(names.size());
+    s.allocate(names.size());
     List<Object> absent = new ArrayList<>();
     for (Object name : names) {
-      Object value = lookup(s, flagKey, segments(name == null ? "" : Js.toStr(name)));
+      String path = name == null ? "" : Js.toStr(name, s);
+      s.scan(path.length());
+      Object value = lookup(s, flagKey, segments(path));
       if (value == MISSING || value == null || "".equals(value)) {
         absent.add(name);
       }
     }
     return Collections.unmodifiableList(absent);
+  }
+
+  /**
+   * What {@link #missing} costs for {@code count} names within {@code name}: each is made text,
+   * split and looked up; the names missing are listed.
+   */
+  static Cost missing(CostAnalysis a, long count, Bound name) {
+    long perName = Bound.add(name.arrayText(), Bound.add(1, a.contextSize()));
+    return Cost.of(Bound.array(count, name))
+        .plus(Bound.scanned(Bound.add(count, Bound.mul(count, name.text()))), Bound.add(count, Bound.mul(count, perName)));
   }
 
   /** {@code missing_some}: nothing if at least {@code need} of the keys are present. */
@@ -231,11 +286,20 @@ final class Data {
 
     @Override
     Object eval(Scope s) {
-      double needed = Js.toNumber(need.eval(s));
+      double needed = Js.toNumber(need.eval(s), s);
       Object k = keys.eval(s);
       List<?> names = k instanceof List<?> l ? l : List.of();
       List<Object> absent = missing(s, flagKey, names);
       return names.size() - absent.size() >= needed ? List.of() : absent;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost n = Arith.numbers(a.of(need));
+      Cost k = a.of(keys);
+      Bound list = k.value();
+      Bound name = list.element() != null ? list.element() : Bound.NOTHING;
+      return Cost.of(Bound.NOTHING, n, k).then(missing(a, list.length(), name));
     }
   }
 }

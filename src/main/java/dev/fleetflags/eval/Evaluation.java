@@ -18,6 +18,8 @@ public final class Evaluation {
   static final int DISABLED = 3;
   static final int GENERAL = 4;
   static final int PARSE_ERROR = 5;
+  /** An ERROR with GENERAL: the evaluation ran out of its budget (see {@link BudgetExceeded}). */
+  static final int BUDGET = 6;
 
   private final FlagSet flagSet;
   private final short[] codes;
@@ -88,7 +90,7 @@ public final class Evaluation {
 
   static @Nullable ErrorCode errorOf(short code) {
     return switch (code >> 12) {
-      case GENERAL -> ErrorCode.GENERAL;
+      case GENERAL, BUDGET -> ErrorCode.GENERAL;
       case PARSE_ERROR -> ErrorCode.PARSE_ERROR;
       default -> null;
     };

@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +22,23 @@ abstract class Expr {
   /** Whether the value is known at compile time (and {@link #eval} ignores the scope). */
   boolean isConstant() {
     return false;
+  }
+
+  /**
+   * The worst case of evaluating this node for any device: the bound of its value and what its
+   * evaluation charges the budget, its children's included (see {@link CostAnalysis}). Each node
+   * bounds here exactly what its {@link #eval} charges.
+   */
+  abstract Cost cost(CostAnalysis a);
+
+  /**
+   * The steps one evaluation of this node takes besides its children's and besides what it
+   * charges: 1, or more for a node that walks a literal of its own (a long {@code var} path).
+   * A flag's budget is charged its targeting's weight once; a loop charges its body's weight
+   * for every element.
+   */
+  int weight() {
+    return 1;
   }
 
   static final Const NULL = new Const(null);
@@ -49,6 +67,11 @@ abstract class Expr {
     boolean isConstant() {
       return true;
     }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      return Cost.of(a.literal(this));
+    }
   }
 
   /** An array literal with computed elements: JSON Logic evaluates each element. */
@@ -61,12 +84,46 @@ abstract class Expr {
 
     @Override
     Object eval(Scope s) {
+      s.allocate(elements.length);
       List<Object> list = new ArrayList<>(elements.length);
       for (Expr e : elements) {
         list.add(e.eval(s));
       }
       return Collections.unmodifiableList(list);
     }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost[] costs = a.of(elements);
+      return Cost.of(Bound.array(elements.length, join(costs)), costs).plus(0, elements.length);
+    }
+  }
+
+  /** Whatever any of {@code costs} may give. */
+  static Bound join(Cost... costs) {
+    Bound b = Bound.NOTHING;
+    for (Cost c : costs) {
+      b = b.join(c.value());
+    }
+    return b;
+  }
+
+  /** The characters that turning any of {@code costs}' arrays into text creates. */
+  static long arrayText(Cost... costs) {
+    long n = 0;
+    for (Cost c : costs) {
+      n = Bound.add(n, c.value().arrayText());
+    }
+    return n;
+  }
+
+  /** The characters of the texts of {@code costs}' values. */
+  static long text(Cost... costs) {
+    long n = 0;
+    for (Cost c : costs) {
+      n = Bound.add(n, c.value().text());
+    }
+    return n;
   }
 
   /** Evaluates every expression of {@code args}. */

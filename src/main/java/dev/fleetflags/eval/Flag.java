@@ -4,6 +4,7 @@ import dev.fleetflags.rules.FlagDefinition;
 import dev.fleetflags.rules.FlagState;
 import dev.fleetflags.rules.FlagType;
 import dev.fleetflags.rules.Json;
+import dev.fleetflags.rules.Limits;
 import java.util.HashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -38,19 +39,33 @@ public final class Flag {
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
   /**
+   * What one evaluation may spend ({@link Scope#budget}): the steps after its targeting's own
+   * weight (none, if the targeting alone weighs more than the limit), and the characters and
+   * array elements it may create.
+   */
+  private final long budget;
+  /**
    * Resolutions that serve a variant, made on first use, by outcome (STATIC, TARGETING_MATCH,
    * DEFAULT) and variant: they do not depend on the caller's default, so one immutable instance
    * serves every caller and resolving a flag allocates nothing.
    */
   private final @Nullable Resolution[] served;
 
-  Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent) {
-    this(definition, targeting, metadata, timeDependent, new long[0]);
+  /**
+   * @param weight the targeting's weight ({@link Expr#weight}, all its nodes), charged to every
+   *     evaluation's step budget up front
+   * @param limits the limits whose evaluation budget applies
+   */
+  Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
+      long weight, Limits limits) {
+    this(definition, targeting, metadata, timeDependent, weight, limits, new long[0]);
   }
 
+  /** @param timeBoundaries the seconds at which its value may change with time alone (see {@link #timeBoundaries}) */
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
-      long[] timeBoundaries) {
+      long weight, Limits limits, long[] timeBoundaries) {
     this.definition = definition;
+    this.budget = Scope.budget((int) Math.max(-1, limits.maxEvaluationSteps() - weight), limits.maxEvaluationSize());
     this.key = definition.key();
     this.type = definition.type();
     this.state = definition.state();
@@ -90,6 +105,7 @@ public final class Flag {
   /** A flag that cannot be evaluated: every evaluation is an ERROR with PARSE_ERROR. */
   Flag(String key, String parseError, Map<String, Object> metadata) {
     this.definition = null;
+    this.budget = 0;
     this.key = key;
     this.type = FlagType.OBJECT;
     this.state = FlagState.ENABLED;
@@ -132,8 +148,15 @@ public final class Flag {
     }
     int choice;
     s.data = Scope.ROOT;
+    long allowed = budget;
+    s.budget = allowed;
     try {
+      if (allowed < 0) {
+        throw BudgetExceeded.INSTANCE; // the targeting alone weighs more than the limit
+      }
       choice = t.choose(s);
+    } catch (BudgetExceeded e) {
+      return Evaluation.code(Evaluation.BUDGET, Evaluation.NO_VARIANT);
     } catch (RuntimeException | StackOverflowError e) {
       // Operators do not throw; this keeps a defect in one flag from failing the whole set.
       return Evaluation.code(Evaluation.GENERAL, Evaluation.NO_VARIANT);

@@ -159,6 +159,9 @@ public final class FlagSet {
     String message = null;
     if (error == ErrorCode.PARSE_ERROR) {
       message = flag.parseError();
+    } else if (code >> 12 == Evaluation.BUDGET) {
+      message = "evaluation budget exceeded: flag \"" + flag.key() + "\" needed more steps or memory for this device"
+          + " than limits/max-evaluation-steps and max-evaluation-size allow";
     } else if (error == ErrorCode.GENERAL) {
       message = "targeting of flag \"" + flag.key() + "\" did not give one of its variants";
     }

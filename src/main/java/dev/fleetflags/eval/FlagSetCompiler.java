@@ -67,10 +67,23 @@ public final class FlagSetCompiler {
       throw new InvalidDocumentException(parsed.problems());
     }
     Map<String, Object> evaluators = document.evaluators();
-    for (String name : evaluators.keySet()) {
-      TargetingCompiler compiler = new TargetingCompiler(limits, evaluators, "", null);
-      compiler.compileRule(Map.of("$ref", name), Json.path("$evaluators", name));
-      problems.addAll(compiler.problems());
+    boolean strict = mode == Mode.STRICT;
+    // What $ref expansion would make is sized before anything is inlined, so that a document
+    // whose evaluators multiply each other is refused at the cost of reading it, not expanding it.
+    Expansion expansion = new Expansion(evaluators);
+    Set<String> oversized = new java.util.HashSet<>();
+    List<Problem> expansionProblems = expansionProblems(document, expansion, strict, oversized);
+    problems.addAll(expansionProblems);
+    if (strict && !expansionProblems.isEmpty()) {
+      throw new InvalidDocumentException(new ArrayList<>(problems));
+    }
+    if (strict) {
+      // Evaluators are checked on their own only to report their problems; serving needs none of it.
+      for (String name : evaluators.keySet()) {
+        TargetingCompiler compiler = new TargetingCompiler(limits, evaluators, "", null);
+        compiler.compileRule(Map.of("$ref", name), Json.path("$evaluators", name));
+        problems.addAll(compiler.problems());
+      }
     }
     int total = document.flags().size() + parsed.brokenFlags().size();
     // The parser has already said so if the document itself is over the limit; a merged set may be.
@@ -83,18 +96,29 @@ public final class FlagSetCompiler {
       Map<String, Object> metadata = mergedMetadata(document, definition.metadata());
       Object rule = definition.targeting();
       if (rule == null) {
-        flags.add(new Flag(definition, null, metadata, false));
+        flags.add(new Flag(definition, null, metadata, false, 0, limits));
+        continue;
+      }
+      String path = targetingPath(definition.key());
+      if (oversized.contains(definition.key())) {
+        String reason = expansionProblems.stream().filter(p -> p.location().startsWith(path)).findFirst()
+            .map(Problem::toString).orElse(path + ": too many nodes after $ref expansion");
+        flags.add(new Flag(definition.key(), reason, metadata));
         continue;
       }
       TargetingCompiler compiler =
-          new TargetingCompiler(limits, evaluators, definition.key(), definition.variants().keySet());
-      Expr targeting = compiler.compileRule(rule, Json.path(Json.path("flags", definition.key()), "targeting"));
+          new TargetingCompiler(limits, evaluators, definition.key(), definition.variants().keySet(), strict);
+      Expr targeting = compiler.compileRule(rule, path);
       problems.addAll(compiler.problems());
       if (compiler.unparseable()) {
         flags.add(new Flag(definition.key(), compiler.problems().get(0).toString(), metadata));
-      } else {
-        flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp(), compiler.timeBoundaries()));
+        continue;
       }
+      if (strict) {
+        problems.addAll(CostAnalysis.check(targeting, compiler.weight(), compiler.locations(), limits, definition.key(), path));
+      }
+      flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp(), compiler.weight(), limits,
+          compiler.timeBoundaries()));
     }
     for (String key : parsed.brokenFlags()) {
       String prefix = Json.path("flags", key);
@@ -111,6 +135,72 @@ public final class FlagSetCompiler {
       throw new InvalidDocumentException(new ArrayList<>(problems));
     }
     return new FlagSet(document, flags);
+  }
+
+  private static String targetingPath(String flagKey) {
+    return Json.path(Json.path("flags", flagKey), "targeting");
+  }
+
+  /**
+   * The evaluators and flags whose targeting would have more than the node limit once its {@code
+   * $ref}s are inlined, each located at the {@code $ref} that crosses it, and (strictly) the first
+   * place where the whole set's would; adds the keys of the flags that cannot be compiled to {@code
+   * oversized}.
+   */
+  private List<Problem> expansionProblems(FlagDocument document, Expansion expansion, boolean strict, Set<String> oversized) {
+    List<Problem> problems = new ArrayList<>();
+    long expanded = 0;
+    boolean totalReported = false;
+    if (strict) {
+      for (Map.Entry<String, Object> e : document.evaluators().entrySet()) {
+        String path = Json.path("$evaluators", e.getKey());
+        if (tooLarge(expansion, e.getValue(), path, problems)) {
+          continue;
+        }
+        expanded = Bound.add(expanded, expansion.size(e.getValue()));
+        totalReported |= overTotal(expanded, path, problems, totalReported);
+      }
+    }
+    for (FlagDefinition definition : document.flags().values()) {
+      if (definition.targeting() == null) {
+        continue;
+      }
+      String path = targetingPath(definition.key());
+      if (tooLarge(expansion, definition.targeting(), path, problems)) {
+        oversized.add(definition.key());
+        continue;
+      }
+      expanded = Bound.add(expanded, expansion.size(definition.targeting()));
+      totalReported |= strict && overTotal(expanded, path, problems, totalReported);
+    }
+    return problems;
+  }
+
+  /** Whether {@code expanded} nodes so far are over the limit for the whole set; says so once, at {@code path}. */
+  private boolean overTotal(long expanded, String path, List<Problem> problems, boolean reported) {
+    if (expanded <= limits.maxNodes()) {
+      return false;
+    }
+    if (!reported) {
+      problems.add(new Problem(path, "the flag set's targeting would have more than the limit of " + limits.maxNodes()
+          + " nodes after $ref expansion (" + expanded + " with this, evaluators each counted once on their own)"));
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code rule} (at {@code path}) has more nodes than the limit once its {@code $ref}s are
+   * inlined; if so the problem is added, located at the {@code $ref} that crosses the limit.
+   */
+  private boolean tooLarge(Expansion expansion, @org.jspecify.annotations.Nullable Object rule, String path, List<Problem> problems) {
+    String crossing = expansion.crossing(rule, path, limits.maxNodes());
+    if (crossing == null) {
+      return false;
+    }
+    long size = expansion.size(rule);
+    problems.add(new Problem(crossing, "targeting has " + (size >= Bound.INFINITE ? "unboundedly many" : String.valueOf(size))
+        + " nodes after $ref expansion, more than the limit of " + limits.maxNodes() + " nodes"));
+    return true;
   }
 
   private static Map<String, Object> mergedMetadata(FlagDocument document, Map<String, Object> own) {

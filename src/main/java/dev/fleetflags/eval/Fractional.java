@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,6 +99,7 @@ final class Fractional extends Expr {
     if (bucketBy != null) {
       Object by = bucketBy.eval(s);
       if (by instanceof String str) {
+        s.scan(str.length());
         return Murmur3.hashUtf8NoAlloc(Murmur3.EMPTY, str) & 0xFFFFFFFFL;
       }
       if (by != null) {
@@ -138,6 +140,25 @@ final class Fractional extends Expr {
   }
 
   private static final long BAD_WEIGHT = Long.MIN_VALUE;
+
+  /** A literal split finds the bucket by walking the buckets' ends. */
+  @Override
+  int weight() {
+    return 1 + variants.length;
+  }
+
+  /**
+   * The bucketing value is hashed (the default one once per flag and device: {@link
+   * Scope#bucketHash} remembers it); the value is one of the variants', or null.
+   */
+  @Override
+  Cost cost(CostAnalysis a) {
+    Cost by = bucketBy == null ? Cost.of(Bound.NOTHING) : a.of(bucketBy);
+    Cost[] names = a.of(variants);
+    Cost[] amounts = a.of(weights);
+    return Cost.of(Expr.join(names).join(Bound.SCALARS), by, Cost.of(Bound.NOTHING, names), Cost.of(Bound.NOTHING, amounts))
+        .plus(Bound.scanned(by.value().text()), 0);
+  }
 
   /** A bucket's weight: an integral number (negative ones count as 0), 1 when absent, else BAD_WEIGHT. */
   static long weight(@Nullable Object w) {

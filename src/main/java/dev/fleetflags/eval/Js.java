@@ -41,7 +41,7 @@ final class Js {
   }
 
   /** JavaScript {@code a === b}: same type and value; arrays and objects only by identity. */
-  static boolean strictEquals(@Nullable Object a, @Nullable Object b) {
+  static boolean strictEquals(@Nullable Object a, @Nullable Object b, Scope s) {
     if (a == b) {
       return !(a instanceof Double d && d.isNaN());
     }
@@ -51,14 +51,17 @@ final class Js {
     if (a instanceof Number x && b instanceof Number y) {
       return x.doubleValue() == y.doubleValue();
     }
-    if (a instanceof String || a instanceof Boolean) {
-      return a.equals(b);
+    if (a instanceof String x) {
+      if (b instanceof String y && x.length() == y.length()) {
+        s.scan(x.length());
+      }
+      return x.equals(b);
     }
-    return false;
+    return a instanceof Boolean && a.equals(b);
   }
 
   /** JavaScript {@code a == b} (the abstract equality comparison). */
-  static boolean looseEquals(@Nullable Object a, @Nullable Object b) {
+  static boolean looseEquals(@Nullable Object a, @Nullable Object b, Scope s) {
     while (true) {
       if (a == null || b == null) {
         return a == b;
@@ -67,6 +70,9 @@ final class Js {
         return x.doubleValue() == y.doubleValue();
       }
       if (a instanceof String x && b instanceof String y) {
+        if (x.length() == y.length()) {
+          s.scan(x.length());
+        }
         return x.equals(y);
       }
       if (a instanceof Boolean x && b instanceof Boolean y) {
@@ -81,14 +87,14 @@ final class Js {
         a = x ? 1.0 : 0.0;
       } else if (b instanceof Boolean y) {
         b = y ? 1.0 : 0.0;
-      } else if (a instanceof Number && b instanceof String s) {
-        b = toNumber(s);
-      } else if (a instanceof String s && b instanceof Number) {
-        a = toNumber(s);
+      } else if (a instanceof Number && b instanceof String str) {
+        b = toNumber(str, s);
+      } else if (a instanceof String str && b instanceof Number) {
+        a = toNumber(str, s);
       } else if (aObject) {
-        a = toPrimitive(a);
+        a = toPrimitive(a, s);
       } else if (bObject) {
-        b = toPrimitive(b);
+        b = toPrimitive(b, s);
       } else {
         return false;
       }
@@ -96,29 +102,31 @@ final class Js {
   }
 
   /** JavaScript {@code a < b}. */
-  static boolean lessThan(@Nullable Object a, @Nullable Object b) {
+  static boolean lessThan(@Nullable Object a, @Nullable Object b, Scope s) {
     if (a instanceof Number x && b instanceof Number y) {
       return x.doubleValue() < y.doubleValue();
     }
-    Object pa = toPrimitive(a);
-    Object pb = toPrimitive(b);
+    Object pa = toPrimitive(a, s);
+    Object pb = toPrimitive(b, s);
     if (pa instanceof String x && pb instanceof String y) {
+      s.scan(Math.min(x.length(), y.length()));
       return x.compareTo(y) < 0;
     }
-    return toNumber(pa) < toNumber(pb);
+    return toNumber(pa, s) < toNumber(pb, s);
   }
 
   /** JavaScript {@code a <= b}. */
-  static boolean lessOrEqual(@Nullable Object a, @Nullable Object b) {
+  static boolean lessOrEqual(@Nullable Object a, @Nullable Object b, Scope s) {
     if (a instanceof Number x && b instanceof Number y) {
       return x.doubleValue() <= y.doubleValue();
     }
-    Object pa = toPrimitive(a);
-    Object pb = toPrimitive(b);
+    Object pa = toPrimitive(a, s);
+    Object pb = toPrimitive(b, s);
     if (pa instanceof String x && pb instanceof String y) {
+      s.scan(Math.min(x.length(), y.length()));
       return x.compareTo(y) <= 0;
     }
-    return toNumber(pa) <= toNumber(pb);
+    return toNumber(pa, s) <= toNumber(pb, s);
   }
 
   static boolean isObject(@Nullable Object v) {
@@ -126,12 +134,12 @@ final class Js {
   }
 
   /** ToPrimitive for arrays and objects (their string forms); other values are primitive. */
-  static @Nullable Object toPrimitive(@Nullable Object v) {
-    return isObject(v) ? toStr(v) : v;
+  static @Nullable Object toPrimitive(@Nullable Object v, Scope s) {
+    return isObject(v) ? toStr(v, s) : v;
   }
 
-  /** JavaScript Number(v). */
-  static double toNumber(@Nullable Object v) {
+  /** JavaScript Number(v); a long string or an array charges the work to {@code s}. */
+  static double toNumber(@Nullable Object v, Scope s) {
     if (v == null) {
       return 0.0;
     }
@@ -141,10 +149,9 @@ final class Js {
     if (v instanceof Boolean b) {
       return b ? 1.0 : 0.0;
     }
-    if (v instanceof String s) {
-      return stringToNumber(s);
-    }
-    return stringToNumber(toStr(v));
+    String text = v instanceof String str ? str : toStr(v, s);
+    s.scan(text.length());
+    return stringToNumber(text);
   }
 
   /** A number as JSON Logic results carry it: the value itself, or a boxed double. */
@@ -188,11 +195,12 @@ final class Js {
   }
 
   /** JavaScript parseFloat(v): the longest decimal prefix of String(v), else NaN. */
-  static double parseFloat(@Nullable Object v) {
+  static double parseFloat(@Nullable Object v, Scope scope) {
     if (v instanceof Number n) {
       return n.doubleValue();
     }
-    String s = toStr(v);
+    String s = toStr(v, scope);
+    scope.scan(s.length());
     int start = 0;
     while (start < s.length() && isJsSpace(s.charAt(start))) {
       start++;
@@ -275,7 +283,23 @@ final class Js {
     return c >= '0' && c <= '9';
   }
 
-  /** JavaScript String(v); null is "null" (callers that join arrays treat it as empty). */
+  /**
+   * JavaScript String(v), joining an array within the budget of {@code s}: the characters it
+   * creates are charged.
+   */
+  static String toStr(@Nullable Object v, Scope s) {
+    if (v instanceof List<?> list) {
+      StringBuilder sb = new StringBuilder();
+      appendJoined(sb, list, s);
+      return sb.toString();
+    }
+    return toStr(v);
+  }
+
+  /**
+   * JavaScript String(v); null is "null" (callers that join arrays treat it as empty). Outside an
+   * evaluation: an array is joined without a budget.
+   */
   static String toStr(@Nullable Object v) {
     if (v == null) {
       return "null";
@@ -293,22 +317,28 @@ final class Js {
       return numberToString(n.doubleValue());
     }
     if (v instanceof List<?> list) {
-      StringBuilder sb = new StringBuilder();
-      appendJoined(sb, list);
-      return sb.toString();
+      return toStr(list, Scope.forConstants());
     }
     return "[object Object]";
   }
 
-  /** Array.prototype.join(","), in which null elements are empty. */
-  static void appendJoined(StringBuilder sb, List<?> list) {
+  /**
+   * Array.prototype.join(","), in which null elements are empty; the characters appended are
+   * charged to {@code s} before they are made.
+   */
+  static void appendJoined(StringBuilder sb, List<?> list, Scope s) {
     for (int i = 0; i < list.size(); i++) {
       if (i > 0) {
+        s.allocate(1);
         sb.append(',');
       }
       Object e = list.get(i);
-      if (e != null) {
-        sb.append(toStr(e));
+      if (e instanceof List<?> inner) {
+        appendJoined(sb, inner, s);
+      } else if (e != null) {
+        String text = toStr(e);
+        s.allocate(text.length());
+        sb.append(text);
       }
     }
   }

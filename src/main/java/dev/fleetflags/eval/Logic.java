@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import org.jspecify.annotations.Nullable;
 
 /** Control flow and boolean logic: {@code if}, {@code and}, {@code or}, {@code !}, {@code !!}. */
@@ -29,6 +30,19 @@ final class Logic {
         }
       }
       return i == args.length - 1 ? args[i].eval(s) : null;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost[] costs = a.of(args);
+      Bound value = args.length % 2 == 1 ? Bound.NOTHING : Bound.SCALARS; // no else: null
+      for (int i = 1; i < args.length; i += 2) {
+        value = value.join(costs[i].value());
+      }
+      if (args.length % 2 == 1) {
+        value = value.join(costs[args.length - 1].value());
+      }
+      return Cost.of(value, costs);
     }
   }
 
@@ -61,6 +75,12 @@ final class Logic {
       }
       return args.length > 0;
     }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost[] costs = a.of(args);
+      return Cost.of(Expr.join(costs).join(Bound.SCALARS), costs); // no operands: null
+    }
   }
 
   /** {@code or}: the first truthy value, else the last value. */
@@ -92,6 +112,12 @@ final class Logic {
       }
       return false;
     }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      Cost[] costs = a.of(args);
+      return Cost.of(Expr.join(costs).join(Bound.SCALARS), costs); // no operands: null
+    }
   }
 
   /** A node whose value is always a boolean; only {@link #test} needs writing. */
@@ -118,6 +144,11 @@ final class Logic {
     @Override
     boolean test(Scope s) {
       return arg.test(s) != negate;
+    }
+
+    @Override
+    Cost cost(CostAnalysis a) {
+      return a.of(arg).giving(Bound.SCALARS);
     }
   }
 }

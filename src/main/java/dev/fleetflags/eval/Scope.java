@@ -36,6 +36,36 @@ final class Scope {
   private int readCount;
   private static final int MAX_READ = 8;
 
+  /**
+   * Work on a string or array up to this length is not charged: it is bounded by the node that
+   * does it, which the step budget counts. Longer ones charge a step per {@link #CHARS_PER_STEP}.
+   */
+  static final int FREE_SCAN = 64;
+  /** Characters (or elements) passed over per step: a step is a node's evaluation, a character far less. */
+  static final int CHARS_PER_STEP = 8;
+  /**
+   * What the current flag's evaluation may still spend, packed in one long so that {@link
+   * Flag#evaluate} sets it for each flag with one store: the steps in the high 32 bits (negative:
+   * none), the size (characters and array elements created) in the low 32 bits. As good as
+   * unlimited outside a flag's evaluation (constant folding, tests of single expressions).
+   */
+  long budget = budget(Integer.MAX_VALUE, Integer.MAX_VALUE);
+
+  /** A budget of {@code steps} (negative: none at all) and {@code size} (at least 0). */
+  static long budget(int steps, int size) {
+    return ((long) steps << 32) | size;
+  }
+
+  /** Steps the current evaluation may still charge. */
+  int stepsLeft() {
+    return (int) (budget >> 32);
+  }
+
+  /** Characters and elements the current evaluation may still create. */
+  int sizeLeft() {
+    return (int) budget;
+  }
+
   Scope(DeviceContext device, long timestamp) {
     this.device = device;
     this.targetingKey = device.targetingKey();
@@ -57,6 +87,32 @@ final class Scope {
     lastBucketPrefix = null;
     targetingKeyUtf8 = null;
     readCount = 0;
+  }
+
+  /**
+   * Charges {@code steps} of work whose amount the targeting's size does not bound (a loop's
+   * iterations); throws {@link BudgetExceeded} when the flag's budget is spent.
+   */
+  void charge(long steps) {
+    if (steps > (budget >> 32)) {
+      throw BudgetExceeded.INSTANCE;
+    }
+    budget -= steps << 32;
+  }
+
+  /** Charges {@code units} characters or array elements about to be created. */
+  void allocate(long units) {
+    if (units > (int) budget) {
+      throw BudgetExceeded.INSTANCE;
+    }
+    budget -= units;
+  }
+
+  /** Charges a pass over a string or array of {@code length}, if it is a long one. */
+  void scan(long length) {
+    if (length > FREE_SCAN) {
+      charge(length / CHARS_PER_STEP);
+    }
   }
 
   /** A scope for folding constant expressions at compile time; it has no device data. */
@@ -105,6 +161,7 @@ final class Scope {
   /** The version in {@code text}; a device's firmware is parsed once per set evaluation, not per flag. */
   @Nullable SemVer semVer(String text) {
     if (text != lastVersionText) {
+      scan(text.length());
       lastVersion = SemVer.parse(text);
       lastVersionText = text;
     }

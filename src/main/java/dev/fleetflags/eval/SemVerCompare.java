@@ -1,5 +1,6 @@
 package dev.fleetflags.eval;
 
+import dev.fleetflags.eval.CostAnalysis.Cost;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -73,6 +74,15 @@ final class SemVerCompare extends Expr {
   @Override
   boolean test(Scope s) {
     return compare(s) == HOLDS;
+  }
+
+  /** The version and a computed target are read (as text) and parsed. */
+  @Override
+  Cost cost(CostAnalysis a) {
+    Cost v = a.of(version);
+    Cost op = a.of(operator);
+    Cost t = a.of(target);
+    return Cost.of(Bound.SCALARS, v, op, t).plus(Bound.scanned(Bound.add(v.value().text(), t.value().text())), 0);
   }
 
   private static final int UNREADABLE = -1;

@@ -7,6 +7,7 @@ import dev.fleetflags.rules.Problem;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,13 +44,24 @@ final class TargetingCompiler {
   /** The seconds at which a comparison of {@code $flagd.timestamp} with a constant may change its result. */
   private final TreeSet<Long> timeBoundaries = new TreeSet<>();
   private int nodes;
+  /** The weight of what has been compiled (see {@link Expr#weight}). */
+  private long weight;
+  /** Where each compiled node came from, for {@link CostAnalysis}; null when not wanted. */
+  private final @Nullable Map<Expr, String> locations;
 
   TargetingCompiler(
       Limits limits, Map<String, Object> evaluators, String flagKey, @Nullable Set<String> variantNames) {
+    this(limits, evaluators, flagKey, variantNames, false);
+  }
+
+  /** @param locate whether to keep each node's location, for {@link #locations()} */
+  TargetingCompiler(Limits limits, Map<String, Object> evaluators, String flagKey,
+      @Nullable Set<String> variantNames, boolean locate) {
     this.limits = limits;
     this.evaluators = evaluators;
     this.flagKey = flagKey;
     this.variantNames = variantNames;
+    this.locations = locate ? new IdentityHashMap<>() : null;
   }
 
   /** Every problem found so far. */
@@ -97,8 +109,8 @@ final class TargetingCompiler {
     for (Expr e : operands) {
       if (e instanceof Data.Var v && v.isTimestamp()) {
         timestampReadsElsewhere--; // counted as a read when compiled; this one is accounted for
-      } else if (e instanceof Expr.Const c && Double.isFinite(Js.toNumber(c.value))) {
-        double n = Js.toNumber(c.value);
+      } else if (e instanceof Expr.Const c && Double.isFinite(Js.toNumber(c.value, Scope.forConstants()))) {
+        double n = Js.toNumber(c.value, Scope.forConstants());
         timeBoundaries.add((long) Math.ceil(n));
         timeBoundaries.add((long) Math.floor(n) + 1);
       } else {
@@ -107,9 +119,32 @@ final class TargetingCompiler {
     }
   }
 
+  /** The weight of the rules compiled so far: what evaluating them takes besides loops. */
+  long weight() {
+    return weight;
+  }
+
+  /** Where each node compiled came from (only if asked for). */
+  Map<Expr, String> locations() {
+    return locations == null ? Map.of() : locations;
+  }
+
   /** Compiles a rule whose result names a variant. */
   Expr compileRule(Object json, String path) {
     return compile(json, path, 1, true);
+  }
+
+  private Expr compile(@Nullable Object json, String path, int depth, boolean result) {
+    long before = weight;
+    Expr e = compileValue(json, path, depth, result);
+    if (json instanceof Map<?, ?> map && map.size() == 1 && map.containsKey("$ref")) {
+      return e; // the evaluator inlined was weighed where it was compiled
+    }
+    weight = e.isConstant() ? before + 1 : weight + e.weight();
+    if (locations != null) {
+      locations.putIfAbsent(e, path);
+    }
+    return e;
   }
 
   private void problem(String path, String reason, boolean parse) {
@@ -117,7 +152,7 @@ final class TargetingCompiler {
     unparseable |= parse;
   }
 
-  private Expr compile(@Nullable Object json, String path, int depth, boolean result) {
+  private Expr compileValue(@Nullable Object json, String path, int depth, boolean result) {
     if (depth > limits.maxDepth()) {
       problem(path, "nested deeper than the limit of " + limits.maxDepth() + " levels (after $ref expansion)", true);
       return Expr.NULL;
@@ -294,15 +329,18 @@ final class TargetingCompiler {
       case "some":
       case "none":
         arity(op, opPath, n, 2, 2);
-        node = new Lists.Scoped(
-            Lists.Kind.valueOf(op.toUpperCase(java.util.Locale.ROOT)),
-            arg(argList, 0, opPath, listed, depth), arg(argList, 1, opPath, listed, depth));
+        Expr elements = arg(argList, 0, opPath, listed, depth);
+        long outside = weight;
+        Expr logic = arg(argList, 1, opPath, listed, depth);
+        node = new Lists.Scoped(Lists.Kind.valueOf(op.toUpperCase(java.util.Locale.ROOT)), elements, logic, Math.max(1, weight - outside));
         break;
       case "reduce":
         arity(op, opPath, n, 2, 3);
-        node = new Lists.Reduce(
-            arg(argList, 0, opPath, listed, depth), arg(argList, 1, opPath, listed, depth),
-            n > 2 ? arg(argList, 2, opPath, listed, depth) : Expr.NULL);
+        Expr reduced = arg(argList, 0, opPath, listed, depth);
+        long before = weight;
+        Expr reducer = arg(argList, 1, opPath, listed, depth);
+        long reducerWeight = Math.max(1, weight - before);
+        node = new Lists.Reduce(reduced, reducer, n > 2 ? arg(argList, 2, opPath, listed, depth) : Expr.NULL, reducerWeight);
         break;
       case "fractional":
         node = fractional(argList, opPath, listed, depth, result);
@@ -323,7 +361,11 @@ final class TargetingCompiler {
         problem(opPath, "unknown operator " + Json.quote(op), true);
         return Expr.NULL;
     }
-    return FOLDABLE.contains(op) ? fold(node, argList) : node;
+    Expr compiled = FOLDABLE.contains(op) ? fold(node, argList) : node;
+    if (locations != null) {
+      locations.putIfAbsent(compiled, opPath);
+    }
+    return compiled;
   }
 
   /** Evaluates a pure operation whose arguments are all literals once, now. */

@@ -40,6 +40,7 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter fanOutMessages;
   private final Map<SignInOutcome, Counter> signIns = new EnumMap<>(SignInOutcome.class);
   private final Counter signInsAccepted;
+  private final Counter attributesIgnored;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -66,6 +67,7 @@ final class BrokerMetrics implements DeliveryMetrics {
     signIns.put(SignInOutcome.BUSY, registry.counter(SIGN_INS + "refused.busy"));
     signIns.put(SignInOutcome.ADDRESS_THROTTLED, registry.counter(SIGN_INS + "throttled.address"));
     signIns.put(SignInOutcome.USERNAME_THROTTLED, registry.counter(SIGN_INS + "throttled.username"));
+    this.attributesIgnored = registry.counter(PREFIX + "attributes.ignored");
   }
 
   /**
@@ -162,6 +164,11 @@ final class BrokerMetrics implements DeliveryMetrics {
   @Override
   public void leftOut(int flags) {
     leftOut.inc(flags);
+  }
+
+  @Override
+  public void attributeIgnored() {
+    attributesIgnored.inc();
   }
 
   void adminRejectedByRate() {

@@ -516,14 +516,21 @@ public final class ConfigReader {
       if (!problems.isEmpty() || !schemaValid) {
         return null;
       }
+      int documentBytes = integer(limitsElement, "max-document-bytes", defaults.maxDocumentBytes());
       Limits limits =
           new Limits(
-              integer(limitsElement, "max-document-bytes", defaults.maxDocumentBytes()),
+              documentBytes,
               integer(limitsElement, "max-depth", defaults.maxDepth()),
               integer(limitsElement, "max-nodes", defaults.maxNodes()),
               integer(limitsElement, "max-flags", defaults.maxFlags()),
               integer(limitsElement, "max-variants", defaults.maxVariants()),
-              integer(limitsElement, "max-key-length", defaults.maxKeyLength()));
+              integer(limitsElement, "max-key-length", defaults.maxKeyLength()),
+              // by default the set may be as large as one request: what query/flags exports can be sent back
+              integer(limitsElement, "max-flag-set-bytes", documentBytes),
+              integer(limitsElement, "max-evaluation-steps", defaults.maxEvaluationSteps()),
+              integer(limitsElement, "max-evaluation-size", defaults.maxEvaluationSize()),
+              integer(limitsElement, "max-attribute-length", defaults.maxAttributeLength()),
+              integer(limitsElement, "max-attributes", defaults.maxAttributes()));
       int adminRate =
           integer(
               limitsElement,

@@ -68,7 +68,7 @@ final class ConnectionListener implements ClientLifecycleEventListenerProvider {
     long maximumPacketSize = connect.getMaximumPacketSize();
     int payloadLimit = maximumPacketSize >= BrokerPublisher.NO_PACKET_LIMIT ? ConnectionFacts.NO_LIMIT
         : BrokerPublisher.payloadLimit(maximumPacketSize, topics.flagTopic(connect.getClientId()));
-    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(properties), payloadLimit);
+    ConnectionFacts facts = new ConnectionFacts(connect.getUserName().orElse(null), contexts.allowed(connect.getClientId(), properties), payloadLimit);
     delivery.connected(connect.getClientId(), connection, facts, StateHashText.parse(presented));
   }
 

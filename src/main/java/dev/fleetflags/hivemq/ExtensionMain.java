@@ -98,8 +98,9 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       throw new StartupException("the flags in the store at " + config.dataFolder() + " cannot be served: " + e.getMessage());
     }
     DeviceTopics topics = new DeviceTopics(config.deviceTopic());
-    DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()));
     metrics = new BrokerMetrics(Services.metricRegistry());
+    DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()),
+        config.limits(), metrics, System::nanoTime);
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),

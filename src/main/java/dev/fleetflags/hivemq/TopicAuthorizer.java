@@ -90,7 +90,7 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
         String problem = topics.clientIdProblem(clientId);
         LogLimit.Pass pass = noFlagTopicLog.admit(clientId);
         if (pass != null) {
-          log.warn("Client '{}' cannot have a flag topic: its client id {}; its subscription to {} is refused{}",
+          log.warn("Client '{}' cannot have a flag topic: {}; its subscription to {} is refused{}",
               clientId, problem, filter, pass.note());
         }
         output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,

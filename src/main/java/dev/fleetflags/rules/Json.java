@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -156,12 +157,34 @@ public final class Json {
    */
   public static byte[] canonicalBytes(@Nullable Object value) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    writeCanonical(value, out);
+    return out.toByteArray();
+  }
+
+  private static void writeCanonical(@Nullable Object value, OutputStream out) {
     try (JsonGenerator gen = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
       writeValue(gen, value, true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out.toByteArray();
+  }
+
+  /** The length of {@link #canonicalBytes}, counted without holding them. */
+  public static long canonicalSize(@Nullable Object value) {
+    long[] count = {0};
+    OutputStream counter = new OutputStream() {
+      @Override
+      public void write(int b) {
+        count[0]++;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        count[0] += len;
+      }
+    };
+    writeCanonical(value, counter);
+    return count[0];
   }
 
   /**

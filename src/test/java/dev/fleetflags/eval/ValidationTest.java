@@ -325,8 +325,9 @@ class ValidationTest {
     }
     String document = "{'flags': {'f': {" + ON_OFF + ", 'targeting': {'if': [{'or': [" + uses + "]}, 'on', 'off']}}},"
         + " '$evaluators': {'big': {'in': [{'var': 'id'}, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']]}}}";
+    // refused before anything is inlined, at the use of 'big' that crosses the limit (13 nodes each)
     assertEquals(
-        List.of("$evaluators.big.in[1][0]: targeting has more than the limit of 150 nodes (after $ref expansion)"),
+        List.of("flags.f.targeting.if[0].or[10].$ref: targeting has 426 nodes after $ref expansion, more than the limit of 150 nodes"),
         problems(limits(10_000, 64, 150, 10, 10, 100), document));
   }
 

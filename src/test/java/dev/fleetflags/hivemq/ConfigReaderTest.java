@@ -67,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(49, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(54, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -123,6 +123,11 @@ class ConfigReaderTest {
                     <max-flags>50</max-flags>
                     <max-variants>8</max-variants>
                     <max-key-length>32</max-key-length>
+                    <max-flag-set-bytes>4000</max-flag-set-bytes>
+                    <max-evaluation-steps>600</max-evaluation-steps>
+                    <max-evaluation-size>700</max-evaluation-size>
+                    <max-attribute-length>64</max-attribute-length>
+                    <max-attributes>4</max-attributes>
                     <admin-requests-per-second>5</admin-requests-per-second>
                     <admin-queries-per-second>7</admin-queries-per-second>
                 </limits>
@@ -166,7 +171,7 @@ class ConfigReaderTest {
                 new Operator.WithPassword("ops", hash),
                 new Operator.WithCertificate("pipeline.example.com")),
             FleetFlagsConfig.DeviceAuthentication.ALLOW,
-            new Limits(1000, 10, 500, 50, 8, 32),
+            new Limits(1000, 10, 500, 50, 8, 32, 4000, 600, 700, 64, 4),
             5,
             7,
             10,
@@ -191,6 +196,13 @@ class ConfigReaderTest {
                 4_194_304)),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
+  }
+
+  @Test
+  void theFlagSetMayBeAsLargeAsOneRequestByDefault() throws Exception {
+    Limits limits = read("<fleetflags><limits><max-document-bytes>5000</max-document-bytes></limits></fleetflags>").limits();
+    assertEquals(5000, limits.maxFlagSetBytes());
+    assertEquals(Limits.DEFAULT, read("<fleetflags/>").limits());
   }
 
   @Test

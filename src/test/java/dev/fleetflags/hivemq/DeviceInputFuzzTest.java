@@ -75,7 +75,7 @@ class DeviceInputFuzzTest {
       properties.add(new AbstractMap.SimpleImmutableEntry<>(name, data.consumeString(40)));
     }
     DeviceContexts contexts = new DeviceContexts(id -> Map.of(), ALLOWED);
-    Map<String, String> allowed = contexts.allowed(properties);
+    Map<String, String> allowed = contexts.allowed(clientId, properties);
     Map<String, String> expected = new HashMap<>();
     for (Map.Entry<String, String> p : properties) {
       if (ALLOWED.contains(p.getKey())) {

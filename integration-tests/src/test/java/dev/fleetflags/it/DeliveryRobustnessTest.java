@@ -67,7 +67,17 @@ class DeliveryRobustnessTest {
   void start() throws Exception {
     broker =
         EmbeddedBroker.start(
-            Fleet.setup(document(pressureFlag(0)), ""));
+            Scenarios.open(
+                    List.of("model", "region"),
+                    """
+                    <seed-file>%s</seed-file>
+                    <limits>
+                        <max-evaluation-steps>1000000</max-evaluation-steps>
+                        <admin-requests-per-second>100000</admin-requests-per-second>
+                        <admin-queries-per-second>100000</admin-queries-per-second>
+                    </limits>"""
+                        .formatted(ExtensionSetup.SEED_FILE))
+                .withSeedFlags(document(pressureFlag(0))));
     operator = Operator.mqtt5(broker, "ops-robust");
     metrics = new ExtensionMetrics(broker);
     ExecutorService connecting = Executors.newFixedThreadPool(16);
@@ -110,7 +120,8 @@ class DeliveryRobustnessTest {
   }
 
   /**
-   * A flag whose targeting costs about a millisecond per device (a sum over 100 x 100 products),
+   * A flag whose targeting costs about a millisecond per device (a sum over 100 x 100 products; the
+   * broker's limits/max-evaluation-steps is raised for it),
    * {@code round} making each version a different one: planning a change to it for {@value
    * #STALLED} devices evaluates it twice per device, half a second or more in all, where a query
    * takes milliseconds.
