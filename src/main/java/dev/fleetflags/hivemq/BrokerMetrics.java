@@ -9,13 +9,15 @@ import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
+import dev.fleetflags.rollout.RolloutMetrics;
+import dev.fleetflags.rollout.Rollouts;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
-final class BrokerMetrics implements DeliveryMetrics {
+final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
 
   static final String PREFIX = "fleetflags.";
   static final String SIGN_INS = PREFIX + "operators.sign-ins.";
@@ -178,6 +180,40 @@ final class BrokerMetrics implements DeliveryMetrics {
   /** An answer not sent: the connection that asked had ended. */
   void adminAnswerDropped() {
     adminAnswersDropped.inc();
+  }
+
+  /** The active rollouts (baking or paused). */
+  void watch(Rollouts rollouts) {
+    registry.gauge(ROLLOUTS + "active", () -> rollouts::activeCount);
+  }
+
+  static final String ROLLOUTS = PREFIX + "rollouts.";
+
+  @Override
+  public void started() {
+    registry.counter(ROLLOUTS + "started").inc();
+  }
+
+  @Override
+  public void waveWritten() {
+    registry.counter(ROLLOUTS + "waves").inc();
+  }
+
+  @Override
+  public void completed() {
+    registry.counter(ROLLOUTS + "completed").inc();
+  }
+
+  /** Counted in all, and by the gate that failed ({@code fleetflags.rollouts.halted.maxFailedPercent}, ...). */
+  @Override
+  public void halted(String gate) {
+    registry.counter(ROLLOUTS + "halted").inc();
+    registry.counter(ROLLOUTS + "halted." + gate).inc();
+  }
+
+  @Override
+  public void scheduledApplied() {
+    registry.counter(PREFIX + "schedule.applied").inc();
   }
 
   void adminRequest(AdminAction action, AdminResponse response, long nanos) {

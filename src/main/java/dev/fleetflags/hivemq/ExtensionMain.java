@@ -11,17 +11,26 @@ import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.FleetCompliance;
+import dev.fleetflags.delivery.TimeBoundaries;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.replication.ClusterDriving;
 import dev.fleetflags.replication.ClusterReplica;
 import dev.fleetflags.replication.ClusterSettings;
+import dev.fleetflags.rollout.FleetFigures;
+import dev.fleetflags.rollout.Leadership;
+import dev.fleetflags.rollout.Plans;
+import dev.fleetflags.rollout.Rollouts;
+import dev.fleetflags.rollout.Schedules;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.StoreException;
 import dev.fleetflags.store.StoreSettings;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,13 +42,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -64,6 +76,10 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
   private @Nullable ExecutorService verifier;
   private @Nullable ScheduledExecutorService signInDeadlines;
   private @Nullable BrokerMetrics metrics;
+  private @Nullable Plans plans;
+  private @Nullable ScheduledExecutorService planTimer;
+  private @Nullable ClusterDriving driving;
+  private @Nullable TimeBoundaries boundaries;
 
   @Override
   public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
@@ -123,6 +139,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
+    startPlans(config, admin, live);
     OperatorConnections operatorConnections = new OperatorConnections(System::nanoTime);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
@@ -162,6 +179,118 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
   }
+
+  /**
+   * Rollouts and scheduled changes (checked every {@code rollouts/check-interval-millis} on a
+   * timer of their own, their writes made on the admin thread; with several brokers, driven by
+   * one of them), and the time boundaries of time-based targeting.
+   */
+  private void startPlans(FleetFlagsConfig config, FlagAdmin admin, LiveFlags live) {
+    Clock clock = Clock.systemUTC();
+    // The compliance tracker comes with device acknowledgements; until then the gates see no device.
+    FleetCompliance compliance = NO_ACKS;
+    String broker = ManagementFactory.getRuntimeMXBean().getName() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
+    Leadership leadership = Leadership.ALONE;
+    FleetFigures figures = FleetFigures.of(compliance);
+    if (replica != null) {
+      driving = replica.driving(broker, compliance);
+      driving.start();
+      leadership = driving;
+      figures = driving;
+    }
+    Rollouts rollouts = new Rollouts(admin, store, clock, figures, leadership, metrics, broker);
+    plans = new Plans(rollouts, new Schedules(admin, store, clock, leadership, metrics));
+    admin.planRequests(plans);
+    metrics.watch(rollouts);
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("fleetflags-rollouts"));
+    planTimer = timer;
+    Plans started = plans;
+    ExecutorService admins = adminThread;
+    timer.scheduleWithFixedDelay(() -> started.check(admins), config.rolloutCheckMillis(), config.rolloutCheckMillis(),
+        TimeUnit.MILLISECONDS);
+    boundaries = new TimeBoundaries(delivery, live, clock);
+    live.addListener(boundaries);
+    boundaries.start();
+  }
+
+  /**
+   * Before the broker stops: the rollouts this broker drives record the bake time they have left
+   * (on the admin thread, as every write), so that they resume with it.
+   */
+  private void suspendPlans() {
+    if (planTimer != null) {
+      planTimer.shutdownNow();
+      planTimer = null;
+    }
+    Plans running = plans;
+    ExecutorService admins = adminThread;
+    if (running != null && admins != null) {
+      try {
+        admins.submit(() -> running.rollouts().suspend()).get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+        log.warn("Could not record the rollouts' bake time before stopping ({}); they bake again from their last write", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    plans = null;
+    if (driving != null) {
+      driving.close();
+      driving = null;
+    }
+    if (boundaries != null) {
+      boundaries.close();
+      boundaries = null;
+    }
+  }
+
+  /** Figures of a broker whose devices' acknowledgements are not tracked: none targeted, nobody coming or going. */
+  private static final FleetCompliance NO_ACKS = new FleetCompliance() {
+    @Override
+    public List<RevisionCompliance> revisions() {
+      return List.of();
+    }
+
+    @Override
+    public @Nullable RevisionCompliance revision(long revision) {
+      return null;
+    }
+
+    @Override
+    public @Nullable RevisionCompliance latest() {
+      return null;
+    }
+
+    @Override
+    public List<RevisionCompliance> forFlag(String key) {
+      return List.of();
+    }
+
+    @Override
+    public List<Departure> departedAfterApplying(long revision) {
+      return List.of();
+    }
+
+    @Override
+    public int departedSince(java.time.Instant since) {
+      return 0;
+    }
+
+    @Override
+    public int connectedDevices() {
+      return 0;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<FlagHoldings> holdings(String key) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException("no acks tracked"));
+    }
+
+    @Override
+    public Clock clock() {
+      return Clock.systemUTC();
+    }
+  };
 
   /**
    * Removes the retained messages in FleetFlags' topics (device topic space, admin prefix): FleetFlags
@@ -284,6 +413,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
 
   /** Releases whatever was started, in reverse order; safe after a partial start. */
   private void stop() {
+    suspendPlans();
     if (replica != null) {
       replica.close();
       replica = null;
