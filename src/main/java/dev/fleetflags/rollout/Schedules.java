@@ -46,6 +46,8 @@ public final class Schedules {
   /** Changes made, failed or cancelled kept for the query; older ones go in the write that ends another. */
   static final int KEPT_ENDED = 100;
   static final Duration FURTHEST = Duration.ofDays(3650);
+  /** Pending changes at most: each is held in memory and looked at every check. */
+  static final int MAX_PENDING = 1000;
   private static final Set<String> MEMBERS = Set.of("at", "write", "request");
   private static final Set<AdminAction> WRITES = Set.of(AdminAction.APPLY, AdminAction.REPLACE, AdminAction.DELETE,
       AdminAction.DEVICE_ATTRIBUTES);
@@ -58,8 +60,14 @@ public final class Schedules {
   /** When this run started: a change due before then was due while the broker was down. */
   private final Instant started;
   private final LogLimit failedWrites = LogLimit.perMinute();
+  private final int maxPending;
 
   public Schedules(FlagAdmin admin, FlagStore store, Clock clock, Leadership leadership, RolloutMetrics metrics) {
+    this(admin, store, clock, leadership, metrics, MAX_PENDING);
+  }
+
+  Schedules(FlagAdmin admin, FlagStore store, Clock clock, Leadership leadership, RolloutMetrics metrics, int maxPending) {
+    this.maxPending = maxPending;
     this.admin = admin;
     this.store = store;
     this.clock = clock;
@@ -223,6 +231,11 @@ public final class Schedules {
       if (write == AdminAction.APPLY || write == AdminAction.REPLACE) {
         validate(payload, write == AdminAction.REPLACE, problems);
       }
+    }
+    long pending = all().stream().filter(c -> c.status() == ScheduledChange.Status.PENDING).count();
+    if (pending >= maxPending) {
+      problems.add(new Problem("", pending + " changes are scheduled already, the most there may be; cancel some, or wait"
+          + " until they are made"));
     }
     if (!problems.isEmpty() || at == null || write == null) {
       return now(AdminResponse.rejected(problems));

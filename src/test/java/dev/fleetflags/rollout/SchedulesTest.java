@@ -59,7 +59,7 @@ class SchedulesTest {
     FlagSetCompiler compiler = new FlagSetCompiler(Limits.DEFAULT);
     admin = new FlagAdmin(store, compiler, new LiveFlags(FlagAdmin.load(store, compiler)),
         new DeviceContexts(store::deviceAttributes, Set.of()), id -> null);
-    schedules = new Schedules(admin, store, clock, Leadership.ALONE, RolloutMetrics.NONE);
+    schedules = new Schedules(admin, store, clock, Leadership.ALONE, RolloutMetrics.NONE, 3);
     admin.planRequests(new Plans(new Rollouts(admin, store, clock, wave -> WaveFigures.NONE, Leadership.ALONE,
         RolloutMetrics.NONE, "run"), schedules));
   }
@@ -185,5 +185,10 @@ class SchedulesTest {
     }
     assertEquals(1L, store.revision(), "nothing was written");
     assertEquals("ok", send(AdminAction.QUERY_SCHEDULE, "{}").status());
+    for (int i = 1; i <= 3; i++) {
+      assertEquals("accepted", schedulePromoOn(T0.plusSeconds(i)).status());
+    }
+    AdminResponse fourth = schedulePromoOn(T0.plusSeconds(4));
+    assertTrue(fourth.toString().contains("3 changes are scheduled already, the most there may be"), fourth::toString);
   }
 }
