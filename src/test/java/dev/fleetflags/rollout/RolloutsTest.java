@@ -338,6 +338,13 @@ class RolloutsTest {
   }
 
   @Test
+  void theExampleRolloutStartsOnTheExampleFlags() throws Exception {
+    accepted(AdminAction.REPLACE, java.nio.file.Files.readString(Path.of("examples/flags.json")));
+    AdminResponse started = accepted(AdminAction.ROLLOUT_START, java.nio.file.Files.readString(Path.of("examples/rollout.json")));
+    assertTrue(started.toString().contains("\"percent\":\"1\""), started::toString);
+  }
+
+  @Test
   void theQueryListsRolloutsWithTheirLatestFigures() {
     start("{\"maxFailedPercent\": 50}", null);
     fed.put(otaRevision(), new WaveFigures(10, 5, 0, 1, 0, 100, 0));
