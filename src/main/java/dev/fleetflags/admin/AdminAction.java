@@ -19,7 +19,8 @@ public enum AdminAction {
   QUERY_ROLLOUTS("query/rollouts", false),
   SCHEDULE("schedule", true),
   SCHEDULE_CANCEL("schedule/cancel", true),
-  QUERY_SCHEDULE("query/schedule", false);
+  QUERY_SCHEDULE("query/schedule", false),
+  QUERY_COMPLIANCE("query/compliance", false);
 
   private final String suffix;
   private final boolean write;

@@ -3,6 +3,7 @@ package dev.fleetflags.admin;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagChange;
 import dev.fleetflags.delivery.FlagSetRevision;
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.Evaluation;
@@ -81,6 +82,8 @@ public final class FlagAdmin implements StoreListener {
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
   /** Carries out requests about rollouts and scheduled changes; set once at start. */
   private volatile PlanRequests plans = PlanRequests.NONE;
+  /** Where devices stand with the recent changes, for compliance queries; set once, at start. */
+  private volatile @Nullable FleetCompliance compliance;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -137,6 +140,12 @@ public final class FlagAdmin implements StoreListener {
   /** The limits requests are validated against. */
   public Limits limits() {
     return compiler.limits();
+  }
+
+  /** Answers compliance queries from {@code compliance} (delivery's); returns this admin. */
+  public FlagAdmin withCompliance(FleetCompliance compliance) {
+    this.compliance = compliance;
+    return this;
   }
 
   /**
@@ -240,6 +249,7 @@ public final class FlagAdmin implements StoreListener {
       case QUERY_HISTORY -> now(history(root));
       case ROLLOUT_START, ROLLOUT_PAUSE, ROLLOUT_RESUME, ROLLOUT_ADVANCE, ROLLOUT_ABORT, QUERY_ROLLOUTS, SCHEDULE,
           SCHEDULE_CANCEL, QUERY_SCHEDULE -> plans.handle(request, root);
+      case QUERY_COMPLIANCE -> compliance(root);
     };
   }
 
@@ -746,6 +756,14 @@ public final class FlagAdmin implements StoreListener {
     return new AdminResponse("ok", body);
   }
 
+  private CompletableFuture<AdminResponse> compliance(Map<String, Object> root) {
+    FleetCompliance tracked = compliance;
+    if (tracked == null) {
+      return now(AdminResponse.error("this extension does not track compliance"));
+    }
+    return new ComplianceQuery(tracked, limits().maxKeyLength()).answer(root, live.current().revision());
+  }
+
   private AdminResponse history(Map<String, Object> root) {
     List<Problem> problems = new ArrayList<>();
     unknownMembers(root, Set.of("limit"), problems);
@@ -809,7 +827,7 @@ public final class FlagAdmin implements StoreListener {
     return null;
   }
 
-  private static void unknownMembers(Map<String, Object> root, Set<String> known, List<Problem> problems) {
+  static void unknownMembers(Map<String, Object> root, Set<String> known, List<Problem> problems) {
     for (String member : root.keySet()) {
       if (!known.contains(member)) {
         problems.add(new Problem(member, "unknown member; this request takes " + String.join(", ", new TreeSet<>(known))));

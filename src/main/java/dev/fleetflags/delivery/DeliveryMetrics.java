@@ -32,5 +32,14 @@ public interface DeliveryMetrics {
   /** A fan-out finished: the queue drained after {@code messages} updates in {@code nanos}. */
   default void fanOutCompleted(long nanos, long messages) {}
 
+  /** A device's ack was counted. */
+  default void acknowledged(AckStatus status) {}
+
+  /**
+   * A device's ack was dropped: not a well-formed ack within its bounds, for a revision never sent
+   * to it, or beyond its rate ({@code rateLimited}).
+   */
+  default void ackDropped(boolean rateLimited) {}
+
   DeliveryMetrics NONE = new DeliveryMetrics() {};
 }

@@ -129,7 +129,7 @@ final class DeviceIndex {
    * MurmurHash3's finalizer: every bit of the result depends on every bit of the client id's
    * hash, as the stripe takes the top bits and the slot the bottom ones.
    */
-  private static int spread(int h) {
+  static int spread(int h) {
     h ^= h >>> 16;
     h *= 0x85ebca6b;
     h ^= h >>> 13;

@@ -127,9 +127,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** The time boundaries passed lately, newest first (see {@link #timeBoundary}). */
   private volatile long[] boundariesPassed = new long[0];
   private static final int BOUNDARIES_KEPT = 8;
+  /** Where the devices each recent change targeted stand: told at a few points below. */
+  private final ComplianceTracker compliance;
 
   public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
       Settings settings, DeliveryMetrics metrics) {
+    this(live, contexts, updates, publisher, settings, metrics, ComplianceTracker.Settings.DEFAULT);
+  }
+
+  public FlagDelivery(LiveFlags live, DeviceContexts contexts, FlagUpdates updates, DevicePublisher publisher,
+      Settings settings, DeliveryMetrics metrics, ComplianceTracker.Settings complianceSettings) {
     this.serving = live.current();
     this.contexts = contexts;
     this.updates = updates;
@@ -139,6 +146,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
     this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
+    this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics,
+        scheduler);
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
     synchronized (workers) {
@@ -202,6 +211,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       payloadLimits.put(d, facts.maxPayloadBytes());
     }
     DeviceRecord previous = devices.put(d);
+    compliance.connected(d);
     if (previous != null) {
       forget(previous);
     }
@@ -237,6 +247,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
+    compliance.gone(d, devices.get(d.clientId), sent != DeviceRecord.NOTHING_SENT);
     interner.release(d.facts);
     if (attributes != null && attributes != d.facts) {
       interner.release(attributes);
@@ -319,6 +330,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /** Plans one change (planner thread): from now on it is what devices are served. */
   private int planChange(FlagChange change) {
     history.add(change.after());
+    compliance.planning(change);
     serving = change.after();
     long after = change.after().revision();
     progress.planning(after);
@@ -343,6 +355,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       try {
         if (d != null && refreshContext(d, change.after())) {
           affected++;
+          compliance.targeted(d);
         }
       } catch (Throwable e) {
         failed.add(d, e);
@@ -394,6 +407,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       }
       if (hit) {
         affected++;
+        compliance.targeted(d);
       }
       if (!holdsBefore) {
         continue;
@@ -666,6 +680,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
             d.sentRevision = current.revision();
             d.sentAttributes = attributes;
           }
+          compliance.unchanged(d, current.revision());
           return; // nothing it holds changed
         }
         kind = Kind.CONFIRMATION;
@@ -689,12 +704,16 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       metrics.split(parts.size());
     }
     for (int i = 0; i < parts.size(); i++) {
-      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i));
+      publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i), i == parts.size() - 1 ? current.revision() : -1);
     }
   }
 
-  /** Hands one update to the publisher; its outcome is recorded when the broker has it. */
-  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload) throws InterruptedException {
+  /**
+   * Hands one update to the publisher; its outcome is recorded when the broker has it. {@code
+   * revision} is that of the update's last part, -1 for the others.
+   */
+  private void publish(DeviceRecord d, @Nullable Integer presented, Kind kind, byte[] payload, long revision)
+      throws InterruptedException {
     unconfirmed.incrementAndGet();
     CompletableFuture<Boolean> published;
     try {
@@ -706,6 +725,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     published.whenComplete((taken, failure) -> {
       try {
         recordOutcome(d, presented, kind, payload.length, taken, failure);
+        if (revision >= 0 && failure == null && Boolean.TRUE.equals(taken)) {
+          compliance.delivered(d, revision);
+        }
       } finally {
         if (unconfirmed.decrementAndGet() == 0) {
           progress.tick(false);
@@ -1015,9 +1037,15 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     return null;
   }
 
+  /** Where the devices each recent change targeted stand, and what they hold; acks go here. */
+  public ComplianceTracker compliance() {
+    return compliance;
+  }
+
   @Override
   public void close() {
     running = false;
+    compliance.close();
     planner.close();
     scheduler.shutdownNow();
     synchronized (workers) {

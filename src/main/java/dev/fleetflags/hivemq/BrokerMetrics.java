@@ -6,15 +6,21 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminResponse;
+import dev.fleetflags.delivery.AckStatus;
+import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeliveryMetrics;
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
 import dev.fleetflags.rollout.RolloutMetrics;
 import dev.fleetflags.rollout.Rollouts;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
 final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
@@ -41,6 +47,9 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
   private final Timer fanOutTime;
   private final Counter fanOutMessages;
   private final Map<SignInOutcome, Counter> signIns = new EnumMap<>(SignInOutcome.class);
+  private final Map<AckStatus, Counter> acks = new EnumMap<>(AckStatus.class);
+  private final Counter acksDropped;
+  private final Counter acksRateLimited;
   private final Counter signInsAccepted;
   private final Counter attributesIgnored;
 
@@ -64,6 +73,11 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
     this.fanOutTime = registry.timer(PREFIX + "fanout.duration");
     this.fanOutMessages = registry.counter(PREFIX + "fanout.messages");
     this.signInsAccepted = registry.counter(SIGN_INS + "accepted");
+    for (AckStatus status : AckStatus.values()) {
+      acks.put(status, registry.counter(PREFIX + "acks." + status.name().toLowerCase(Locale.ROOT)));
+    }
+    this.acksDropped = registry.counter(PREFIX + "acks.dropped");
+    this.acksRateLimited = registry.counter(PREFIX + "acks.rate-limited");
     signIns.put(SignInOutcome.REMEMBERED, registry.counter(SIGN_INS + "accepted.remembered"));
     signIns.put(SignInOutcome.WRONG_PASSWORD, registry.counter(SIGN_INS + "refused.wrong-password"));
     signIns.put(SignInOutcome.BUSY, registry.counter(SIGN_INS + "refused.busy"));
@@ -82,6 +96,28 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
     registry.gauge(PREFIX + "queue.depth", () -> delivery::pending);
     registry.gauge(PREFIX + "publishes.in-flight", () -> delivery::inFlight);
     registry.gauge(PREFIX + "devices.attribute-values", () -> delivery::attributeValues);
+    watch(delivery.compliance());
+  }
+
+  /**
+   * Gauges of the newest tracked revision's compliance (0 before the first change), and of the
+   * devices ack tracking holds marks for.
+   */
+  private void watch(ComplianceTracker compliance) {
+    String latest = PREFIX + "compliance.latest.";
+    Map<String, ToLongFunction<FleetCompliance.RevisionCompliance>> figures = new LinkedHashMap<>();
+    figures.put("revision", FleetCompliance.RevisionCompliance::revision);
+    figures.put("targeted", FleetCompliance.RevisionCompliance::targeted);
+    figures.put("pending", FleetCompliance.RevisionCompliance::pending);
+    figures.put("delivered", FleetCompliance.RevisionCompliance::delivered);
+    figures.put("applied", FleetCompliance.RevisionCompliance::applied);
+    figures.put("rejected", FleetCompliance.RevisionCompliance::rejected);
+    figures.put("failed", FleetCompliance.RevisionCompliance::failed);
+    figures.forEach((name, figure) -> registry.gauge(latest + name, () -> () -> {
+      FleetCompliance.RevisionCompliance r = compliance.latest();
+      return r == null ? 0L : figure.applyAsLong(r);
+    }));
+    registry.gauge(PREFIX + "compliance.devices-tracked", () -> compliance::devicesTracked);
   }
 
   /**
@@ -146,6 +182,19 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
   private void sent(int size) {
     bytes.inc(size);
     updateBytes.update(size);
+  }
+
+  @Override
+  public void acknowledged(AckStatus status) {
+    acks.get(status).inc();
+  }
+
+  @Override
+  public void ackDropped(boolean rateLimited) {
+    acksDropped.inc();
+    if (rateLimited) {
+      acksRateLimited.inc();
+    }
   }
 
   @Override

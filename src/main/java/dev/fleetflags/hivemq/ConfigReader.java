@@ -558,7 +558,11 @@ public final class ConfigReader {
               integer(
                   deliveryElement,
                   "offline-devices",
-                  FleetFlagsConfig.Delivery.DEFAULT.offlineDevices()));
+                  FleetFlagsConfig.Delivery.DEFAULT.offlineDevices()),
+              integer(
+                  deliveryElement,
+                  "compliance-revisions",
+                  FleetFlagsConfig.Delivery.DEFAULT.complianceRevisions()));
       return new FleetFlagsConfig(
           deviceTopic,
           adminTopicPrefix,

@@ -28,8 +28,9 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * The extension's interceptors, one shared instance for all clients: a device's SUBACK for its own
- * flag topic triggers delivery of its set; a publish to its resync topic asks for it again;
- * publishes under the admin prefix go to the admin endpoint. Each callback only hands off.
+ * flag topic triggers delivery of its set; a publish to its resync topic asks for it again, one to
+ * its ack topic is counted for compliance; publishes under the admin prefix go to the admin
+ * endpoint. Each callback only hands off.
  *
  * <p>A client's subscriptions that reach its own topics in FleetFlags' space (its flag topic and
  * sub-topics, its admin answer topic) never get retained messages: nothing there is retained by
@@ -142,9 +143,15 @@ final class DeviceInterceptors
     // Only the extension publishes flags; what devices send here is for the extension alone.
     output.preventPublishDelivery(AckReasonCode.SUCCESS);
     String device = topics.resyncDevice(topic);
+    ByteBuffer payload = input.getPublishPacket().getPayload().orElse(ByteBuffer.allocate(0));
     if (device != null) {
-      ByteBuffer payload = input.getPublishPacket().getPayload().orElse(ByteBuffer.allocate(0));
       delivery.resync(device, StateHashText.parse(payload));
+    } else {
+      // What else a device may publish here is its own ack topic (the authorizer's rule).
+      String clientId = input.getClientInformation().getClientId();
+      if (topic.equals(topics.ackTopic(clientId))) {
+        delivery.compliance().offer(clientId, payload);
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import com.hivemq.extension.sdk.api.services.publish.RetainedMessageStore;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.TimeBoundaries;
@@ -121,10 +122,12 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         new BrokerPublisher(Services.publishService(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
             config.delivery().historyRevisions(), config.delivery().offlineDevices(), PROGRESS_INTERVAL),
-        metrics);
+        metrics, new ComplianceTracker.Settings(config.delivery().complianceRevisions(),
+            config.delivery().offlineDevices(), Clock.systemUTC()));
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes);
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes)
+        .withCompliance(delivery.compliance());
     ClusterSettings cluster = config.cluster();
     if (cluster != null) {
       // Before the seed: a broker joining a cluster takes (or first publishes) the shared state.
@@ -187,8 +190,8 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
    */
   private void startPlans(FleetFlagsConfig config, FlagAdmin admin, LiveFlags live) {
     Clock clock = Clock.systemUTC();
-    // The compliance tracker comes with device acknowledgements; until then the gates see no device.
-    FleetCompliance compliance = NO_ACKS;
+    // The gates read what this broker's devices report (with several brokers, added to the others').
+    FleetCompliance compliance = delivery.compliance();
     String broker = ManagementFactory.getRuntimeMXBean().getName() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
     Leadership leadership = Leadership.ALONE;
     FleetFigures figures = FleetFigures.of(compliance);
@@ -243,54 +246,6 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
       boundaries = null;
     }
   }
-
-  /** Figures of a broker whose devices' acknowledgements are not tracked: none targeted, nobody coming or going. */
-  private static final FleetCompliance NO_ACKS = new FleetCompliance() {
-    @Override
-    public List<RevisionCompliance> revisions() {
-      return List.of();
-    }
-
-    @Override
-    public @Nullable RevisionCompliance revision(long revision) {
-      return null;
-    }
-
-    @Override
-    public @Nullable RevisionCompliance latest() {
-      return null;
-    }
-
-    @Override
-    public List<RevisionCompliance> forFlag(String key) {
-      return List.of();
-    }
-
-    @Override
-    public List<Departure> departedAfterApplying(long revision) {
-      return List.of();
-    }
-
-    @Override
-    public int departedSince(java.time.Instant since) {
-      return 0;
-    }
-
-    @Override
-    public int connectedDevices() {
-      return 0;
-    }
-
-    @Override
-    public java.util.concurrent.CompletableFuture<FlagHoldings> holdings(String key) {
-      return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException("no acks tracked"));
-    }
-
-    @Override
-    public Clock clock() {
-      return Clock.systemUTC();
-    }
-  };
 
   /**
    * Removes the retained messages in FleetFlags' topics (device topic space, admin prefix): FleetFlags

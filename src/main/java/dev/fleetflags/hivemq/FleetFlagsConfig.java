@@ -89,17 +89,25 @@ public record FleetFlagsConfig(
    * @param publishRate flag updates published per second, at most; 0 means unlimited
    * @param historyRevisions recent flag sets kept to compute a returning device's delta from
    * @param offlineDevices disconnected devices whose last received revision is remembered
+   * @param complianceRevisions the newest revisions whose compliance is tracked
    */
-  public record Delivery(int maxInFlight, int publishRate, int historyRevisions, int offlineDevices) {
+  public record Delivery(int maxInFlight, int publishRate, int historyRevisions, int offlineDevices,
+      int complianceRevisions) {
 
-    public static final Delivery DEFAULT = new Delivery(1000, 0, 32, 100_000);
+    public static final Delivery DEFAULT = new Delivery(1000, 0, 32, 100_000, 16);
 
     public Delivery {
-      if (maxInFlight < 1 || publishRate < 0 || historyRevisions < 1 || offlineDevices < 0) {
+      if (maxInFlight < 1 || publishRate < 0 || historyRevisions < 1 || offlineDevices < 0
+          || complianceRevisions < 1) {
         throw new IllegalArgumentException(
-            "maxInFlight and historyRevisions must be positive, publishRate and offlineDevices not negative: "
-                + this);
+            "maxInFlight, historyRevisions and complianceRevisions must be positive, publishRate and offlineDevices"
+                + " not negative: " + this);
       }
+    }
+
+    /** Delivery settings with the default number of compliance revisions. */
+    public Delivery(int maxInFlight, int publishRate, int historyRevisions, int offlineDevices) {
+      this(maxInFlight, publishRate, historyRevisions, offlineDevices, DEFAULT.complianceRevisions());
     }
 
     public boolean unlimitedRate() {

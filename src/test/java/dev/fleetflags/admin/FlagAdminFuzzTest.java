@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.fleetflags.delivery.ConnectionFacts;
+import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.FlagDelivery;
+import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagSetCompiler;
@@ -66,6 +69,7 @@ class FlagAdminFuzzTest {
   private static FlagStore store;
   private static LiveFlags live;
   private static FlagAdmin admin;
+  private static FlagDelivery delivery;
 
   @BeforeAll
   static void open() throws Exception {
@@ -75,7 +79,13 @@ class FlagAdminFuzzTest {
     live.addListener(change -> java.util.concurrent.CompletableFuture.completedFuture(1));
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.of("model", "region"));
     DeviceContext online = contexts.connection(new ConnectionFacts("u-online", Map.of("model", "gateway-g1", "region", "eu-test")));
-    admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null);
+    // Delivery without devices, for its compliance figures (query/compliance).
+    delivery = new FlagDelivery(live, contexts, new FlagUpdates(false),
+        (id, update) -> java.util.concurrent.CompletableFuture.completedFuture(true), FlagDelivery.Settings.DEFAULT,
+        DeliveryMetrics.NONE);
+    live.addListener(delivery);
+    admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null)
+        .withCompliance(delivery.compliance());
     // Rollouts and scheduled changes as the extension runs them (nothing checks them here).
     Clock clock = Clock.systemUTC();
     admin.planRequests(new Plans(new Rollouts(admin, store, clock, wave -> WaveFigures.NONE, Leadership.ALONE,
@@ -87,6 +97,7 @@ class FlagAdminFuzzTest {
 
   @AfterAll
   static void close() {
+    delivery.close();
     store.close();
   }
 

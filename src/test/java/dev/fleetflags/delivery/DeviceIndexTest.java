@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class DeviceIndexTest {
 
-  private static DeviceRecord record(String clientId) {
+  static DeviceRecord record(String clientId) {
     DeviceRecord d = new DeviceRecord();
     d.clientId = clientId;
     return d;

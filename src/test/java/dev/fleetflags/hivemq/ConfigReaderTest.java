@@ -67,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(56, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(57, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -140,6 +140,7 @@ class ConfigReaderTest {
                     <publish-rate>500</publish-rate>
                     <history-revisions>8</history-revisions>
                     <offline-devices>0</offline-devices>
+                    <compliance-revisions>4</compliance-revisions>
                 </delivery>
                 <device-authentication>allow</device-authentication>
                 <expected-devices>50000</expected-devices>
@@ -181,7 +182,7 @@ class ConfigReaderTest {
             20,
             4,
             30,
-            new FleetFlagsConfig.Delivery(40, 500, 8, 0),
+            new FleetFlagsConfig.Delivery(40, 500, 8, 0, 4),
             50000,
             new ClusterSettings(
                 List.of(URI.create("http://10.0.0.1:2379"), URI.create("http://10.0.0.2:2379")),
@@ -309,6 +310,9 @@ class ConfigReaderTest {
         Arguments.of(
             "<fleetflags><delivery><offline-devices>-5</offline-devices></delivery></fleetflags>",
             List.of("setting delivery/offline-devices", "'-5' is below the minimum of 0")),
+        Arguments.of(
+            "<fleetflags><delivery><compliance-revisions>17</compliance-revisions></delivery></fleetflags>",
+            List.of("setting delivery/compliance-revisions", "'17' is above the maximum of 16")),
         Arguments.of(
             "<fleetflags><worker-threads>0</worker-threads></fleetflags>",
             List.of("setting worker-threads", "'0' is below the minimum of 1")),
