@@ -13,12 +13,12 @@ import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.eval.RunawayGuard;
+import dev.fleetflags.rollout.FleetFigures;
 import dev.fleetflags.rollout.Leadership;
 import dev.fleetflags.rollout.Plans;
 import dev.fleetflags.rollout.RolloutMetrics;
 import dev.fleetflags.rollout.Rollouts;
 import dev.fleetflags.rollout.Schedules;
-import dev.fleetflags.rollout.WaveFigures;
 import dev.fleetflags.rules.FlagDocument;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
@@ -86,9 +86,9 @@ class FlagAdminFuzzTest {
     live.addListener(delivery);
     admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null)
         .withCompliance(delivery.compliance());
-    // Rollouts and scheduled changes as the extension runs them (nothing checks them here).
+    // Rollouts and scheduled changes as the extension runs them (nothing checks them here), the gates on delivery's figures.
     Clock clock = Clock.systemUTC();
-    admin.planRequests(new Plans(new Rollouts(admin, store, clock, wave -> WaveFigures.NONE, Leadership.ALONE,
+    admin.planRequests(new Plans(new Rollouts(admin, store, clock, FleetFigures.of(delivery.compliance()), Leadership.ALONE,
         RolloutMetrics.NONE, "fuzz"), new Schedules(admin, store, clock, Leadership.ALONE, RolloutMetrics.NONE)));
     expect("accepted", send(AdminAction.REPLACE, Files.readAllBytes(Path.of("examples/flags.json"))));
     expect("accepted", send(AdminAction.DEVICE_ATTRIBUTES,
