@@ -7,6 +7,7 @@ public enum AdminAction {
   APPLY("flags/apply", true),
   REPLACE("flags/replace", true),
   DELETE("flags/delete", true),
+  REVERT("flags/revert", true),
   DEVICE_ATTRIBUTES("devices/attributes", true),
   EVALUATE("query/evaluate", false),
   QUERY_FLAGS("query/flags", false),
@@ -20,6 +21,7 @@ public enum AdminAction {
   SCHEDULE("schedule", true),
   SCHEDULE_CANCEL("schedule/cancel", true),
   QUERY_SCHEDULE("query/schedule", false),
+  QUERY_DEVICES("query/devices", false),
   QUERY_COMPLIANCE("query/compliance", false);
 
   private final String suffix;

@@ -1,5 +1,6 @@
 package dev.fleetflags.admin;
 
+import dev.fleetflags.delivery.ConnectedFleet;
 import dev.fleetflags.delivery.DeviceContexts;
 import dev.fleetflags.delivery.FlagChange;
 import dev.fleetflags.delivery.FlagSetRevision;
@@ -17,6 +18,19 @@ import dev.fleetflags.rules.Json;
 import dev.fleetflags.rules.Limits;
 import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
+import dev.fleetflags.protocol.AttributesWrite;
+import dev.fleetflags.protocol.ComplianceQuery;
+import dev.fleetflags.protocol.DeleteRequest;
+import dev.fleetflags.protocol.DevicesAnswer;
+import dev.fleetflags.protocol.DevicesQuery;
+import dev.fleetflags.protocol.DocumentWrite;
+import dev.fleetflags.protocol.EvaluateQuery;
+import dev.fleetflags.protocol.FlagsQuery;
+import dev.fleetflags.protocol.HistoryQuery;
+import dev.fleetflags.protocol.Read;
+import dev.fleetflags.protocol.Request;
+import dev.fleetflags.protocol.RevertRequest;
+import dev.fleetflags.store.Change;
 import dev.fleetflags.store.Actor;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.HistoryEntry;
@@ -57,6 +71,11 @@ import org.slf4j.LoggerFactory;
  * <p>Every request gets an answer, whatever is thrown while it is carried out: {@code error} with
  * "nothing was changed" before the write is durable, {@code accepted} with the revision after.
  *
+ * <p>Requests are read from JSON by the {@code protocol} package's records. A dry run is validated
+ * and answered as its write would be, with the connected devices it would affect counted off the
+ * admin thread ({@link ConnectedFleet}), and writes nothing. A revert rebuilds an earlier
+ * revision's flags from the history ({@link PastFlags}) and is then written as any write.
+ *
  * <p>The store refuses a write if another change came first (a store shared by several brokers);
  * the write is then validated once more against the newer set. Every change the store applies,
  * this admin's writes and any other, is made live here ({@link #applied}), in the store's order.
@@ -64,9 +83,8 @@ import org.slf4j.LoggerFactory;
 public final class FlagAdmin implements StoreListener {
 
   private static final Logger log = LoggerFactory.getLogger(FlagAdmin.class);
-  private static final int MAX_HISTORY = 1000;
-  private static final int MAX_DEVICES_PER_REQUEST = 10_000;
-  private static final Set<String> RESERVED_ATTRIBUTES = Set.of("targetingKey", "$flagd");
+  /** Affected devices a dry run names. */
+  static final int DRY_RUN_SAMPLE = 20;
   /** How long an accepted write's answer waits for delivery to plan it; then it goes without the count. */
   public static final Duration PLAN_WAIT = Duration.ofSeconds(2);
   /** Changes waiting to be planned from which writes are refused until delivery catches up. */
@@ -78,12 +96,13 @@ public final class FlagAdmin implements StoreListener {
   private final DeviceContexts contexts;
   private final Function<String, @Nullable DeviceContext> connectedDevices;
   private final Duration planWait;
+  private final ConnectedFleet fleet;
   /** Planned changes by revision: the count of devices each affects, for the answer of the write that made it. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
-  /** Carries out requests about rollouts and scheduled changes; set once at start. */
-  private volatile PlanRequests plans = PlanRequests.NONE;
   /** Where devices stand with the recent changes, for compliance queries; set once, at start. */
   private volatile @Nullable FleetCompliance compliance;
+  /** Carries out requests about rollouts and scheduled changes; set once at start. */
+  private volatile PlanRequests plans = PlanRequests.NONE;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -106,15 +125,9 @@ public final class FlagAdmin implements StoreListener {
       LiveFlags live,
       DeviceContexts contexts,
       Function<String, @Nullable DeviceContext> connectedDevices) {
-    this(store, compiler, live, contexts, connectedDevices, PLAN_WAIT);
+    this(store, compiler, live, contexts, connectedDevices, PLAN_WAIT, ConnectedFleet.NONE);
   }
 
-  /**
-   * @param connectedDevices what a connected device's connection says about it (its allowed user
-   *     properties and username, as attributes), or null if it is not connected (evaluate queries
-   *     use them, as delivery does)
-   * @param planWait how long an accepted write's answer waits for delivery to plan the change
-   */
   public FlagAdmin(
       FlagStore store,
       FlagSetCompiler compiler,
@@ -122,12 +135,31 @@ public final class FlagAdmin implements StoreListener {
       DeviceContexts contexts,
       Function<String, @Nullable DeviceContext> connectedDevices,
       Duration planWait) {
+    this(store, compiler, live, contexts, connectedDevices, planWait, ConnectedFleet.NONE);
+  }
+
+  /**
+   * @param connectedDevices what a connected device's connection says about it (its allowed user
+   *     properties and username, as attributes), or null if it is not connected (evaluate queries
+   *     use them, as delivery does)
+   * @param planWait how long an accepted write's answer waits for delivery to plan the change
+   * @param fleet the connected devices, for dry runs and {@code query/devices}
+   */
+  public FlagAdmin(
+      FlagStore store,
+      FlagSetCompiler compiler,
+      LiveFlags live,
+      DeviceContexts contexts,
+      Function<String, @Nullable DeviceContext> connectedDevices,
+      Duration planWait,
+      ConnectedFleet fleet) {
     this.store = store;
     this.compiler = compiler;
     this.live = live;
     this.contexts = contexts;
     this.connectedDevices = connectedDevices;
     this.planWait = planWait;
+    this.fleet = fleet;
     // Last, once the fields are set: from now on every change the store applies is made live here.
     store.addListener(this);
   }
@@ -135,11 +167,6 @@ public final class FlagAdmin implements StoreListener {
   /** Who carries out the requests about rollouts and scheduled changes (the rollout package). */
   public void planRequests(PlanRequests plans) {
     this.plans = plans;
-  }
-
-  /** The limits requests are validated against. */
-  public Limits limits() {
-    return compiler.limits();
   }
 
   /** Answers compliance queries from {@code compliance} (delivery's); returns this admin. */
@@ -208,8 +235,14 @@ public final class FlagAdmin implements StoreListener {
       answer = now(AdminResponse.error("the extension failed to handle the request (the broker log says why); nothing was changed"));
     }
     if (request.action().isWrite()) {
-      answer.thenAccept(response -> log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(),
-          request.actor().clientId(), request.actor().username(), summary(response)));
+      // Rejections are logged where requests arrive, at most once per client a minute (a loop of
+      // bad requests must not fill the log); what was written, or failed, always.
+      answer.thenAccept(response -> {
+        if (!response.status().equals("rejected")) {
+          log.info("Admin {} from client '{}' (user '{}'): {}", request.action().label(), request.actor().clientId(),
+              request.actor().username(), summary(response));
+        }
+      });
     }
     return answer;
   }
@@ -231,7 +264,7 @@ public final class FlagAdmin implements StoreListener {
   private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request, AdminAction as) {
     Map<String, Object> root;
     try {
-      root = object(request.payload());
+      root = Request.object(request.payload(), limits());
     } catch (InvalidDocumentException e) {
       return now(AdminResponse.rejected(e.problems()));
     }
@@ -239,17 +272,20 @@ public final class FlagAdmin implements StoreListener {
     if (unsettled != null) {
       return now(unsettled);
     }
+    FlagDocument document = live.current().flagSet().document();
     return switch (as) {
-      case APPLY -> writeDocument(request, root, false);
-      case REPLACE -> writeDocument(request, root, true);
-      case DELETE -> delete(request, root);
-      case DEVICE_ATTRIBUTES -> deviceAttributes(request, root);
-      case EVALUATE -> now(evaluate(root));
-      case QUERY_FLAGS -> now(queryFlags(root));
-      case QUERY_HISTORY -> now(history(root));
+      case APPLY -> writeDocument(request, DocumentWrite.read(false, root));
+      case REPLACE -> writeDocument(request, DocumentWrite.read(true, root));
+      case DELETE -> delete(request, DeleteRequest.read(root, document.flags().keySet(), document.evaluators().keySet()));
+      case REVERT -> revert(request, RevertRequest.read(root));
+      case DEVICE_ATTRIBUTES -> deviceAttributes(request, AttributesWrite.read(root, limits()));
+      case EVALUATE -> now(evaluate(EvaluateQuery.read(root, limits())));
+      case QUERY_FLAGS -> now(queryFlags(FlagsQuery.read(root)));
+      case QUERY_HISTORY -> now(history(HistoryQuery.read(root)));
+      case QUERY_DEVICES -> devices(DevicesQuery.read(root, limits()));
+      case QUERY_COMPLIANCE -> compliance(ComplianceQuery.read(root, limits()));
       case ROLLOUT_START, ROLLOUT_PAUSE, ROLLOUT_RESUME, ROLLOUT_ADVANCE, ROLLOUT_ABORT, QUERY_ROLLOUTS, SCHEDULE,
           SCHEDULE_CANCEL, QUERY_SCHEDULE -> plans.handle(request, root);
-      case QUERY_COMPLIANCE -> compliance(root);
     };
   }
 
@@ -259,19 +295,17 @@ public final class FlagAdmin implements StoreListener {
 
   // --- writes -------------------------------------------------------------------------------
 
-  private CompletableFuture<AdminResponse> writeDocument(AdminRequest request, Map<String, Object> root, boolean replace) {
-    List<Problem> problems = new ArrayList<>();
-    Long expected = expectedRevision(root, problems);
-    Map<String, Object> documentJson = new LinkedHashMap<>(root);
-    documentJson.remove("expectedRevision");
-    FlagDocumentParser.Result parsed = new FlagDocumentParser(limits()).parse(documentJson);
+  private CompletableFuture<AdminResponse> writeDocument(AdminRequest request, Read<DocumentWrite> read) {
+    List<Problem> problems = new ArrayList<>(read.problems());
+    DocumentWrite write = read.request();
+    FlagDocumentParser.Result parsed = new FlagDocumentParser(limits()).parse(write.document());
     problems.addAll(parsed.problems());
     FlagSetRevision current = live.current();
     // Flags with structural problems are left out of the parsed document; the rest is compiled
     // anyway so that the answer lists every problem at once.
-    FlagDocument next = replace ? parsed.document() : current.flagSet().document().merge(parsed.document());
+    FlagDocument next = write.replace() ? parsed.document() : current.flagSet().document().merge(parsed.document());
     problems.addAll(setSize(current.flagSet().document(), next));
-    return commit(request, expected, current, next, problems);
+    return commit(request, write.expectedRevision(), write.dryRun(), current, next, problems);
   }
 
   /**
@@ -292,19 +326,14 @@ public final class FlagAdmin implements StoreListener {
         + limits().maxFlagSetBytes() + " bytes (limits/max-flag-set-bytes); it is " + now + " bytes now"));
   }
 
-  private CompletableFuture<AdminResponse> delete(AdminRequest request, Map<String, Object> root) {
-    List<Problem> problems = new ArrayList<>();
-    Long expected = expectedRevision(root, problems);
-    unknownMembers(root, Set.of("flags", "$evaluators", "expectedRevision"), problems);
+  private CompletableFuture<AdminResponse> delete(AdminRequest request, Read<DeleteRequest> read) {
+    List<Problem> problems = new ArrayList<>(read.problems());
+    DeleteRequest delete = read.request();
     FlagSetRevision current = live.current();
     FlagDocument document = current.flagSet().document();
-    List<String> flagKeys = names(root, "flags", document.flags().keySet(), "flag", problems);
-    List<String> evaluatorNames = names(root, "$evaluators", document.evaluators().keySet(), "evaluator", problems);
-    if (!root.containsKey("flags") && !root.containsKey("$evaluators")) {
-      problems.add(new Problem("flags", "missing; give the keys to delete, e.g. {\"flags\": [\"ota-v2\"]}"));
-    }
+    List<String> evaluatorNames = delete.evaluators();
     Map<String, FlagDefinition> flags = new LinkedHashMap<>(document.flags());
-    flagKeys.forEach(flags::remove);
+    delete.flags().forEach(flags::remove);
     Map<String, Object> evaluators = new LinkedHashMap<>(document.evaluators());
     evaluatorNames.forEach(evaluators::remove);
     FlagDocument next = new FlagDocument(flags, evaluators, document.metadata());
@@ -322,15 +351,137 @@ public final class FlagAdmin implements StoreListener {
                 + String.join(", ", readers) + "; change or delete " + (readers.size() == 1 ? "it" : "them") + " first"));
       }
     }
-    return commit(request, expected, current, next, problems);
+    return commit(request, delete.expectedRevision(), delete.dryRun(), current, next, problems);
+  }
+
+  /**
+   * The flags, evaluators and metadata as they were at the revision asked for, rebuilt from the
+   * current ones by undoing, newest first, what each later history entry changed; then written as
+   * any write is (validated, one new revision, audited as {@code revert}). The registry stays.
+   */
+  private CompletableFuture<AdminResponse> revert(AdminRequest request, Read<RevertRequest> read) {
+    if (!read.ok()) {
+      return now(AdminResponse.rejected(read.problems()));
+    }
+    RevertRequest revert = read.request();
+    FlagSetRevision current = live.current();
+    long to = revert.toRevision();
+    if (to > current.revision()) {
+      return now(AdminResponse.rejected("toRevision", "revision " + to + " is after the current revision "
+          + current.revision() + "; nothing was changed"));
+    }
+    List<HistoryEntry> later = store.historyDownTo(to);
+    String missing = PastFlags.unknown(to, current.revision(), later, store.oldestHistoryRevision());
+    if (missing != null) {
+      return now(AdminResponse.rejected("toRevision", missing + "; nothing was changed"));
+    }
+    Map<String, Object> documentJson = PastFlags.at(to, current.flagSet().document(), later);
+    FlagDocumentParser.Result parsed = new FlagDocumentParser(limits()).parse(documentJson);
+    List<Problem> problems = new ArrayList<>(parsed.problems());
+    problems.addAll(setSize(current.flagSet().document(), parsed.document()));
+    return commit(request, revert.expectedRevision(), revert.dryRun(), current, parsed.document(), problems);
+  }
+
+  private CompletableFuture<AdminResponse> deviceAttributes(AdminRequest request, Read<AttributesWrite> read) {
+    List<Problem> problems = new ArrayList<>(read.problems());
+    AttributesWrite write = read.request();
+    Long expected = write.expectedRevision();
+    Map<String, @Nullable Map<String, Object>> writes = new LinkedHashMap<>();
+    write.devices().forEach((id, update) -> {
+      Map<String, Object> next = new LinkedHashMap<>();
+      if (update != null) {
+        next.putAll(store.deviceAttributes(id));
+        update.forEach((name, value) -> {
+          if (value == null) {
+            next.remove(name);
+          } else {
+            next.put(name, value);
+          }
+        });
+      }
+      int stored = store.deviceAttributes(id).size();
+      if (next.size() > limits().maxAttributes() && next.size() > stored) {
+        problems.add(new Problem(Json.path("devices", id), "would have " + next.size() + " attributes, more than the limit of "
+            + limits().maxAttributes() + " per device (limits/max-attributes)"));
+      }
+      if (!next.equals(store.deviceAttributes(id))) {
+        writes.put(id, next.isEmpty() ? null : next);
+      }
+    });
+    if (!problems.isEmpty()) {
+      return now(AdminResponse.rejected(problems));
+    }
+    FlagSetRevision current = live.current();
+    if (expected != null && expected != current.revision()) {
+      return now(conflict(expected, current.revision()));
+    }
+    if (writes.isEmpty() && request.plans().isEmpty()) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("revision", current.revision());
+      body.put("devices", List.of());
+      body.put("devicesAffected", 0);
+      body.put("note", "nothing differs from the registry; nothing was written");
+      if (write.dryRun()) {
+        body.put("dryRun", true);
+      }
+      return now(new AdminResponse("accepted", body));
+    }
+    if (write.dryRun()) {
+      return now(attributesDryRun(current, writes));
+    }
+    AdminResponse behind = planningBehind();
+    if (behind != null) {
+      return now(behind);
+    }
+    long revision;
+    try {
+      revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
+          Map.of(), Map.of(), null, writes, request.plans()), current.revision());
+    } catch (RevisionConflictException | StoreException e) {
+      return now(failedWrite(request, expected, e));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    try {
+      body.put("revision", revision);
+      body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
+      return whenPlanned(revision, body, plannedAt(revision));
+    } catch (Throwable e) {
+      return now(acceptedDespite(revision, body, e));
+    }
+  }
+
+  /** What a registry write would do: the connected devices among those it names whose flags it alters. */
+  private AdminResponse attributesDryRun(FlagSetRevision current, Map<String, @Nullable Map<String, Object>> writes) {
+    Set<String> affected = new TreeSet<>();
+    for (Map.Entry<String, @Nullable Map<String, Object>> e : writes.entrySet()) {
+      String id = e.getKey();
+      DeviceContext connection = connectedDevices.apply(id);
+      if (connection == null) {
+        continue;
+      }
+      Map<String, Object> next = e.getValue() == null ? Map.of() : e.getValue();
+      FlagSet flags = current.flagSet();
+      if (flags.evaluate(contexts.build(id, connection, store.deviceAttributes(id))).stateHash()
+          != flags.evaluate(contexts.build(id, connection, next)).stateHash()) {
+        affected.add(id);
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("revision", current.revision());
+    body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
+    body.put("devicesAffected", affected.size());
+    body.put("sample", affected.stream().limit(DRY_RUN_SAMPLE).toList());
+    body.put("dryRun", true);
+    body.put("note", "dry run: nothing was written");
+    return new AdminResponse("accepted", body);
   }
 
   /**
    * Validates {@code next} strictly, and unless it or {@code earlier} has a problem, writes what
    * differs from {@code current} and publishes it.
    */
-  private CompletableFuture<AdminResponse> commit(AdminRequest request, @Nullable Long expected, FlagSetRevision current,
-      FlagDocument next, List<Problem> earlier) {
+  private CompletableFuture<AdminResponse> commit(AdminRequest request, @Nullable Long expected, boolean dryRun,
+      FlagSetRevision current, FlagDocument next, List<Problem> earlier) {
     List<Problem> problems = new ArrayList<>(earlier);
     FlagSet compiled = null;
     try {
@@ -362,7 +513,13 @@ public final class FlagAdmin implements StoreListener {
       body.put("removed", List.of());
       body.put("devicesAffected", 0);
       body.put("note", "nothing differs from the current flags; nothing was written");
+      if (dryRun) {
+        body.put("dryRun", true);
+      }
       return now(new AdminResponse("accepted", body));
+    }
+    if (dryRun) {
+      return dryRun(current, compiled, flagWrites, evaluatorWrites, metadata != null);
     }
     AdminResponse behind = planningBehind();
     if (behind != null) {
@@ -394,6 +551,47 @@ public final class FlagAdmin implements StoreListener {
     } catch (Throwable e) {
       return now(acceptedDespite(revision, body, e));
     }
+  }
+
+  /**
+   * What a write would answer, without writing: the keys it changes and the connected devices whose
+   * flags it would alter, counted as delivery's plan counts them (off the admin thread).
+   */
+  private CompletableFuture<AdminResponse> dryRun(FlagSetRevision current, FlagSet compiled,
+      Map<String, @Nullable FlagDefinition> flagWrites, Map<String, @Nullable Object> evaluatorWrites, boolean metadataChanged) {
+    Set<String> changed = new TreeSet<>();
+    Set<String> removed = new TreeSet<>();
+    flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("revision", current.revision());
+    body.put("changed", List.copyOf(changed));
+    body.put("removed", List.copyOf(removed));
+    if (!evaluatorWrites.isEmpty()) {
+      body.put("evaluatorsChanged", List.copyOf(new TreeSet<>(evaluatorWrites.keySet())));
+    }
+    if (metadataChanged) {
+      body.put("metadataChanged", true);
+    }
+    FlagSetRevision after = new FlagSetRevision(current.revision(), compiled, current.flagRevisions());
+    CompletableFuture<ConnectedFleet.Affected> affected;
+    try {
+      affected = fleet.affectedBy(flagChange(current, after, flagWrites, evaluatorWrites, Set.of()), DRY_RUN_SAMPLE);
+    } catch (RuntimeException e) {
+      affected = CompletableFuture.failedFuture(e);
+    }
+    return affected.handle((devices, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return AdminResponse.error("the dry run could not count the devices the change would affect: " + cause.getMessage()
+            + "; nothing was written");
+      }
+      Map<String, Object> answer = new LinkedHashMap<>(body);
+      answer.put("devicesAffected", devices.devices());
+      answer.put("sample", devices.sample());
+      answer.put("dryRun", true);
+      answer.put("note", "dry run: nothing was written");
+      return new AdminResponse("accepted", answer);
+    });
   }
 
   /** Refuses a write while delivery has too many earlier changes to plan; null if it may go ahead. */
@@ -447,66 +645,6 @@ public final class FlagAdmin implements StoreListener {
     return new AdminResponse("accepted", answer);
   }
 
-  private CompletableFuture<AdminResponse> deviceAttributes(AdminRequest request, Map<String, Object> root) {
-    List<Problem> problems = new ArrayList<>();
-    Long expected = expectedRevision(root, problems);
-    unknownMembers(root, Set.of("devices", "expectedRevision"), problems);
-    Object devicesJson = root.get("devices");
-    Map<String, @Nullable Map<String, Object>> writes = new LinkedHashMap<>();
-    if (!(devicesJson instanceof Map<?, ?> devices) || devices.isEmpty()) {
-      problems.add(new Problem("devices", devicesJson == null
-          ? "missing; give attributes by device id, e.g. {\"devices\": {\"dev-1\": {\"model\": \"th-100\"}}}"
-          : "must be a non-empty object of attributes by device id, found " + Json.kind(devicesJson)));
-    } else if (devices.size() > MAX_DEVICES_PER_REQUEST) {
-      problems.add(new Problem("devices", "has " + devices.size() + " devices, more than the limit of "
-          + MAX_DEVICES_PER_REQUEST + " per request"));
-    } else {
-      for (Map.Entry<?, ?> e : devices.entrySet()) {
-        String id = (String) e.getKey();
-        String path = Json.path("devices", id);
-        checkName(path, "device id", id, problems);
-        Map<String, Object> next = nextAttributes(id, e.getValue(), path, problems);
-        if (next != null && !next.equals(store.deviceAttributes(id))) {
-          writes.put(id, next.isEmpty() ? null : next);
-        }
-      }
-    }
-    if (!problems.isEmpty()) {
-      return now(AdminResponse.rejected(problems));
-    }
-    FlagSetRevision current = live.current();
-    if (expected != null && expected != current.revision()) {
-      return now(conflict(expected, current.revision()));
-    }
-    if (writes.isEmpty() && request.plans().isEmpty()) {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("revision", current.revision());
-      body.put("devices", List.of());
-      body.put("devicesAffected", 0);
-      body.put("note", "nothing differs from the registry; nothing was written");
-      return now(new AdminResponse("accepted", body));
-    }
-    AdminResponse behind = planningBehind();
-    if (behind != null) {
-      return now(behind);
-    }
-    long revision;
-    try {
-      revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          Map.of(), Map.of(), null, writes, request.plans()), current.revision());
-    } catch (RevisionConflictException | StoreException e) {
-      return now(failedWrite(request, expected, e));
-    }
-    Map<String, Object> body = new LinkedHashMap<>();
-    try {
-      body.put("revision", revision);
-      body.put("devices", List.copyOf(new TreeSet<>(writes.keySet())));
-      return whenPlanned(revision, body, plannedAt(revision));
-    } catch (Throwable e) {
-      return now(acceptedDespite(revision, body, e));
-    }
-  }
-
   /**
    * Makes a change the store applied live and hands it to delivery: a write of this admin's, or
    * one the store found otherwise (a write reported failed that had reached the disk, a change
@@ -537,6 +675,14 @@ public final class FlagAdmin implements StoreListener {
     CompletableFuture<Integer> devices = live.publish(
         flagChange(current, published, diff(before.flags(), next.flags()), diff(before.evaluators(), next.evaluators()), change.changedDevices()));
     planned.put(after.revision(), devices);
+    long revision = after.revision();
+    devices.thenAccept(affected -> {
+      try {
+        store.recordDevicesAffected(revision, affected);
+      } catch (StoreException | RuntimeException e) {
+        log.warn("Could not record in the history that revision {} affected {} devices: {}", revision, affected, e.getMessage());
+      }
+    });
     while (planned.size() > 64) {
       planned.pollFirstEntry(); // changes of other brokers, which nobody here asks about
     }
@@ -591,111 +737,18 @@ public final class FlagAdmin implements StoreListener {
     return null;
   }
 
-  /** A device's attributes after an upsert: null removes the device, a null attribute removes it. */
-  private @Nullable Map<String, Object> nextAttributes(String id, @Nullable Object update, String path, List<Problem> problems) {
-    if (update == null) {
-      return Map.of();
-    }
-    if (!(update instanceof Map<?, ?> attributes)) {
-      problems.add(new Problem(path, "must be an object of attributes, or null to remove the device, found " + Json.kind(update)));
-      return null;
-    }
-    Map<String, Object> next = new LinkedHashMap<>(store.deviceAttributes(id));
-    for (Map.Entry<?, ?> a : attributes.entrySet()) {
-      String name = (String) a.getKey();
-      String attributePath = Json.path(path, name);
-      checkName(attributePath, "attribute name", name, problems);
-      if (RESERVED_ATTRIBUTES.contains(name)) {
-        problems.add(new Problem(attributePath, Json.quote(name) + " is reserved; the targeting key is the client id"));
-      } else if (a.getValue() == null) {
-        next.remove(name);
-      } else if (attributeValue(a.getValue(), attributePath, problems)) {
-        next.put(name, a.getValue());
-      }
-    }
-    int stored = store.deviceAttributes(id).size();
-    if (next.size() > limits().maxAttributes() && next.size() > stored) {
-      problems.add(new Problem(path, "would have " + next.size() + " attributes, more than the limit of "
-          + limits().maxAttributes() + " per device (limits/max-attributes)"));
-    }
-    return next;
-  }
-
-  /**
-   * Whether {@code value} may be a device attribute, else why not, added to {@code problems}: a
-   * string of at most limits/max-attribute-length characters, a number, a boolean, or an array of
-   * at most that many of those whose strings have that many characters in all. Targeting's worst
-   * case is bounded for such values (see CostAnalysis).
-   */
-  private boolean attributeValue(Object value, String path, List<Problem> problems) {
-    int max = limits().maxAttributeLength();
-    if (value instanceof Boolean || value instanceof Number) {
-      return true;
-    }
-    if (value instanceof String text) {
-      if (text.length() <= max) {
-        return true;
-      }
-      problems.add(new Problem(path, "is " + text.length() + " characters, more than the limit of " + max
-          + " (limits/max-attribute-length)"));
-      return false;
-    }
-    if (!(value instanceof List<?> list)) {
-      problems.add(new Problem(path, "must be a string, a number, a boolean or an array of those, found " + Json.kind(value)));
-      return false;
-    }
-    if (list.size() > max) {
-      problems.add(new Problem(path, "has " + list.size() + " elements, more than the limit of " + max
-          + " (limits/max-attribute-length)"));
-      return false;
-    }
-    long characters = 0;
-    for (int i = 0; i < list.size(); i++) {
-      Object e = list.get(i);
-      if (e instanceof String text) {
-        characters += text.length();
-      } else if (!(e instanceof Boolean || e instanceof Number)) {
-        problems.add(new Problem(Json.path(path, i), "an array attribute holds strings, numbers and booleans, found " + Json.kind(e)));
-        return false;
-      }
-    }
-    if (characters > max) {
-      problems.add(new Problem(path, "has strings of " + characters + " characters in all, more than the limit of " + max
-          + " (limits/max-attribute-length)"));
-      return false;
-    }
-    return true;
-  }
-
   // --- queries ------------------------------------------------------------------------------
 
-  private AdminResponse evaluate(Map<String, Object> root) {
-    List<Problem> problems = new ArrayList<>();
-    unknownMembers(root, Set.of("device", "attributes"), problems);
-    Object device = root.get("device");
-    if (!(device instanceof String id) || id.isEmpty()) {
-      problems.add(new Problem("device", device == null ? "missing; give the device's client id" : "must be a non-empty client id"));
-      return AdminResponse.rejected(problems);
+  private AdminResponse evaluate(Read<EvaluateQuery> read) {
+    if (!read.ok()) {
+      return AdminResponse.rejected(read.problems());
     }
-    checkName("device", "device id", id, problems);
-    Object whatIf = root.get("attributes");
-    if (whatIf instanceof Map<?, ?> assumed) {
-      assumed.forEach((name, value) -> {
-        checkName(Json.path("attributes", (String) name), "attribute name", (String) name, problems);
-        if (value != null) {
-          attributeValue(value, Json.path("attributes", (String) name), problems);
-        }
-      });
-    } else if (whatIf != null) {
-      problems.add(new Problem("attributes", "must be an object of attributes to assume, found " + Json.kind(whatIf)));
-    }
-    if (!problems.isEmpty()) {
-      return AdminResponse.rejected(problems);
-    }
+    String id = read.request().device();
+    Map<String, Object> whatIf = read.request().attributes();
     DeviceContext connection = connectedDevices.apply(id);
     Map<String, Object> registry = new LinkedHashMap<>(store.deviceAttributes(id));
-    if (whatIf instanceof Map<?, ?> assumed) {
-      assumed.forEach((k, v) -> registry.put((String) k, v));
+    if (whatIf != null) {
+      registry.putAll(whatIf);
     }
     DeviceContext context = contexts.build(id, connection == null ? DeviceContext.empty() : connection, registry);
     FlagSetRevision current = live.current();
@@ -721,17 +774,14 @@ public final class FlagAdmin implements StoreListener {
     return new AdminResponse("ok", body);
   }
 
-  private AdminResponse queryFlags(Map<String, Object> root) {
-    List<Problem> problems = new ArrayList<>();
-    unknownMembers(root, Set.of("flags"), problems);
+  private AdminResponse queryFlags(Read<FlagsQuery> read) {
+    if (!read.ok()) {
+      return AdminResponse.rejected(read.problems());
+    }
     FlagSetRevision current = live.current();
     FlagDocument document = current.flagSet().document();
-    List<String> keys = root.containsKey("flags")
-        ? names(root, "flags", null, "flag", problems)
-        : new ArrayList<>(new TreeSet<>(document.flags().keySet()));
-    if (!problems.isEmpty()) {
-      return AdminResponse.rejected(problems);
-    }
+    List<String> asked = read.request().flags();
+    List<String> keys = asked != null ? asked : new ArrayList<>(new TreeSet<>(document.flags().keySet()));
     Map<String, Object> flags = new LinkedHashMap<>();
     List<String> notFound = new ArrayList<>();
     for (String key : keys) {
@@ -756,27 +806,22 @@ public final class FlagAdmin implements StoreListener {
     return new AdminResponse("ok", body);
   }
 
-  private CompletableFuture<AdminResponse> compliance(Map<String, Object> root) {
+  private CompletableFuture<AdminResponse> compliance(Read<ComplianceQuery> read) {
+    if (!read.ok()) {
+      return now(AdminResponse.rejected(read.problems()));
+    }
     FleetCompliance tracked = compliance;
     if (tracked == null) {
       return now(AdminResponse.error("this extension does not track compliance"));
     }
-    return new ComplianceQuery(tracked, limits().maxKeyLength()).answer(root, live.current().revision());
+    return new ComplianceReport(tracked).answer(read.request(), live.current().revision());
   }
 
-  private AdminResponse history(Map<String, Object> root) {
-    List<Problem> problems = new ArrayList<>();
-    unknownMembers(root, Set.of("limit"), problems);
-    int limit = 50;
-    Object l = root.get("limit");
-    if (l instanceof Long n && n >= 1 && n <= MAX_HISTORY) {
-      limit = n.intValue();
-    } else if (l != null) {
-      problems.add(new Problem("limit", "must be a whole number from 1 to " + MAX_HISTORY + ", found " + Json.describe(l)));
+  private AdminResponse history(Read<HistoryQuery> read) {
+    if (!read.ok()) {
+      return AdminResponse.rejected(read.problems());
     }
-    if (!problems.isEmpty()) {
-      return AdminResponse.rejected(problems);
-    }
+    int limit = read.request().limit();
     List<Object> entries = new ArrayList<>();
     for (HistoryEntry h : store.history(limit)) {
       Map<String, Object> entry = new LinkedHashMap<>();
@@ -795,79 +840,45 @@ public final class FlagAdmin implements StoreListener {
         changes.add(change);
       }
       entry.put("changes", changes);
+      if (h.devicesAffected() != null) {
+        entry.put("devicesAffected", h.devicesAffected());
+      }
       entries.add(entry);
     }
     return new AdminResponse("ok", Map.of("revision", live.current().revision(), "entries", entries));
   }
 
+  private CompletableFuture<AdminResponse> devices(Read<DevicesQuery> read) {
+    if (!read.ok()) {
+      return now(AdminResponse.rejected(read.problems()));
+    }
+    DevicesQuery query = read.request();
+    FlagSetRevision current = live.current();
+    if (query.flag() != null && current.flagSet().indexOf(query.flag()) < 0) {
+      return now(AdminResponse.rejected("flag", "no flag " + Json.quote(query.flag()) + " exists"));
+    }
+    return fleet.devices(new ConnectedFleet.DeviceQuery(query.cursor(), query.limit(), current, query.flag(), query.value()))
+        .handle((page, failure) -> {
+          if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            return AdminResponse.error("could not list the connected devices: " + cause.getMessage());
+          }
+          List<DevicesAnswer.Device> devices = new ArrayList<>();
+          for (ConnectedFleet.ConnectedDevice d : page.devices()) {
+            boolean sent = d.sentRevision() >= 0;
+            devices.add(new DevicesAnswer.Device(d.clientId(), d.attributes(), sent ? d.sentRevision() : null,
+                sent ? String.format("%08x", d.sentHash()) : null, d.current(), d.value()));
+          }
+          String next = page.more() ? devices.get(devices.size() - 1).clientId() : null;
+          return new AdminResponse("ok", new DevicesAnswer(current.revision(), devices, page.matched(), next).toJson(query.flag() != null));
+        });
+  }
+
   // --- request parsing ----------------------------------------------------------------------
 
-  private Map<String, Object> object(byte[] payload) throws InvalidDocumentException {
-    if (payload.length == 0) {
-      throw new InvalidDocumentException(new Problem("", "the request is empty; send a JSON object"));
-    }
-    Object json = Json.parse(payload, limits());
-    if (!(json instanceof Map<?, ?> map)) {
-      throw new InvalidDocumentException(new Problem("", "the request must be a JSON object, found " + Json.kind(json)));
-    }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> object = (Map<String, Object>) map;
-    return object;
-  }
-
-  private static @Nullable Long expectedRevision(Map<String, Object> root, List<Problem> problems) {
-    Object value = root.get("expectedRevision");
-    if (value == null) {
-      return null;
-    }
-    if (value instanceof Long n && n >= 0) {
-      return n;
-    }
-    problems.add(new Problem("expectedRevision", "must be a revision number (a whole number, 0 or more), found " + Json.describe(value)));
-    return null;
-  }
-
-  static void unknownMembers(Map<String, Object> root, Set<String> known, List<Problem> problems) {
-    for (String member : root.keySet()) {
-      if (!known.contains(member)) {
-        problems.add(new Problem(member, "unknown member; this request takes " + String.join(", ", new TreeSet<>(known))));
-      }
-    }
-  }
-
-  /** An array of distinct names under {@code member}; each must be in {@code existing} when given. */
-  private static List<String> names(Map<String, Object> root, String member, @Nullable Set<String> existing,
-      String what, List<Problem> problems) {
-    Object json = root.get(member);
-    if (json == null) {
-      return List.of();
-    }
-    if (!(json instanceof List<?> list)) {
-      problems.add(new Problem(member, "must be an array of " + what + " names, found " + Json.kind(json)));
-      return List.of();
-    }
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < list.size(); i++) {
-      Object item = list.get(i);
-      String path = Json.path(member, i);
-      if (!(item instanceof String name)) {
-        problems.add(new Problem(path, "must be a " + what + " name, found " + Json.kind(item)));
-      } else if (names.contains(name)) {
-        problems.add(new Problem(path, Json.quote(name) + " is listed twice"));
-      } else if (existing != null && !existing.contains(name)) {
-        problems.add(new Problem(path, "no " + what + " " + Json.quote(name) + " exists"));
-      } else {
-        names.add(name);
-      }
-    }
-    return names;
-  }
-
-  private void checkName(String path, String what, String name, List<Problem> problems) {
-    String problem = Names.problem(what, name, limits().maxKeyLength());
-    if (problem != null) {
-      problems.add(new Problem(path, problem));
-    }
+  /** The limits requests are validated against. */
+  public Limits limits() {
+    return compiler.limits();
   }
 
   private static <V> Map<String, @Nullable V> diff(Map<String, V> before, Map<String, V> after) {

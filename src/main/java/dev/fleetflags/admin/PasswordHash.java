@@ -1,9 +1,5 @@
 package dev.fleetflags.admin;
 
-import java.io.BufferedReader;
-import java.io.Console;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +18,7 @@ import org.jspecify.annotations.Nullable;
  * pbkdf2-sha256:<iterations>:<base64 salt>:<base64 hash>}, so the configuration never holds the
  * password itself. Plain JDK crypto: no dependency, and the same text can be produced elsewhere.
  *
- * <p>Run as a program it prints the hash of a password read from the terminal (asked twice, without
- * echo) or from the first line of standard input.
+ * <p>The CLI ({@code fleetflags hash-password}) makes these, compiled from this same class.
  */
 public final class PasswordHash {
 
@@ -182,38 +177,5 @@ public final class PasswordHash {
       // Every Java 17 runtime has this algorithm; without it no operator could ever sign in.
       throw new IllegalStateException("PBKDF2WithHmacSHA256 is not available", e);
     }
-  }
-
-  /**
-   * Prints the hash of a password for {@code <password-hash>} in conf/config.xml. Optional
-   * argument: the iteration count (default {@value #DEFAULT_ITERATIONS}).
-   */
-  public static void main(String[] args) throws IOException {
-    int iterations = args.length > 0 ? Integer.parseInt(args[0]) : DEFAULT_ITERATIONS;
-    char[] password = readPassword();
-    if (password == null || password.length == 0) {
-      System.err.println("No password given.");
-      System.exit(1);
-      return;
-    }
-    System.out.println(of(password, iterations).encoded());
-    Arrays.fill(password, '\0');
-  }
-
-  private static char @Nullable [] readPassword() throws IOException {
-    Console console = System.console();
-    if (console != null) {
-      char[] first = console.readPassword("Password: ");
-      char[] second = console.readPassword("Again: ");
-      if (first == null || second == null || !Arrays.equals(first, second)) {
-        System.err.println("The passwords differ.");
-        System.exit(1);
-      }
-      return first;
-    }
-    // Piped: the first line is the password, without its line ending.
-    String line =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-    return line == null ? null : line.toCharArray();
   }
 }

@@ -1,6 +1,10 @@
 package dev.fleetflags.delivery;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
 
@@ -14,6 +18,15 @@ import org.jspecify.annotations.Nullable;
  * <p>The table is split into stripes by the client id's hash, each a linear-probing table guarded
  * by its own monitor: connects, disconnects and lookups of different devices rarely meet, and a
  * walk over the fleet copies one stripe at a time, so no lock is held while the caller works.
+ *
+ * <p>One record per client id is indexed, but every live connection's record is held: the broker
+ * reports the lifecycle events of different connections of one client id in no particular order
+ * (three in quick succession, A, B, C, may start as A, C, B and B then end), so the record a new
+ * one replaces may belong to the live connection. It is kept aside, displaced, until its own end
+ * arrives, and when the indexed record ends, the newest displaced one takes its place: once every
+ * ended connection's end has arrived, the live one is indexed, whatever the order. Displaced records
+ * exist only while connections overlap (a takeover), beside the table, so they cost a device
+ * nothing otherwise.
  */
 final class DeviceIndex {
 
@@ -38,22 +51,60 @@ final class DeviceIndex {
     }
   }
 
-  /** Adds {@code d}, replacing the record with its client id; returns the record replaced, or null. */
+  /**
+   * Indexes {@code d} for its client id; the record it replaces, if any, is returned and stays
+   * held, displaced, until it is removed itself.
+   */
   @Nullable DeviceRecord put(DeviceRecord d) {
     int h = spread(d.clientId.hashCode());
     Stripe s = stripeOf(h);
     synchronized (s) {
-      return s.put(d, h);
+      DeviceRecord replaced = s.put(d, h);
+      if (replaced != null) {
+        s.displace(replaced);
+      }
+      return replaced;
     }
   }
 
-  /** Removes {@code d} if it is the record held for its client id; returns whether it was. */
-  boolean remove(DeviceRecord d) {
+  /** What removing a record did. */
+  enum Removal {
+    /** The record was not held (never put, or removed already). */
+    NOT_HELD,
+    /** It was displaced by a later record, which stays indexed. */
+    DISPLACED,
+    /** It was indexed, and its client id has no record any more. */
+    LAST,
+    /** It was indexed, and the newest displaced record of its client id is indexed in its place. */
+    REPLACED
+  }
+
+  /** Removes {@code d}, indexed or displaced; an indexed one is replaced by a displaced one if any. */
+  Removal remove(DeviceRecord d) {
     int h = spread(d.clientId.hashCode());
     Stripe s = stripeOf(h);
     synchronized (s) {
-      return s.remove(d, h);
+      if (!s.remove(d, h)) {
+        return s.undisplace(d) ? Removal.DISPLACED : Removal.NOT_HELD;
+      }
+      DeviceRecord successor = s.successor(d.clientId);
+      if (successor == null) {
+        return Removal.LAST;
+      }
+      s.put(successor, h);
+      return Removal.REPLACED;
     }
+  }
+
+  /** Records held displaced, beside the indexed ones. */
+  int displaced() {
+    int displaced = 0;
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        displaced += s.displacedCount();
+      }
+    }
+    return displaced;
   }
 
   /** The stripe takes the top bits of the spread hash, a slot in it the bottom ones. */
@@ -137,11 +188,65 @@ final class DeviceIndex {
     return h ^ (h >>> 16);
   }
 
-  /** One linear-probing table; a slot is null or a record. Guarded by its own monitor. */
+  /**
+   * One linear-probing table; a slot is null or a record. Beside it the displaced records by client
+   * id, oldest first, only while there are any. Guarded by its own monitor.
+   */
   private static final class Stripe {
 
     DeviceRecord[] table = new DeviceRecord[INITIAL_CAPACITY];
     int size;
+    @Nullable Map<String, List<DeviceRecord>> displaced;
+
+    void displace(DeviceRecord d) {
+      if (displaced == null) {
+        displaced = new HashMap<>();
+      }
+      displaced.computeIfAbsent(d.clientId, id -> new ArrayList<>(2)).add(d);
+    }
+
+    /** Drops a displaced record; whether it was one. */
+    boolean undisplace(DeviceRecord d) {
+      List<DeviceRecord> held = displaced == null ? null : displaced.get(d.clientId);
+      if (held == null || !held.removeIf(x -> x == d)) {
+        return false;
+      }
+      if (held.isEmpty()) {
+        forget(d.clientId);
+      }
+      return true;
+    }
+
+    /** Takes the newest displaced record of the client id out of the displaced ones, or null. */
+    @Nullable DeviceRecord successor(String clientId) {
+      List<DeviceRecord> held = displaced == null ? null : displaced.get(clientId);
+      if (held == null) {
+        return null;
+      }
+      DeviceRecord newest = held.remove(held.size() - 1);
+      if (held.isEmpty()) {
+        forget(clientId);
+      }
+      return newest;
+    }
+
+    private void forget(String clientId) {
+      Map<String, List<DeviceRecord>> held = displaced;
+      if (held != null) {
+        held.remove(clientId);
+        displaced = held.isEmpty() ? null : held;
+      }
+    }
+
+    int displacedCount() {
+      int count = 0;
+      if (displaced != null) {
+        for (List<DeviceRecord> held : displaced.values()) {
+          count += held.size();
+        }
+      }
+      return count;
+    }
 
     @Nullable DeviceRecord get(String clientId, int h) {
       DeviceRecord[] t = table;

@@ -12,8 +12,9 @@ import org.jspecify.annotations.Nullable;
  * record's monitor, except {@link #attributes}, which is volatile.
  *
  * <p>One per connection, made by whoever follows the broker's connections and handed to {@link
- * FlagDelivery#connected}: the record itself tells this connection from a later one with the same
- * client id (a session takeover, whose start comes before the old connection's end). The broker
+ * FlagDelivery#connected}: the record itself tells this connection from another one with the same
+ * client id (a session takeover; the broker reports the events of overlapping connections in no
+ * particular order, see {@link DeviceIndex}). The broker
  * side's per-connection listener is a subclass, so a connection costs no object of its own
  * besides. Its state is delivery's: nothing of it is visible outside this package.
  */

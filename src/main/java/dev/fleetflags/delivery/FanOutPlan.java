@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Which devices a change affects: for each changed or removed flag, the flag's position in the set
@@ -18,22 +19,76 @@ public final class FanOutPlan {
 
   private final FlagSet before;
   private final FlagSet after;
+  /** The changed and removed keys' positions in each set, by key in order (-1: not in that set). */
   private final int[] beforeIndex;
   private final int[] afterIndex;
   private final boolean compareVariants;
+  private final boolean timeIndependent;
 
   public FanOutPlan(FlagSet before, FlagSet after, Set<String> changed, Set<String> removed, boolean compareVariants) {
     this.before = before;
     this.after = after;
     this.compareVariants = compareVariants;
-    List<String> keys = new ArrayList<>(changed);
-    keys.addAll(removed);
+    List<String> keys = new ArrayList<>(new TreeSet<>(changed));
+    for (String key : new TreeSet<>(removed)) {
+      if (!changed.contains(key)) {
+        keys.add(key);
+      }
+    }
+    keys.sort(null);
     this.beforeIndex = new int[keys.size()];
     this.afterIndex = new int[keys.size()];
     for (int i = 0; i < keys.size(); i++) {
       beforeIndex[i] = before.indexOf(keys.get(i));
       afterIndex[i] = after.indexOf(keys.get(i));
     }
+    this.timeIndependent = !readsTime(before) && !readsTime(after);
+  }
+
+  private static boolean readsTime(FlagSet set) {
+    for (int i = 0; i < set.size(); i++) {
+      if (set.flag(i).timeDependent()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a device that holds the set before, evaluated for its attributes, needs exactly the
+   * {@link #update} of the changed flags to hold the set after: no flag of either set reads the
+   * time, so every other flag's value is what it was.
+   */
+  boolean coversWholeSet() {
+    return timeIndependent;
+  }
+
+  /**
+   * The update of a device that holds the set before to the set after, for the device {@code
+   * probe} points at and without a payload limit: the values it gets (set or changed) and the keys
+   * it loses, each in key order, as a whole-set comparison finds them; returns what the update adds
+   * to its state hash.
+   */
+  int update(FlagProbe probe, List<FlagUpdates.FlagValue> changed, List<String> removed) {
+    int hash = 0;
+    for (int i = 0; i < beforeIndex.length; i++) {
+      int b = beforeIndex[i] < 0 ? -1 : probe.variantIndex(before, beforeIndex[i]);
+      int a = afterIndex[i] < 0 ? -1 : probe.variantIndex(after, afterIndex[i]);
+      if (b >= 0 && a >= 0 && sameDelivery(before.flag(beforeIndex[i]), b, after.flag(afterIndex[i]), a)) {
+        continue;
+      }
+      if (b >= 0) {
+        hash -= before.flag(beforeIndex[i]).entryHash(b);
+      }
+      if (a >= 0) {
+        Flag f = after.flag(afterIndex[i]);
+        hash += f.entryHash(a);
+        changed.add(new FlagUpdates.FlagValue(f, a));
+      } else if (b >= 0) {
+        removed.add(before.flag(beforeIndex[i]).key());
+      }
+    }
+    return hash;
   }
 
   /** Whether nothing can change for any device. */

@@ -9,6 +9,7 @@ import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import dev.fleetflags.eval.FlagSet;
 import java.time.Clock;
+import dev.fleetflags.protocol.ProgressEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,8 +24,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * Devices are served the newest set whose planning has begun ({@link #serving}), which may trail
  * the live set while changes wait to be planned.
  */
-public final class FlagDelivery implements ChangeListener, AutoCloseable {
+public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FlagDelivery.class);
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
@@ -60,6 +63,8 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private static final int MAX_FAILURE_RETRIES = 3;
   private static final long FAILURE_DELAY_MILLIS = 100;
+  /** How often a running fan-out reports its progress to operators (ProgressEvent). */
+  private static final long PROGRESS_EVENT_MILLIS = 500;
 
   /**
    * @param workerThreads threads that evaluate and publish
@@ -112,12 +117,21 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    */
   private final AtomicInteger unconfirmed = new AtomicInteger();
   private final FanOutProgress progress;
+  private final List<Consumer<ProgressEvent>> progressListeners = new CopyOnWriteArrayList<>();
+  private final FleetQueries queries;
   private final FanOutPlanner planner = new FanOutPlanner(this::planChange);
   /**
    * The set devices are served: the newest whose planning has begun. A change's plan and the
    * workers then agree on what is current, as when planning was part of making a change live.
    */
   private volatile FlagSetRevision serving;
+  /**
+   * The change planned last: a device it affects that held the set before it is sent the update of
+   * the changed flags alone, without evaluating its whole set twice (see {@link #updateFromPlan}).
+   */
+  private volatile @Nullable PlannedChange planned;
+
+  private record PlannedChange(long before, long after, FanOutPlan plan) {}
   /** The worker threads; a worker that dies is replaced in its slot. Guarded by itself. */
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
@@ -144,12 +158,15 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
-    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics);
+    this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics,
+        event -> progressListeners.forEach(listener -> listener.accept(event)));
+    this.queries = new FleetQueries(devices, updates.includesVariants());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fleetflags-delivery-timer"));
     this.compliance = new ComplianceTracker(devices, history, () -> serving, this::fit, complianceSettings, metrics,
         scheduler);
     long interval = settings.progressInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> progress.tick(true), interval, interval, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(progress::report, PROGRESS_EVENT_MILLIS, PROGRESS_EVENT_MILLIS, TimeUnit.MILLISECONDS);
     synchronized (workers) {
       for (int i = 0; i < settings.workerThreads(); i++) {
         workers.add(startWorker(i));
@@ -196,7 +213,9 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   /**
    * A device connected: {@code d} is this connection's record, new (see {@link
    * DeviceRecord}); {@code presentedHash} is the state hash the device says it holds (CONNECT user
-   * property), or null. A record of an earlier connection with the same client id is replaced.
+   * property), or null. It is served from now on; a record of another connection with the same
+   * client id is set aside until that connection's end is reported (see {@link DeviceIndex}: the
+   * broker may report the starts of overlapping connections out of order).
    */
   public void connected(String clientId, DeviceRecord d, ConnectionFacts facts, @Nullable Integer presentedHash) {
     if (!d.clientId.isEmpty()) {
@@ -210,27 +229,71 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     if (facts.maxPayloadBytes() < ConnectionFacts.NO_LIMIT) {
       payloadLimits.put(d, facts.maxPayloadBytes());
     }
-    DeviceRecord previous = devices.put(d);
+    devices.put(d);
     compliance.connected(d);
-    if (previous != null) {
-      forget(previous);
-    }
   }
 
   /**
-   * A device's connection ended. Returns whether the device is gone: false if a later connection
-   * with its client id has taken over (or this one was never connected).
+   * A device's connection ended. Returns whether the device is gone: false if another connection
+   * with its client id is live (it is served from now on if it was set aside), or if this one was
+   * never connected.
    */
   public boolean disconnected(String clientId, DeviceRecord connection) {
-    if (!connection.clientId.equals(clientId) || !devices.remove(connection)) {
+    if (!connection.clientId.equals(clientId)) {
       return false;
     }
-    forget(connection);
-    return true;
+    DeviceIndex.Removal removal;
+    boolean subscribed;
+    synchronized (connection) {
+      // Under the record's monitor: a subscription reported meanwhile is either this record's, and
+      // carried over below, or finds the successor indexed (see withIndexed).
+      removal = devices.remove(connection);
+      subscribed = connection.subscribed;
+    }
+    switch (removal) {
+      case NOT_HELD -> {
+        return false;
+      }
+      case DISPLACED -> forget(connection, false);
+      case LAST -> {
+        forget(connection, true);
+        return true;
+      }
+      case REPLACED -> {
+        forget(connection, false);
+        withIndexed(clientId, successor -> takeOver(successor, subscribed));
+      }
+    }
+    return false;
   }
 
-  /** Releases what a device no longer in the index holds; once per record. */
-  private void forget(DeviceRecord d) {
+  /**
+   * A connection set aside is served again, as its client id's indexed one ended: it starts afresh
+   * with a snapshot if the client id's subscription exists (a SUBACK reported while another record
+   * was indexed is the session's, so it counts for this connection too). What it presented and what
+   * it was sent before are not relied on: publishes to the client id reached whichever connection
+   * was live meanwhile. Caller holds its monitor.
+   */
+  private void takeOver(DeviceRecord d, boolean subscribed) {
+    d.subscribed |= subscribed;
+    presentedHashes.remove(d);
+    attempts.remove(d);
+    failures.remove(d);
+    d.sentRevision = DeviceRecord.NOTHING_SENT;
+    d.sentAttributes = null;
+    DeviceContext attributes = d.attributes;
+    if (attributes != null && attributes != d.facts) {
+      interner.release(attributes);
+    }
+    d.attributes = null; // built again from the registry on its next delivery
+    if (d.subscribed) {
+      d.wantSnapshot = true;
+      enqueue(d);
+    }
+  }
+
+  /** Releases what a connection's record holds; once per record, when its connection ended. */
+  private void forget(DeviceRecord d, boolean deviceGone) {
     long sent;
     DeviceContext attributes;
     synchronized (d) {
@@ -244,7 +307,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
       failures.remove(d);
       payloadLimits.remove(d);
     }
-    if (sent != DeviceRecord.NOTHING_SENT) {
+    if (deviceGone && sent != DeviceRecord.NOTHING_SENT) {
       offline.put(d.clientId, sent);
     }
     compliance.gone(d, devices.get(d.clientId), sent != DeviceRecord.NOTHING_SENT);
@@ -254,32 +317,40 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code action} on the client id's indexed record, under its monitor, while it is the
+   * indexed one: an event of a device never lands on a record that has just been replaced.
+   */
+  private void withIndexed(String clientId, Consumer<DeviceRecord> action) {
+    for (DeviceRecord d = devices.get(clientId); d != null; d = devices.get(clientId)) {
+      synchronized (d) {
+        if (devices.get(clientId) == d) {
+          action.accept(d);
+          return;
+        }
+      }
+    }
+  }
+
   /** The device's subscription to its own flag topic exists. */
   public void subscribed(String clientId) {
-    DeviceRecord d = devices.get(clientId);
-    if (d == null) {
-      return;
-    }
-    synchronized (d) {
+    withIndexed(clientId, d -> {
       d.subscribed = true;
       d.wantSnapshot = true;
       attempts.remove(d);
       failures.remove(d);
       enqueue(d);
-    }
+    });
   }
 
   /** The device unsubscribed from its flag topic. */
   public void unsubscribed(String clientId) {
-    DeviceRecord d = devices.get(clientId);
-    if (d != null) {
-      synchronized (d) {
-        d.subscribed = false;
-        d.wantSnapshot = false;
-        d.wantSync = false;
-        d.sentRevision = DeviceRecord.NOTHING_SENT;
-      }
-    }
+    withIndexed(clientId, d -> {
+      d.subscribed = false;
+      d.wantSnapshot = false;
+      d.wantSync = false;
+      d.sentRevision = DeviceRecord.NOTHING_SENT;
+    });
   }
 
   /**
@@ -287,11 +358,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
    * subscribed yet, the hash is kept for its subscription.
    */
   public void resync(String clientId, @Nullable Integer presentedHash) {
-    DeviceRecord d = devices.get(clientId);
-    if (d == null) {
-      return;
-    }
-    synchronized (d) {
+    withIndexed(clientId, d -> {
       if (presentedHash == null) {
         presentedHashes.remove(d);
       } else {
@@ -302,7 +369,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         attempts.remove(d);
         enqueue(d);
       }
-    }
+    });
   }
 
   /**
@@ -325,6 +392,24 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   @Override
   public int changesWaiting() {
     return planner.waiting();
+  }
+
+  /**
+   * Tells {@code listener} of every fan-out's progress: at most every 500 ms while it runs, and
+   * once when it is complete. Called on delivery's threads; it must return at once.
+   */
+  public void addProgressListener(Consumer<ProgressEvent> listener) {
+    progressListeners.add(listener);
+  }
+
+  @Override
+  public CompletableFuture<Affected> affectedBy(FlagChange change, int sample) {
+    return queries.affectedBy(change, sample);
+  }
+
+  @Override
+  public CompletableFuture<DevicePage> devices(DeviceQuery query) {
+    return queries.devices(query);
   }
 
   /** Plans one change (planner thread): from now on it is what devices are served. */
@@ -363,9 +448,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
     FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
         change.changedFlags(), change.removedFlags(), updates.includesVariants());
+    planned = plan.coversWholeSet() ? new PlannedChange(before, after, plan) : null;
     FlagProbe probe = new FlagProbe(DeviceContext.empty(), now); // one for the whole walk
+    Set<String> refreshed = change.changedDevices();
+    boolean anyRefreshed = !refreshed.isEmpty();
     for (DeviceRecord d : devices.values()) {
-      if (change.changedDevices().contains(d.clientId)) {
+      if (anyRefreshed && refreshed.contains(d.clientId)) {
         continue; // refreshed above; its sync covers this change too
       }
       DeviceContext attributes;
@@ -533,6 +621,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
   }
 
   private void work() {
+    FlagProbe probe = new FlagProbe(DeviceContext.empty(), 0); // this worker's, for updates from a plan
     while (running) {
       DeviceRecord d;
       try {
@@ -541,7 +630,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
         return;
       }
       try {
-        process(d);
+        process(d, probe);
       } catch (InterruptedException e) {
         return;
       } catch (Throwable e) {
@@ -626,7 +715,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     }
   }
 
-  private void process(DeviceRecord d) throws InterruptedException {
+  private void process(DeviceRecord d, FlagProbe probe) throws InterruptedException {
     boolean snapshot;
     Integer presented;
     long sentRevision;
@@ -649,8 +738,12 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     FlagSetRevision current = serving;
     PayloadFit fit = fit(d);
     DeviceContext attributes = attributes(d);
-    DeviceContext context = attributes.withTargetingKey(d.clientId);
     long now = epochSeconds.getAsLong();
+    if (!snapshot && attributes == sentAttributes && fit == PayloadFit.ANY
+        && updateFromPlan(d, probe, presented, current.revision(), sentRevision, sentHash, attributes, now)) {
+      return;
+    }
+    DeviceContext context = attributes.withTargetingKey(d.clientId);
     Evaluation target = current.flagSet().evaluate(context, now);
     int hash = fit.stateHash(target);
 
@@ -706,6 +799,37 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     for (int i = 0; i < parts.size(); i++) {
       publish(d, presented, i == 0 ? kind : Kind.DELTA, parts.get(i), i == parts.size() - 1 ? current.revision() : -1);
     }
+  }
+
+  /**
+   * The update of a device that holds the set before the change planned last and is served the set
+   * after it, worked out from the plan: only the changed flags are evaluated, and the state hash
+   * follows from the one it was sent (a whole-set evaluation, twice, costs a fan-out most of its
+   * CPU otherwise). Returns false, doing nothing, where that does not apply.
+   */
+  private boolean updateFromPlan(DeviceRecord d, FlagProbe probe, @Nullable Integer presented, long revision,
+      long sentRevision, int sentHash, DeviceContext attributes, long now) throws InterruptedException {
+    PlannedChange change = planned;
+    if (change == null || change.before() != sentRevision || change.after() != revision) {
+      return false;
+    }
+    List<FlagUpdates.FlagValue> changed = new ArrayList<>(2);
+    List<String> removed = new ArrayList<>(0);
+    int hash = sentHash + change.plan().update(probe.moveTo(attributes, d.clientId, now), changed, removed);
+    if (changed.isEmpty() && removed.isEmpty()) {
+      synchronized (d) {
+        d.sentRevision = revision; // nothing it holds changed
+      }
+      compliance.unchanged(d, revision);
+      return true;
+    }
+    byte[] delta = updates.delta(revision, changed, removed, hash);
+    synchronized (d) {
+      d.sentRevision = revision;
+      d.sentHash = hash;
+    }
+    publish(d, presented, Kind.DELTA, delta, revision);
+    return true;
   }
 
   /**
@@ -1047,6 +1171,7 @@ public final class FlagDelivery implements ChangeListener, AutoCloseable {
     running = false;
     compliance.close();
     planner.close();
+    queries.close();
     scheduler.shutdownNow();
     synchronized (workers) {
       for (Thread t : workers) {

@@ -13,10 +13,15 @@ import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminRequest;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.admin.FlagAdmin;
+import dev.fleetflags.protocol.ProgressEvent;
+import dev.fleetflags.protocol.Topics;
+import dev.fleetflags.rules.Json;
+import java.nio.charset.StandardCharsets;
 import dev.fleetflags.store.Actor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import org.jspecify.annotations.Nullable;
@@ -45,6 +50,11 @@ final class AdminEndpoint {
   private final LogLimit rateLog = LogLimit.perMinute();
   private final LogLimit droppedLog = LogLimit.perMinute();
   private final LogLimit responseTopicLog = LogLimit.perMinute();
+  private final LogLimit progressLog = LogLimit.perMinute();
+  /** Requests rejected or not carried out for what they are (the rate and the response topic have their own). */
+  private final LogLimit rejectedLog = LogLimit.perMinute();
+  /** Problems of a rejected request that its log line names; the rest are counted. */
+  static final int PROBLEMS_LOGGED = 3;
 
   AdminEndpoint(FlagAdmin admin, ExecutorService adminThread, PublishService publishService, String prefix, int maxPayloadBytes,
       AdminRateLimit rateLimit, BrokerMetrics metrics, OperatorConnections askers) {
@@ -125,13 +135,13 @@ final class AdminEndpoint {
       for (AdminAction a : AdminAction.values()) {
         known.add(prefix + "/" + a.suffix());
       }
-      answer(reply, AdminResponse.rejected("topic", "unknown admin topic \"" + publish.getTopic()
-          + "\"; the admin topics are " + String.join(", ", known)));
+      rejected(reply, username, publish.getTopic(), AdminResponse.rejected("topic", "unknown admin topic \""
+          + publish.getTopic() + "\"; the admin topics are " + String.join(", ", known)));
       return;
     }
     ByteBuffer buffer = publish.getPayload().orElse(ByteBuffer.allocate(0));
     if (buffer.remaining() > maxPayloadBytes) {
-      answer(reply, AdminResponse.rejected("", "the request is " + buffer.remaining()
+      rejected(reply, username, publish.getTopic(), AdminResponse.rejected("", "the request is " + buffer.remaining()
           + " bytes, more than the limit of " + maxPayloadBytes + " bytes (limits/max-document-bytes)"));
       return;
     }
@@ -147,12 +157,77 @@ final class AdminEndpoint {
           AdminResponse answer = response != null ? response
               : AdminResponse.error("the extension failed to handle the request: " + failure);
           metrics.adminRequest(action, answer, System.nanoTime() - started);
+          if (answer.status().equals("rejected")) {
+            logRejected(reply.clientId, username, publish.getTopic(), answer);
+          }
           answer(reply, answer);
         });
       });
     } catch (RejectedExecutionException e) {
-      answer(reply, AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));
+      rejected(reply, username, publish.getTopic(),
+          AdminResponse.error("the admin queue is full; nothing was changed; retry shortly"));
     }
+  }
+
+  /**
+   * Publishes a fan-out's progress on {@code <prefix>/progress}, where only operators may
+   * subscribe (QoS 1, never retained). Called on delivery's threads; the publish is asynchronous.
+   */
+  void progress(ProgressEvent event) {
+    String topic = prefix + "/" + Topics.PROGRESS;
+    var publish = Builders.publish()
+        .topic(topic)
+        .qos(Qos.AT_LEAST_ONCE)
+        .payload(ByteBuffer.wrap(Json.write(event.toJson()).getBytes(StandardCharsets.UTF_8)))
+        .contentType("application/json")
+        .payloadFormatIndicator(PayloadFormatIndicator.UTF_8)
+        .build();
+    publishService.publish(publish).whenComplete((result, failure) -> {
+      if (failure != null) {
+        LogLimit.Pass pass = progressLog.admit(topic);
+        if (pass != null) {
+          log.warn("Could not publish fan-out progress on '{}': {}{}", topic, failure.toString(), pass.note());
+        }
+      }
+    });
+  }
+
+  /** Answers a request that is not carried out, and logs it (at most once per client a minute). */
+  private void rejected(Reply reply, @Nullable String username, String topic, AdminResponse response) {
+    logRejected(reply.clientId, username, topic, response);
+    answer(reply, response);
+  }
+
+  /**
+   * Logs who was refused what and why, at most once per client a minute (with how many were held
+   * back): a client that sends bad requests in a loop cannot fill the log.
+   */
+  private void logRejected(String clientId, @Nullable String username, String topic, AdminResponse response) {
+    LogLimit.Pass pass = rejectedLog.admit(clientId);
+    if (pass != null) {
+      log.warn("Admin request of client '{}'{} to '{}' {}: {}{}", clientId, username == null ? "" : " (user '" + username + "')",
+          topic, response.status().equals("rejected") ? "rejected" : "not carried out", why(response), pass.note());
+    }
+  }
+
+  /** The answer's problems as a line (the first {@link #PROBLEMS_LOGGED}, then how many more), or its reason. */
+  static String why(AdminResponse response) {
+    if (!(response.body().get("problems") instanceof List<?> problems)) {
+      return String.valueOf(response.body().getOrDefault("reason", response.status()));
+    }
+    StringBuilder line = new StringBuilder();
+    for (int i = 0; i < Math.min(problems.size(), PROBLEMS_LOGGED); i++) {
+      if (problems.get(i) instanceof Map<?, ?> problem) {
+        Object location = problem.get("location");
+        line.append(i > 0 ? "; " : "")
+            .append(location == null || location.toString().isEmpty() ? "" : location + ": ")
+            .append(problem.get("reason"));
+      }
+    }
+    if (problems.size() > PROBLEMS_LOGGED) {
+      line.append("; and ").append(problems.size() - PROBLEMS_LOGGED).append(" more problems");
+    }
+    return line.toString();
   }
 
   private void answer(Reply reply, AdminResponse response) {

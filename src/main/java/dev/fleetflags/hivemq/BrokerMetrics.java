@@ -4,6 +4,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.fleetflags.admin.AdminAction;
 import dev.fleetflags.admin.AdminResponse;
 import dev.fleetflags.delivery.AckStatus;
@@ -14,6 +15,7 @@ import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
 import dev.fleetflags.rollout.RolloutMetrics;
 import dev.fleetflags.rollout.Rollouts;
+import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -128,6 +130,18 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
     registry.gauge(PREFIX + "cluster.revision", () -> replica::revision);
     registry.gauge(PREFIX + "cluster.head-revision", () -> replica::headRevision);
     registry.gauge(PREFIX + "cluster.cut-off-seconds", () -> replica::cutOffSeconds);
+  }
+
+  /**
+   * The broker process's open file descriptors and its limit (where the JVM tells them: Unix): every
+   * connected device holds one, and a broker at its limit accepts no connection. HiveMQ CE exports
+   * neither.
+   */
+  void watchFileDescriptors() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+      registry.gauge(PREFIX + "files.open", () -> os::getOpenFileDescriptorCount);
+      registry.gauge(PREFIX + "files.limit", () -> os::getMaxFileDescriptorCount);
+    }
   }
 
   /** Operator password checks queued or under way. */

@@ -928,8 +928,7 @@ public final class ConfigReader {
                 passwordHash,
                 "the value (not shown) "
                     + e.getMessage()
-                    + " (create one with: java -cp <fleetflags jar>"
-                    + " dev.fleetflags.admin.PasswordHash)");
+                    + " (create one with the CLI: java -jar fleetflags-cli-<version>.jar hash-password)");
           }
           if (hash != null) {
             result.add(new Operator.WithPassword(name, hash));

@@ -25,8 +25,10 @@ import java.util.Map;
  * <p>HiveMQ asks this provider for a listener when a connection starts and keeps the one it gets
  * for all of that connection's events, so each connection gets a {@link Connection} of its own,
  * which is also delivery's record of the device ({@link DeviceRecord}): the object tells the
- * connection from a later one with the same client id (a session takeover, whose start comes
- * before the old connection's end) and costs the connection nothing besides the record. An id in
+ * connection from another one with the same client id (a session takeover, whose events HiveMQ
+ * reports in no particular order across connections: delivery keeps every live connection's record
+ * and serves the one left when the others have ended) and costs the connection nothing besides
+ * the record. An id in
  * the broker's connection attribute store would cost it ~216 bytes (the store's map, entry and
  * buffers, made for the first attribute of a connection), a listener of its own 16.
  */

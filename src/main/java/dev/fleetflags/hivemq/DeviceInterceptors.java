@@ -22,6 +22,7 @@ import com.hivemq.extension.sdk.api.packets.subscribe.Subscription;
 import com.hivemq.extension.sdk.api.services.intializer.ClientInitializer;
 import dev.fleetflags.delivery.FlagDelivery;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -48,12 +49,15 @@ final class DeviceInterceptors
   private final AdminEndpoint admin;
   private final TopicAuthorizer authorizer;
   /**
-   * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK, to the index of that topic.
-   * HiveMQ runs a client id's interceptors and lifecycle events one at a time, in the order they
-   * happened; a connection taken over before its SUBACK leaves its entry, which the next SUBSCRIBE
-   * with that packet id replaces or removes, or the device's end removes ({@link #deviceGone}).
+   * SUBSCRIBEs for a client's own flag topic awaiting their SUBACK, to the index of that topic in
+   * each, oldest first. Overlapping connections of one client id (a device reconnecting in quick
+   * succession) each send their first SUBSCRIBE with packet id 1, and HiveMQ does not order the
+   * events of different connections: each SUBACK takes one entry, so every connection's SUBACK
+   * counts. A connection taken over before its SUBACK leaves its entry, which the next SUBSCRIBE
+   * with that packet id without the flag topic removes, or the device's end removes ({@link
+   * #deviceGone}).
    */
-  private final ConcurrentMap<PendingSubscribe, Integer> pending = new ConcurrentHashMap<>();
+  private final ConcurrentMap<PendingSubscribe, List<Integer>> pending = new ConcurrentHashMap<>();
 
   private record PendingSubscribe(String clientId, int packetId) {}
 
@@ -90,7 +94,8 @@ final class DeviceInterceptors
     }
     for (int i = 0; i < subscriptions.size(); i++) {
       if (subscriptions.get(i).getTopicFilter().equals(own)) {
-        pending.put(new PendingSubscribe(clientId, packetId), i);
+        Integer index = i;
+        pending.merge(new PendingSubscribe(clientId, packetId), List.of(index), DeviceInterceptors::append);
         return;
       }
     }
@@ -106,8 +111,14 @@ final class DeviceInterceptors
       return;
     }
     String clientId = input.getClientInformation().getClientId();
-    Integer index = pending.remove(new PendingSubscribe(clientId, input.getSubackPacket().getPacketIdentifier()));
-    if (index == null) {
+    int[] taken = {-1};
+    pending.computeIfPresent(new PendingSubscribe(clientId, input.getSubackPacket().getPacketIdentifier()),
+        (key, indexes) -> {
+          taken[0] = indexes.get(0);
+          return indexes.size() == 1 ? null : List.copyOf(indexes.subList(1, indexes.size()));
+        });
+    int index = taken[0];
+    if (index < 0) {
       return;
     }
     List<SubackReasonCode> codes = input.getSubackPacket().getReasonCodes();
@@ -170,6 +181,12 @@ final class DeviceInterceptors
     if (!pending.isEmpty()) {
       pending.keySet().removeIf(k -> k.clientId().equals(clientId));
     }
+  }
+
+  private static List<Integer> append(List<Integer> earlier, List<Integer> one) {
+    List<Integer> all = new ArrayList<>(earlier);
+    all.addAll(one);
+    return List.copyOf(all);
   }
 
   private static boolean granted(SubackReasonCode code) {

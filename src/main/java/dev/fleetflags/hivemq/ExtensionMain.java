@@ -116,6 +116,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     }
     DeviceTopics topics = new DeviceTopics(config.deviceTopic());
     metrics = new BrokerMetrics(Services.metricRegistry());
+    metrics.watchFileDescriptors();
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()),
         config.limits(), metrics, System::nanoTime);
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
@@ -126,7 +127,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
             config.delivery().offlineDevices(), Clock.systemUTC()));
     live.addListener(delivery);
     metrics.watch(delivery);
-    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes)
+    FlagAdmin admin = new FlagAdmin(store, compiler, live, contexts, delivery::connectionAttributes, FlagAdmin.PLAN_WAIT, delivery)
         .withCompliance(delivery.compliance());
     ClusterSettings cluster = config.cluster();
     if (cluster != null) {
@@ -148,6 +149,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
         new AdminRateLimit(config.adminRequestsPerSecond(), config.adminQueriesPerSecond(), System::nanoTime), metrics,
         operatorConnections);
+    delivery.addProgressListener(endpoint::progress);
     TopicAuthorizer authorizer = new TopicAuthorizer(topics, config.adminTopicPrefix());
     DeviceInterceptors interceptors = new DeviceInterceptors(topics, config.adminTopicPrefix(), delivery, endpoint, authorizer);
     ConnectionListener connections = new ConnectionListener(delivery, contexts, interceptors, topics,

@@ -2,6 +2,7 @@ package dev.fleetflags.hivemq;
 
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import dev.fleetflags.delivery.LogLimit;
+import dev.fleetflags.protocol.Topics;
 import com.hivemq.extension.sdk.api.auth.SubscriptionAuthorizer;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerInput;
 import com.hivemq.extension.sdk.api.auth.parameter.PublishAuthorizerOutput;
@@ -18,8 +19,7 @@ import org.slf4j.LoggerFactory;
  * (a device may publish to its own {@code resync} and {@code ack} sub-topics, an operator to any
  * device's {@code resync}); a device subscribes only to its own flag topic, and any filter that
  * reaches other devices' flag topics ({@code flags/+}, {@code #}, ...) is refused to non-operators.
- * A non-operator's refused attempt on the admin topics is logged, at most once per client per
- * minute.
+ * Every refusal is logged with the client, the topic and why, at most once per client per minute.
  */
 final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer {
 
@@ -47,8 +47,9 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
       refusedAdmin(input.getClientInformation().getClientId(), "publish to", topic);
       output.failAuthorization(AckReasonCode.NOT_AUTHORIZED, "only FleetFlags operators may publish to " + adminPrefix);
     } else {
-      output.failAuthorization(AckReasonCode.NOT_AUTHORIZED,
-          "only FleetFlags publishes flags; a device may publish to its own /resync and /ack topics");
+      String why = "only FleetFlags publishes flags; a device may publish to its own /resync and /ack topics";
+      refused(input.getClientInformation().getClientId(), "publish to", topic, why);
+      output.failAuthorization(AckReasonCode.NOT_AUTHORIZED, why);
     }
   }
 
@@ -96,8 +97,11 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
         output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
             "client id '" + clientId + "' cannot have a flag topic: " + problem + "; connect with another client id");
       }
-      case OTHER_DEVICES -> output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
-          "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId));
+      case OTHER_DEVICES -> {
+        String why = "a device may subscribe only to its own flag topic " + topics.flagTopic(clientId);
+        refused(clientId, "subscribe to", filter, why);
+        output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED, why);
+      }
       case ADMIN_TOPICS -> {
         refusedAdmin(clientId, "subscribe to", filter);
         output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
@@ -128,6 +132,11 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
       return Subscribe.ADMIN_TOPICS;
     }
+    // The progress events are published to every subscriber, so a wildcard over them (+/progress,
+    // which need not reach a device's topic) is refused too.
+    if (DeviceTopics.matches(filter, adminPrefix + Topics.PROGRESS)) {
+      return Subscribe.ADMIN_TOPICS;
+    }
     return Subscribe.NOT_OURS;
   }
 
@@ -135,6 +144,14 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     LogLimit.Pass pass = refusedLog.admit(clientId);
     if (pass != null) {
       log.warn("Refused: client '{}', not an operator, may not {} '{}'{}", clientId, what, topic, pass.note());
+    }
+  }
+
+  /** A device's attempt on other devices' topics: one line per client a minute, as for the admin topics. */
+  private void refused(String clientId, String what, String topic, String why) {
+    LogLimit.Pass pass = refusedLog.admit(clientId);
+    if (pass != null) {
+      log.warn("Refused: client '{}' may not {} '{}': {}{}", clientId, what, topic, why, pass.note());
     }
   }
 }

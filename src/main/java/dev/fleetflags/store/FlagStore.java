@@ -819,6 +819,65 @@ public final class FlagStore implements AutoCloseable {
     db = null;
   }
 
+  /**
+   * Records in the history entry of {@code revision} how many connected devices of this broker the
+   * change affected (known once delivery has planned it). An entry no longer kept is left alone.
+   * Not synced: the figure informs, and a crash that loses it loses nothing else.
+   */
+  public void recordDevicesAffected(long revision, long devices) throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      writing.lock();
+      try {
+        byte[] key = longBytes(revision);
+        byte[] value = db.get(history, key);
+        if (value == null) {
+          return;
+        }
+        HistoryEntry entry = historyEntry(key, value);
+        db.put(history, key, bytes(Json.write(entry.withDevicesAffected(devices).toJson())));
+      } catch (RocksDBException e) {
+        throw new StoreException("cannot record the devices revision " + revision + " affected in the flag store at " + folder
+            + ": " + describe(e), e);
+      } finally {
+        writing.unlock();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** The revision of the oldest history entry kept, or -1 if the history is empty. */
+  public long oldestHistoryRevision() {
+    writing.lock();
+    try {
+      return historyRevisions.isEmpty() ? -1 : historyRevisions.getFirst();
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  /** The history entries from the newest down to {@code revision} (inclusive), newest first. */
+  public List<HistoryEntry> historyDownTo(long revision) {
+    List<HistoryEntry> entries = new ArrayList<>();
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      try (RocksIterator it = db.newIterator(history)) {
+        for (it.seekToLast(); it.isValid() && ByteBuffer.wrap(it.key()).getLong() >= revision; it.prev()) {
+          entries.add(historyEntry(it.key(), it.value()));
+        }
+        it.status();
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("cannot read the history from the flag store at " + folder + ": " + describe(e), e);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+    return entries;
+  }
+
   /** The newest {@code limit} history entries, newest first. */
   public List<HistoryEntry> history(int limit) {
     if (limit < 0) {

@@ -14,12 +14,24 @@ import org.jspecify.annotations.Nullable;
  * @param action the admin action that made it (e.g. "apply", "replace")
  * @param actor who made it
  * @param changes what it changed, flags first, then evaluators, metadata and devices
+ * @param devicesAffected the devices connected to this broker whose flags the change altered, once
+ *     delivery has planned it; null until then (and for entries written before it was recorded).
+ *     Each broker records its own: it is not part of what several brokers share.
  */
 public record HistoryEntry(
-    long revision, long timestampMillis, String action, Actor actor, List<Change> changes) {
+    long revision, long timestampMillis, String action, Actor actor, List<Change> changes, @Nullable Long devicesAffected) {
 
   public HistoryEntry {
     changes = List.copyOf(changes);
+  }
+
+  public HistoryEntry(long revision, long timestampMillis, String action, Actor actor, List<Change> changes) {
+    this(revision, timestampMillis, action, actor, changes, null);
+  }
+
+  /** This entry with the count of devices the change affected on this broker. */
+  public HistoryEntry withDevicesAffected(long devices) {
+    return new HistoryEntry(revision, timestampMillis, action, actor, changes, devices);
   }
 
   /** The entry as JSON (as {@code Json} writes it), the form it is stored in. */
@@ -40,6 +52,9 @@ public record HistoryEntry(
       list.add(change);
     }
     json.put("changes", list);
+    if (devicesAffected != null) {
+      json.put("devicesAffected", devicesAffected);
+    }
     return json;
   }
 
@@ -63,7 +78,8 @@ public record HistoryEntry(
           (Long) entry.get("time"),
           (String) entry.get("action"),
           new Actor((String) entry.get("clientId"), (String) entry.get("username")),
-          changes);
+          changes,
+          (Long) entry.get("devicesAffected"));
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("not a history entry: " + e.getMessage(), e);
     }

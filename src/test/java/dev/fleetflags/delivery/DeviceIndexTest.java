@@ -1,7 +1,6 @@
 package dev.fleetflags.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,12 +37,76 @@ class DeviceIndexTest {
     assertSame(takeover, index.get("dev-1"));
     assertEquals(1, index.size());
 
-    assertFalse(index.remove(first), "a replaced record is not removed in its successor's place");
+    assertEquals(1, index.displaced());
+
+    assertEquals(DeviceIndex.Removal.DISPLACED, index.remove(first), "a replaced record is not removed in its successor's place");
     assertSame(takeover, index.get("dev-1"));
-    assertTrue(index.remove(takeover));
-    assertFalse(index.remove(takeover));
+    assertEquals(0, index.displaced());
+    assertEquals(DeviceIndex.Removal.LAST, index.remove(takeover));
+    assertEquals(DeviceIndex.Removal.NOT_HELD, index.remove(takeover));
     assertNull(index.get("dev-1"));
     assertEquals(0, index.size());
+  }
+
+  /**
+   * Three connections of one client id, A, B, C, whose starts are reported A, C, B and whose ends
+   * B, then A: C, the live one, is indexed once B's end arrives, and stays so.
+   */
+  @Test
+  void theLiveConnectionIsIndexedWhateverTheOrderOfStartsAndEnds() {
+    DeviceIndex index = new DeviceIndex();
+    DeviceRecord a = record("dev-1");
+    DeviceRecord b = record("dev-1");
+    DeviceRecord c = record("dev-1");
+    index.put(a);
+    assertSame(a, index.put(c));
+    assertSame(c, index.put(b));
+    assertEquals(2, index.displaced());
+
+    assertEquals(DeviceIndex.Removal.REPLACED, index.remove(b));
+    assertSame(c, index.get("dev-1"), "the newest record set aside takes the ended one's place");
+    assertEquals(DeviceIndex.Removal.DISPLACED, index.remove(a));
+    assertSame(c, index.get("dev-1"));
+    assertEquals(1, index.size());
+    assertEquals(0, index.displaced());
+    assertEquals(DeviceIndex.Removal.LAST, index.remove(c));
+    assertEquals(0, index.size());
+  }
+
+  /** Whatever the order of starts and ends, once every ended connection's end is in, the live one is indexed. */
+  @Test
+  void anyOrderOfLifecycleEventsLeavesTheLiveConnectionIndexed() {
+    Random random = new Random(7);
+    for (int round = 0; round < 2_000; round++) {
+      DeviceIndex index = new DeviceIndex();
+      int connections = 2 + random.nextInt(5);
+      List<DeviceRecord> records = new ArrayList<>();
+      for (int i = 0; i < connections; i++) {
+        records.add(record("dev-x"));
+      }
+      DeviceRecord live = records.get(connections - 1);
+      // Each connection's start comes before its end; the live one has no end. Otherwise any order.
+      List<Runnable> events = new ArrayList<>();
+      List<DeviceRecord> started = new ArrayList<>();
+      List<DeviceRecord> pendingStarts = new ArrayList<>(records);
+      while (!pendingStarts.isEmpty() || !started.isEmpty()) {
+        boolean start = started.isEmpty() || (!pendingStarts.isEmpty() && random.nextBoolean());
+        if (start) {
+          DeviceRecord d = pendingStarts.remove(random.nextInt(pendingStarts.size()));
+          events.add(() -> index.put(d));
+          if (d != live) {
+            started.add(d);
+          }
+        } else {
+          DeviceRecord d = started.remove(random.nextInt(started.size()));
+          events.add(() -> index.remove(d));
+        }
+      }
+      events.forEach(Runnable::run);
+      assertSame(live, index.get("dev-x"), "round " + round);
+      assertEquals(1, index.size());
+      assertEquals(0, index.displaced(), "round " + round);
+    }
   }
 
   /** "Aa" and "BB" have the same hash code, so all these ids share a home slot and probe. */
@@ -66,7 +129,7 @@ class DeviceIndexTest {
     }
     // remove from the middle of the probe sequence; the others stay reachable
     for (int i = 0; i < ids.size(); i += 3) {
-      assertTrue(index.remove(model.remove(ids.get(i))));
+      assertEquals(DeviceIndex.Removal.LAST, index.remove(model.remove(ids.get(i))));
     }
     for (String id : ids) {
       assertSame(model.get(id), index.get(id), id);
@@ -79,26 +142,42 @@ class DeviceIndexTest {
     Random random = new Random(42);
     DeviceIndex index = new DeviceIndex();
     Map<String, DeviceRecord> model = new HashMap<>();
+    Map<String, List<DeviceRecord>> displaced = new HashMap<>();
     for (int step = 0; step < 200_000; step++) {
       String id = "dev-" + random.nextInt(5_000);
       switch (random.nextInt(4)) {
         case 0, 1 -> {
           DeviceRecord d = record(id);
-          assertSame(model.put(id, d), index.put(d));
+          DeviceRecord replaced = model.put(id, d);
+          assertSame(replaced, index.put(d));
+          if (replaced != null) {
+            displaced.computeIfAbsent(id, x -> new ArrayList<>()).add(replaced);
+          }
         }
         case 2 -> {
           DeviceRecord present = model.get(id);
-          DeviceRecord candidate = present != null && random.nextBoolean() ? present : record(id);
-          boolean removed = index.remove(candidate);
-          assertEquals(candidate == present, removed);
-          if (removed) {
-            model.remove(id);
+          List<DeviceRecord> aside = displaced.getOrDefault(id, new ArrayList<>());
+          DeviceRecord candidate = present != null && random.nextBoolean() ? present
+              : !aside.isEmpty() && random.nextBoolean() ? aside.get(random.nextInt(aside.size())) : record(id);
+          DeviceIndex.Removal expected;
+          if (candidate == present) {
+            if (aside.isEmpty()) {
+              expected = DeviceIndex.Removal.LAST;
+              model.remove(id);
+            } else {
+              expected = DeviceIndex.Removal.REPLACED;
+              model.put(id, aside.remove(aside.size() - 1));
+            }
+          } else {
+            expected = aside.remove(candidate) ? DeviceIndex.Removal.DISPLACED : DeviceIndex.Removal.NOT_HELD;
           }
+          assertEquals(expected, index.remove(candidate));
         }
         default -> assertSame(model.get(id), index.get(id));
       }
     }
     assertEquals(model.size(), index.size());
+    assertEquals(displaced.values().stream().mapToInt(List::size).sum(), index.displaced());
     Set<DeviceRecord> walked = new HashSet<>();
     for (DeviceRecord d : index.values()) {
       assertTrue(walked.add(d), "each record once");
@@ -117,7 +196,7 @@ class DeviceIndexTest {
     }
     assertEquals(100_000, index.size());
     for (int i = 0; i < 99_990; i++) {
-      assertTrue(index.remove(records.get(i)));
+      assertEquals(DeviceIndex.Removal.LAST, index.remove(records.get(i)));
     }
     assertEquals(10, index.size());
     for (int i = 99_990; i < 100_000; i++) {

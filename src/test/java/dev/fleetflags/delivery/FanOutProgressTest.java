@@ -3,6 +3,8 @@ package dev.fleetflags.delivery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.fleetflags.protocol.ProgressEvent;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -54,5 +56,42 @@ class FanOutProgressTest {
     progress.sent();
     progress.tick(false);
     assertEquals(List.of(2L), fanOuts.completed);
+  }
+
+  /**
+   * Operators' events: while a fan-out runs (planned, sent, remaining), one when it is complete,
+   * named by the newest revision in it; a change that affects nobody is reported complete at once.
+   */
+  @Test
+  void progressEventsFollowTheFanOutAndEndComplete() {
+    List<ProgressEvent> events = new ArrayList<>();
+    FanOutProgress reporting = new FanOutProgress(remaining::get, fanOuts, events::add);
+    reporting.planning(6);
+    reporting.planned(6, 0, 10);
+    assertEquals(List.of(new ProgressEvent(6, 0, 0, 0, 0, true)), events);
+    events.clear();
+
+    reporting.planning(7);
+    reporting.report(); // still planning: nothing to say yet
+    assertEquals(List.of(), events);
+    remaining.set(3);
+    reporting.planned(7, 3, 10);
+    reporting.sent();
+    remaining.set(2);
+    reporting.report();
+    assertEquals(1, events.size());
+    ProgressEvent running = events.get(0);
+    assertEquals(List.of(7L, 3L, 1L, 2L, false), List.of(running.revision(), running.planned(), running.sent(), running.remaining(),
+        running.complete()));
+    reporting.planning(8);
+    reporting.planned(8, 0, 10); // joins the running fan-out, which it now names
+    reporting.sent();
+    reporting.sent();
+    remaining.set(0);
+    reporting.report();
+    ProgressEvent done = events.get(events.size() - 1);
+    assertEquals(List.of(8L, 3L, 3L, 0L, true), List.of(done.revision(), done.planned(), done.sent(), done.remaining(), done.complete()));
+    reporting.report();
+    assertEquals(done, events.get(events.size() - 1), "nothing more once complete");
   }
 }

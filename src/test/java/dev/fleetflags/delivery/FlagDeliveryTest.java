@@ -114,6 +114,63 @@ class FlagDeliveryTest {
     assertEquals(0, delivery.deviceCount());
   }
 
+  /**
+   * Connections A, B, C of one client id in quick succession, whose starts the broker reports A, C,
+   * B, and B's end before A's: C, the live one, is served, and counted once (the C library's end to
+   * end test found C unserved: B replaced it, and B's end removed it).
+   */
+  @Test
+  void theLiveConnectionIsServedWhenTheStartsOfItsPredecessorsAreReportedAfterIt() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    DeviceRecord a = new DeviceRecord();
+    DeviceRecord b = new DeviceRecord();
+    DeviceRecord c = new DeviceRecord();
+    delivery.connected("dev-7", a, ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-7");
+    drain();
+    delivery.connected("dev-7", c, new ConnectionFacts(null, Map.of("model", "th-100")), null);
+    delivery.connected("dev-7", b, ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-7"); // C's SUBACK, reported while B is the indexed record
+    drain();
+    assertFalse(delivery.disconnected("dev-7", b), "C is live");
+    assertFalse(delivery.disconnected("dev-7", a), "C is live");
+    drain();
+    assertEquals(1, delivery.deviceCount());
+    FlagUpdate last = publisher.updates.get(publisher.updates.size() - 1);
+    assertTrue(last.getSnapshot(), "C gets its whole set: " + last);
+    assertTrue(last.getFlagsList().stream().anyMatch(f -> f.getKey().equals("beta") && f.getBool()),
+        "of C's own attributes: " + last);
+    assertEquals(Map.of("model", "th-100"), delivery.connectionAttributes("dev-7").attributes());
+
+    // and it follows changes as any device does
+    int before = publisher.updates.size();
+    delivery.resync("dev-7", null);
+    drain();
+    assertEquals(before + 1, publisher.updates.size());
+    assertTrue(delivery.disconnected("dev-7", c));
+    assertEquals(0, delivery.deviceCount());
+  }
+
+  /** A connection set aside before its own SUBACK is served once it takes over and subscribes. */
+  @Test
+  void aConnectionSetAsideIsServedWhenItSubscribesAfterTakingOver() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    DeviceRecord b = new DeviceRecord();
+    DeviceRecord c = new DeviceRecord();
+    delivery.connected("dev-8", c, ConnectionFacts.NONE, null);
+    delivery.connected("dev-8", b, ConnectionFacts.NONE, null);
+    assertFalse(delivery.disconnected("dev-8", b));
+    drain();
+    assertEquals(List.of(), publisher.updates, "nothing before it subscribes");
+    delivery.subscribed("dev-8");
+    drain();
+    assertEquals(1, publisher.updates.size());
+    assertTrue(publisher.updates.get(0).getSnapshot());
+    assertTrue(delivery.disconnected("dev-8", c));
+  }
+
   @Test
   void deviceThatPresentsItsCurrentHashGetsAnEmptyUpdate() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();

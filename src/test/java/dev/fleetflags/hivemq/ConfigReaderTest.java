@@ -416,7 +416,7 @@ class ConfigReaderTest {
             List.of(
                 "setting operators/operator[1]/password-hash",
                 "the value (not shown) is not of the form pbkdf2-sha256:",
-                "dev.fleetflags.admin.PasswordHash")),
+                "fleetflags-cli-<version>.jar hash-password")),
         Arguments.of(
             "<fleetflags><operators>"
                 + "<operator><certificate-common-name>a</certificate-common-name></operator>"

@@ -59,6 +59,22 @@ class TopicAuthorizerTest {
     assertEquals(expected, authorizer.subscribe(filter, clientId, operator));
   }
 
+  /** The progress events go to every subscriber: no wildcard of a non-operator may reach them. */
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource({
+    "flags-admin/progress, ADMIN_TOPICS",
+    "+/progress, ADMIN_TOPICS",
+    "$share/g/+/progress, ADMIN_TOPICS",
+    "flags-admin/#, ADMIN_TOPICS",
+    "+/other, NOT_OURS",
+    "devices/dev-1/flags, GRANTED",
+  })
+  void progressEventsAreOperatorsOnly(String filter, TopicAuthorizer.Subscribe expected) {
+    TopicAuthorizer elsewhere = new TopicAuthorizer(new DeviceTopics("devices/{clientId}/flags"), "flags-admin");
+    assertEquals(expected, elsewhere.subscribe(filter, "dev-1", false));
+    assertEquals(TopicAuthorizer.Subscribe.NOT_OURS, elsewhere.subscribe(filter, "ops-1", true));
+  }
+
   @Test
   void aClientIdWithALineBreakHasItsTopicsGuarded() {
     // found by DeviceInputFuzzTest: '.' in the topic pattern stopped at line terminators

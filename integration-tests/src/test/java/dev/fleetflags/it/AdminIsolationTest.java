@@ -21,8 +21,8 @@ import org.junit.jupiter.api.TestInstance;
  * Operators apart from each other and from strangers (issue 13, items 4 and 10), on the embedded
  * broker with the packaged zip: an admin answer reaches only the connection that asked, never a
  * later one with the same client id (persistent sessions included, MQTT 3.1.1 and 5); one
- * operator's stream of queries does not use up another's writes; refusals are logged once per
- * client per minute. Devices are let in ({@code allow}), so strangers connect without credentials.
+ * operator's stream of queries does not use up another's writes; refusals and rejected requests,
+ * of operators and of devices, are logged once per client per minute. Devices are let in ({@code allow}), so strangers connect without credentials.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminIsolationTest {
@@ -32,7 +32,7 @@ class AdminIsolationTest {
    * scenario's requests count against another's limits.
    */
   private static final String[] OPERATORS = {
-    Operator.USERNAME, "ops-writer", "ops-3", "ops-5", "ops-taken", "ops-busy"
+    Operator.USERNAME, "ops-writer", "ops-3", "ops-5", "ops-taken", "ops-busy", "ops-bad"
   };
   private static final int WRITES_PER_SECOND = 5;
   private static final int QUERIES_PER_SECOND = 5;
@@ -231,6 +231,68 @@ class AdminIsolationTest {
         1,
         count(broker.log(), "Refused: client 'iso-intruder', not an operator"),
         broker::logTail);
+  }
+
+  /**
+   * An operator's client sending bad requests in a loop (malformed writes, unknown topics, queries
+   * with wrong members, some over its rate): every one is rejected, and the log names the client,
+   * its user, the topic and the problems once for the minute.
+   */
+  @Test
+  void rejectedRequestsAreLoggedOncePerClientPerMinute() {
+    try (Mqtt5Device bad =
+        Mqtt5Device.with(broker, "iso-bad").credentials("ops-bad", Operator.PASSWORD).connect()) {
+      for (int i = 0; i < 12; i++) {
+        String topic =
+            switch (i % 3) {
+              case 0 -> "flags-admin/flags/apply";
+              case 1 -> "flags-admin/query/nothing";
+              default -> "flags-admin/query/evaluate";
+            };
+        String payload = i % 3 == 2 ? "{\"device\": 7}" : "{\"flags\": ";
+        JsonNode answer = Operator.parse(bad.request(topic, payload, "it/answers/iso-bad"));
+        assertEquals("rejected", answer.path("status").asText(), answer::toString);
+      }
+    }
+    String log = broker.log();
+    assertEquals(
+        1,
+        count(log, "Admin request of client 'iso-bad' (user 'ops-bad') to 'flags-admin/flags/apply' rejected: line 1, column"),
+        broker::logTail);
+    assertEquals(1, count(log, "Admin request of client 'iso-bad'"), broker::logTail);
+    // and at most one line each for writes and for queries over the operator's rate
+    assertTrue(count(log, "client 'iso-bad'") <= 3, broker::logTail);
+  }
+
+  /**
+   * A device reaching for other devices' flags (a filter over them, a publish to another's topic)
+   * is refused each time and logged once for the minute, with what it tried and why.
+   */
+  @Test
+  void devicesReachingForOtherDevicesTopicsAreLoggedOncePerClientPerMinute() {
+    try (Mqtt5Device snoop = Mqtt5Device.connect(broker, "iso-snoop")) {
+      for (int i = 0; i < 5; i++) {
+        assertFalse(snoop.subscribeGranted("flags/+"));
+      }
+    }
+    for (int i = 0; i < 3; i++) {
+      // The broker closes the connection after a refused publish: each attempt connects anew.
+      try (Mqtt5Device forger = Mqtt5Device.connect(broker, "iso-forger")) {
+        assertThrows(Mqtt5PubAckException.class, () -> forger.publish("flags/iso-victim", new byte[] {1}));
+      }
+    }
+    String log = broker.log();
+    assertEquals(
+        1,
+        count(log, "Refused: client 'iso-snoop' may not subscribe to 'flags/+': a device may subscribe only to its own"
+            + " flag topic flags/iso-snoop"),
+        broker::logTail);
+    assertEquals(1, count(log, "Refused: client 'iso-snoop'"), broker::logTail);
+    assertEquals(
+        1,
+        count(log, "Refused: client 'iso-forger' may not publish to 'flags/iso-victim': only FleetFlags publishes flags"),
+        broker::logTail);
+    assertEquals(1, count(log, "Refused: client 'iso-forger'"), broker::logTail);
   }
 
   private void assertNothingArrives(MqttDevice<?> stranger) {

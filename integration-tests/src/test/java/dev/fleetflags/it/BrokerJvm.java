@@ -5,11 +5,14 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +23,9 @@ import java.util.concurrent.TimeoutException;
  * kill as a power cut or the OOM killer would ({@link #kill()}: SIGKILL, no shutdown hook, no
  * flush) and start again on the same folders and port; one of several brokers of a test, too. The
  * folders are laid out as {@link EmbeddedBroker} lays them out; the child runs {@link #main} on
- * them and prints {@value #READY} once the broker listens, and this JVM holds its standard input:
- * closing it stops the broker.
+ * them, serves the broker's metrics in Prometheus' format on a free port ({@link
+ * PrometheusEndpoint}) and prints {@value #READY} and that port once the broker listens, and this
+ * JVM holds its standard input: closing it stops the broker.
  *
  * <p>Several embedded brokers do run in one JVM (two CE 2025.5 served FleetFlags side by side
  * here), but logback is configured once per JVM, so their logs would mix, and a broker killed
@@ -36,6 +40,8 @@ final class BrokerJvm implements FleetFlagsBroker {
   private final int port;
   private final String name;
   private Process process;
+  /** Where the running JVM serves the broker's metrics. */
+  private volatile int metricsPort;
 
   private BrokerJvm(Path root, int port, String name) {
     this.root = root;
@@ -102,6 +108,7 @@ final class BrokerJvm implements FleetFlagsBroker {
       try (BufferedReader out = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line = out.readLine(); line != null; line = out.readLine()) {
           if (line.startsWith(READY)) {
+            metricsPort = Integer.parseInt(line.substring(READY.length()).trim());
             ready.complete(true);
           }
         }
@@ -197,6 +204,16 @@ final class BrokerJvm implements FleetFlagsBroker {
     return root.resolve("log/hivemq.log");
   }
 
+  /** The port on which the running broker serves its metrics (README, Metrics in Prometheus). */
+  int metricsPort() {
+    return metricsPort;
+  }
+
+  /** The broker's series now, by name with labels (see {@link PrometheusEndpoint#scrape}). */
+  Map<String, Double> scrapeMetrics() {
+    return PrometheusEndpoint.scrape(metricsPort);
+  }
+
   @Override
   public String toString() {
     return name;
@@ -212,7 +229,9 @@ final class BrokerJvm implements FleetFlagsBroker {
             .withExtensionsFolder(root.resolve("extensions"))
             .build();
     hivemq.start().get(START_SECONDS, TimeUnit.SECONDS);
-    System.out.println(READY);
+    PrometheusEndpoint metrics = PrometheusEndpoint.start(hivemq.getMetricRegistry(),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    System.out.println(READY + " " + metrics.port());
     System.out.flush();
     while (System.in.read() != -1) {
       // the test holds our standard input open while it needs the broker

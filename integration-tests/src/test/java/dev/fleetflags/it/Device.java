@@ -196,6 +196,11 @@ final class Device implements AutoCloseable {
         () -> this + " was sent another hash: " + received);
   }
 
+  /** Whether the connection is still open (the broker ends one that another connection takes over). */
+  boolean connected() {
+    return client.connected();
+  }
+
   @Override
   public void close() {
     client.close();

@@ -32,10 +32,14 @@ public record ExtensionZip(Path file) {
     return new ExtensionZip(file);
   }
 
+  /** The local runners' zip, with every platform's natives, ends so: {@code fleetflags-<version>-all-platforms.zip}. */
+  static final String ALL_PLATFORMS = "-all-platforms";
+
   /** The version in the file name, as the build wrote it. */
   public String version() {
     String name = file.getFileName().toString();
-    return name.substring((EXTENSION_ID + "-").length(), name.length() - ".zip".length());
+    String version = name.substring((EXTENSION_ID + "-").length(), name.length() - ".zip".length());
+    return version.endsWith(ALL_PLATFORMS) ? version.substring(0, version.length() - ALL_PLATFORMS.length()) : version;
   }
 
   /** Names of all entries, in zip order. */

@@ -60,6 +60,8 @@ public final class LocalCluster {
         "  brokers: localhost:" + port + ", " + (port + 1) + ", " + (port + 2) + "; logs: "
             + root.relativize(brokers.get(0).logFile()).toString().replace("broker-1", "broker-N"),
         "  operator on any broker: " + LocalBroker.OPERATOR + " / " + LocalBroker.OPERATOR_PASSWORD,
+        "  metrics (Prometheus' format, README \"Metrics in Prometheus\"): "
+            + String.join(", ", brokers.stream().map(b -> "http://localhost:" + b.metricsPort() + PrometheusEndpoint.PATH).toList()),
         "",
         "# a device on the second broker (hex protobuf):",
         "mosquitto_sub -h localhost -p " + (port + 1) + " -V mqttv5 -i dev-1 -q 1 -t 'flags/dev-1' -F '%t %x' \\",

@@ -6,17 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fleetflags.etcd.EtcdCluster;
+import dev.fleetflags.ops.SeriesTable;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -33,7 +37,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * half of them of model "a". The scenarios run in order on the same cluster, each leaving it
  * whole for the next: a change reaching the affected devices on every broker, concurrent writes
  * with one expected revision, a broker killed during 100 changes, one then two etcd members
- * stopped and started again, a broker cut off while etcd compacts past its revision.
+ * stopped and started again, a broker cut off while etcd compacts past its revision (and what its
+ * metrics tell the alert rules meanwhile); last, every broker exports the series of the README's
+ * names table.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SeveralBrokersTest {
@@ -276,11 +282,58 @@ class SeveralBrokersTest {
     long compacted = etcd.compact();
     assertTrue(compacted > held);
     assertEquals(held, revision(operators.get(2)), "the cut-off broker still serves what it held");
+    // what the alert rules read (ops/prometheus/fleetflags-rules.yml): the broker says it is cut off,
+    // and serves an older revision than the others (FleetFlagsCutOffFromCluster, FleetFlagsStaleBroker)
+    awaitMetric(third, "fleetflags_cluster_cut_off_seconds", seconds -> seconds > 0);
+    assertEquals(held, metric(third, "fleetflags_cluster_revision"));
+    assertTrue(metric(brokers.get(0), "fleetflags_cluster_revision") > held, "the others serve newer revisions");
     partitions.get(2).heal();
     awaitLog(third, "has compacted its history", logBefore);
     assertConverged();
     Device moved = devices.get(2).get(1);
     assertEquals(true, moved.held().values().get(FLAG), "dev-3-1's registry change reached it through the load");
+    long revision = revision(operators.get(0));
+    for (BrokerJvm broker : brokers) {
+      awaitMetric(broker, "fleetflags_cluster_cut_off_seconds", seconds -> seconds == 0);
+      assertEquals(revision, metric(broker, "fleetflags_cluster_revision"), broker + " serves the newest revision");
+      assertEquals(revision, metric(broker, "fleetflags_cluster_head_revision"), broker + " has seen no newer one");
+    }
+  }
+
+  /**
+   * Each broker's metrics, scraped as Prometheus scrapes the HiveMQ Prometheus extension, hold
+   * every series of the README's names table, the several-brokers ones included.
+   */
+  @Test
+  @Order(8)
+  void everyBrokerExportsEverySeriesOfTheNamesTable() throws Exception {
+    Set<String> table = new TreeSet<>(SeriesTable.read(Path.of(System.getProperty("fleetflags.root"))).allSeries());
+    for (BrokerJvm broker : brokers) {
+      assertEquals(table, PrometheusEndpoint.names(broker.scrapeMetrics(), "fleetflags_"), broker + "'s series");
+    }
+  }
+
+  /** A broker's series of that name without labels, as a whole number. */
+  private static long metric(BrokerJvm broker, String series) {
+    Double value = broker.scrapeMetrics().get(series);
+    assertTrue(value != null, broker + " has no series " + series);
+    return value.longValue();
+  }
+
+  /** Waits (at most 30 s) until a broker's series has a value the test accepts. */
+  private static void awaitMetric(BrokerJvm broker, String series, LongPredicate accepted) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long value = metric(broker, series);
+    while (!accepted.test(value)) {
+      assertTrue(System.nanoTime() < deadline, broker + "'s " + series + " is still " + value);
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      value = metric(broker, series);
+    }
   }
 
   // --- helpers -------------------------------------------------------------------------------

@@ -23,23 +23,21 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The devices: {@code dev-0 .. dev-<n-1>}, each a real MQTT 5 client (hivemq-mqtt-client, async
- * API, one shared event loop) connecting with its model, region and firmware from the shared
- * population as CONNECT user properties. Everything they receive lands in one inbox with the time
- * it arrived.
+ * Devices in this process: {@code dev-<first> .. dev-<first+size-1>}, each a real MQTT 5 client
+ * (hivemq-mqtt-client, async API, one shared event loop) connecting with its model, region and
+ * firmware from the shared population as CONNECT user properties. Everything they receive lands in
+ * one inbox with the time it arrived.
  *
- * <p>Every device of the harness is here, in this process: one connection, so one open file, each.
- * A run that cannot hold them all, or whose devices fail to connect, ends with the reason and how
- * far it got, never waits without end.
+ * <p>One connection, so one open file, per device. A run that cannot hold them all, or whose
+ * devices fail to connect, ends with the reason and how far it got, never waits without end.
+ * All of the harness's devices, or a client process's share of them ({@link FleetProcess}).
  */
-final class Fleet implements AutoCloseable {
-
-  /** A message a device received: which device, when ({@link System#nanoTime}), the payload. */
-  record Arrival(int device, long nanos, byte[] payload) {}
+final class Fleet implements Devices {
 
   private static final List<BenchDevices.Device> POPULATION = BenchDevices.generate();
 
   private final FleetFlagsBroker broker;
+  private final int first;
   private final int size;
   private final int connectsInFlight;
   private final Duration wait;
@@ -55,14 +53,22 @@ final class Fleet implements AutoCloseable {
 
   /** @param openFiles this process's open files and their limit (tests give their own) */
   Fleet(FleetFlagsBroker broker, LoadSettings settings, Supplier<OpenFiles> openFiles) {
+    this(broker, 0, settings.devices(), settings.connectsInFlight(), settings.timeout(), openFiles);
+  }
+
+  /** The devices {@code first .. first + size - 1}, with {@code connectsInFlight} of them connecting at once. */
+  Fleet(FleetFlagsBroker broker, int first, int size, int connectsInFlight, Duration wait,
+      Supplier<OpenFiles> openFiles) {
     this.broker = broker;
-    this.size = settings.devices();
-    this.connectsInFlight = settings.connectsInFlight();
-    this.wait = settings.timeout();
+    this.first = first;
+    this.size = size;
+    this.connectsInFlight = connectsInFlight;
+    this.wait = wait;
     this.openFiles = openFiles;
   }
 
-  int size() {
+  @Override
+  public int size() {
     return size;
   }
 
@@ -87,7 +93,8 @@ final class Fleet implements AutoCloseable {
    *
    * @return {@link System#nanoTime} of the last SUBACK
    */
-  long connect(String topicTemplate) throws InterruptedException {
+  @Override
+  public long connect(String topicTemplate) throws InterruptedException {
     if (!clients.isEmpty()) {
       throw new IllegalStateException("already connected");
     }
@@ -109,7 +116,7 @@ final class Fleet implements AutoCloseable {
       if (failure != null) {
         throw new IllegalStateException(failure.why() + "; " + progress(i, subscribed.get()), failure.cause());
       }
-      int device = i;
+      int device = first + i;
       Mqtt5AsyncClient client =
           Mqtt5Client.builder()
               .identifier(id(device))
@@ -174,7 +181,8 @@ final class Fleet implements AutoCloseable {
   }
 
   /** Disconnects every device and forgets them. */
-  void disconnect() throws InterruptedException {
+  @Override
+  public void disconnect() throws InterruptedException {
     List<CompletableFuture<?>> done = new ArrayList<>(clients.size());
     for (Mqtt5AsyncClient c : clients) {
       done.add(c.disconnect());
@@ -189,12 +197,18 @@ final class Fleet implements AutoCloseable {
    *
    * @return false if the bound passed first
    */
-  boolean awaitArrivals(int count) throws InterruptedException {
+  @Override
+  public boolean awaitArrivals(int count) throws InterruptedException {
     return awaitProgress(inboxSize::get, count);
   }
 
   /** Until {@code done} reaches {@code count}; false once it has not grown for the bound. */
   private boolean awaitProgress(IntSupplier done, int count) throws InterruptedException {
+    return awaitProgress(done, count, wait);
+  }
+
+  /** Until {@code done} reaches {@code count}; false once it has not grown for {@code wait}. */
+  static boolean awaitProgress(IntSupplier done, int count, Duration wait) throws InterruptedException {
     int seen = done.getAsInt();
     long deadline = System.nanoTime() + wait.toNanos();
     while (seen < count) {
@@ -211,12 +225,14 @@ final class Fleet implements AutoCloseable {
   }
 
   /** How many messages wait in the inbox. */
-  int arrived() {
+  @Override
+  public int arrived() {
     return inboxSize.get();
   }
 
   /** Takes everything received so far out of the inbox. */
-  List<Arrival> takeArrivals() {
+  @Override
+  public List<Arrival> takeArrivals() {
     List<Arrival> taken = new ArrayList<>();
     for (Arrival a = inbox.poll(); a != null; a = inbox.poll()) {
       taken.add(a);

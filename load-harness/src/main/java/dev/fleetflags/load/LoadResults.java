@@ -8,12 +8,14 @@ import java.util.List;
  * answer (validated, durably written, planned). {@code connect} is against connect + subscribe
  * alone, {@code connectFirstMessage} against that followed by one message of the snapshot's size
  * the broker publishes itself. {@code problems} lists every correctness check that failed (empty:
- * the run is valid).
+ * the run is valid). {@code fanOutFirst}: until the first device had its delta, and the first its
+ * baseline message.
  */
 public record LoadResults(
     int devices,
     int rounds,
     Timing fanOut,
+    Timing fanOutFirst,
     List<Long> fanOutAnswered,
     Timing connect,
     Timing connectFirstMessage,

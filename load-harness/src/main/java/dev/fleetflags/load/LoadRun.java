@@ -53,13 +53,17 @@ final class LoadRun {
   }
 
   /** A broker with the operator's connection and the devices (not connected between phases). */
-  private record Session(BrokerProcess broker, BrokerControl control, Fleet fleet, int others) {}
+  private record Session(BrokerProcess broker, BrokerControl control, Devices fleet, int others) {}
 
   /** The first flag sets of the warm-up round: sizes by device, and their median. */
   private record Snapshots(int[] bySize, int median) {}
 
-  /** A fan-out phase's rounds and the delta's size and revision (for the bytes comparison). */
-  private record FanOut(LoadResults.Timing timing, List<Long> answered, int delta, int revision) {}
+  /**
+   * A fan-out phase's rounds: until the last device has its message and until the first has, the
+   * admin answer's time, and the delta's size and revision (for the bytes comparison).
+   */
+  private record FanOut(LoadResults.Timing timing, LoadResults.Timing first, List<Long> answered, int delta,
+      int revision) {}
 
   /** The rollout step and its delta's size and revision. */
   private record Step(LoadResults.Rollout rollout, int delta, int revision) {}
@@ -73,7 +77,7 @@ final class LoadRun {
     Step step;
     try (BrokerProcess broker = BrokerProcess.start(settings, settings.work().resolve("fleetflags"), true);
         Mqtt5Device operator = signIn(broker);
-        Fleet fleet = new Fleet(broker, settings)) {
+        Devices fleet = Devices.open(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
       JsonNode status = control.status();
       Session session = new Session(broker, control, fleet, status.get("connected").asInt());
@@ -88,7 +92,7 @@ final class LoadRun {
     long[] heapBare = bareHeap(snapshots.median());
     LoadResults.WireBytes bytes = wireBytes(fanOut, step, snapshots);
     LoadResults.Heap heap = new LoadResults.Heap(heapFlags[0], heapFlags[1], heapBare[0], heapBare[1], n);
-    return new LoadResults(n, settings.rounds(), fanOut.timing(), fanOut.answered(), connects[0],
+    return new LoadResults(n, settings.rounds(), fanOut.timing(), fanOut.first(), fanOut.answered(), connects[0],
         connects[1], step.rollout(), bytes, heap, problems);
   }
 
@@ -129,7 +133,7 @@ final class LoadRun {
       s.control().firstMessage(BARE_TOPIC, snapshotSize);
       start = System.nanoTime();
       s.fleet().connect(BARE_TOPIC);
-      List<Fleet.Arrival> firsts = await(s.fleet(), n, "the broker's first messages");
+      List<Devices.Arrival> firsts = await(s.fleet(), n, "the broker's first messages");
       bareMessage.add(last(firsts) - start);
       checkBaseline(firsts, snapshotSize, "first message");
       s.control().firstMessage(BARE_TOPIC, 0);
@@ -137,7 +141,7 @@ final class LoadRun {
 
       start = System.nanoTime();
       s.fleet().connect(FLAG_TOPIC);
-      List<Fleet.Arrival> sets = await(s.fleet(), n, "first flag sets");
+      List<Devices.Arrival> sets = await(s.fleet(), n, "first flag sets");
       flags.add(last(sets) - start);
       checkSnapshots(sets);
       log("connect round %d: bare %d ms, with the broker's own first message %d ms, with first"
@@ -159,36 +163,46 @@ final class LoadRun {
   private FanOut fanOut(Session s) throws InterruptedException {
     List<Long> flags = new ArrayList<>();
     List<Long> baseline = new ArrayList<>();
+    List<Long> flagsFirst = new ArrayList<>();
+    List<Long> baselineFirst = new ArrayList<>();
     List<Long> answered = new ArrayList<>();
     int delta = 0;
     int revision = 0;
     for (int round = 0; round < settings.rounds(); round++) {
       boolean value = round % 2 == 0;
       if (round % 2 == 1) {
-        baseline.add(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta));
+        addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst);
       }
       expectNothingMore(s.fleet(), "devices before the change");
       long start = System.nanoTime();
       JsonNode answer = s.control().admin("flags/apply", allDevicesFlag(value));
       answered.add(System.nanoTime() - start);
       expectAccepted(answer, n, "the change of " + ALL_DEVICES_FLAG);
-      List<Fleet.Arrival> deltas = await(s.fleet(), n, "deltas of " + ALL_DEVICES_FLAG);
+      List<Devices.Arrival> deltas = await(s.fleet(), n, "deltas of " + ALL_DEVICES_FLAG);
       flags.add(last(deltas) - start);
+      flagsFirst.add(first(deltas) - start);
       delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
       revision = answer.path("revision").asInt();
       if (round % 2 == 0) {
-        baseline.add(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta));
+        addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst);
       }
-      log("fan-out round %d: FleetFlags %d ms (answered after %d ms), broker's PublishService %d"
-          + " ms", round + 1, millis(flags.get(round)), millis(answered.get(round)),
-          millis(baseline.get(round)));
+      log("fan-out round %d: FleetFlags %d ms (first delta after %d ms, answered after %d ms), broker's"
+          + " PublishService %d ms (first message after %d ms)", round + 1, millis(flags.get(round)),
+          millis(flagsFirst.get(round)), millis(answered.get(round)), millis(baseline.get(round)),
+          millis(baselineFirst.get(round)));
     }
     JsonNode metrics = s.control().status().get("metrics");
     log("FleetFlags handled its admin requests in %.0f ms on average, %.0f ms at most"
         + " (fleetflags.admin.time: validation, durable write, planning)",
         metrics.path("fleetflags.admin.time.mean-ms").asDouble(),
         metrics.path("fleetflags.admin.time.max-ms").asDouble());
-    return new FanOut(new LoadResults.Timing(flags, baseline), answered, delta, revision);
+    return new FanOut(new LoadResults.Timing(flags, baseline), new LoadResults.Timing(flagsFirst, baselineFirst),
+        answered, delta, revision);
+  }
+
+  private static void addBaseline(long[] firstAndLast, List<Long> last, List<Long> first) {
+    first.add(firstAndLast[0]);
+    last.add(firstAndLast[1]);
   }
 
   /**
@@ -214,7 +228,7 @@ final class LoadRun {
     // Exact: FleetFlags has nothing queued or in flight, and every delta it counted arrived.
     boolean quiet = s.control().awaitStatus(
         status -> idle(status) && deltasSent(status) - sentBefore == s.fleet().arrived());
-    List<Fleet.Arrival> deltas = s.fleet().takeArrivals();
+    List<Devices.Arrival> deltas = s.fleet().takeArrivals();
     long sent = deltasSent(s.control().status()) - sentBefore;
     if (!quiet) {
       problem("rollout step: FleetFlags sent %d deltas, devices received %d", sent, deltas.size());
@@ -243,7 +257,7 @@ final class LoadRun {
   private long[] bareHeap(int snapshotSize) throws IOException, InterruptedException {
     try (BrokerProcess broker = BrokerProcess.start(settings, settings.work().resolve("bare"), false);
         Mqtt5Device operator = signIn(broker);
-        Fleet fleet = new Fleet(broker, settings)) {
+        Devices fleet = Devices.open(broker, settings)) {
       BrokerControl control = new BrokerControl(operator, settings.timeout());
       log("broker pid %d without FleetFlags on port %d; %s", broker.pid(), broker.mqttPort(),
           brokerFiles(control.status(), "the broker JVM without FleetFlags"));
@@ -269,10 +283,10 @@ final class LoadRun {
   }
 
   /**
-   * The broker publishes {@code size} bytes to every device through its PublishService; the time
-   * from the request until the last device has its message.
+   * The broker publishes {@code size} bytes to every device through its PublishService; the times
+   * from the request until the first and until the last device has its message.
    */
-  private long baselineRound(Fleet fleet, BrokerControl control, String topic, int size)
+  private long[] baselineRound(Devices fleet, BrokerControl control, String topic, int size)
       throws InterruptedException {
     expectNothingMore(fleet, "devices before the baseline");
     long start = System.nanoTime();
@@ -280,15 +294,15 @@ final class LoadRun {
     if (taken != n) {
       problem("baseline: the broker took %d of %d publishes", taken, n);
     }
-    List<Fleet.Arrival> arrivals = await(fleet, n, "baseline messages");
+    List<Devices.Arrival> arrivals = await(fleet, n, "baseline messages");
     checkBaseline(arrivals, size, "baseline");
-    return last(arrivals) - start;
+    return new long[] {first(arrivals) - start, last(arrivals) - start};
   }
 
   /** One message per device, of the baseline's {@code size} zero bytes. */
-  private void checkBaseline(List<Fleet.Arrival> arrivals, int size, String what) {
+  private void checkBaseline(List<Devices.Arrival> arrivals, int size, String what) {
     checkOnePerDevice(arrivals, what);
-    for (Fleet.Arrival a : arrivals) {
+    for (Devices.Arrival a : arrivals) {
       if (a.payload().length != size || (size > 0 && a.payload()[0] != 0)) {
         problem("%s: %s received %d bytes, not %d zero bytes", what, Fleet.id(a.device()),
             a.payload().length, size);
@@ -301,11 +315,11 @@ final class LoadRun {
    * Each device got one snapshot with a value for every flag of the set; returns their sizes by
    * device.
    */
-  private int[] checkSnapshots(List<Fleet.Arrival> sets) {
+  private int[] checkSnapshots(List<Devices.Arrival> sets) {
     checkOnePerDevice(sets, "first flag sets");
     int flags = seed.get("flags").size();
     int[] sizes = new int[n];
-    for (Fleet.Arrival a : sets) {
+    for (Devices.Arrival a : sets) {
       FlagUpdate update = decode(a);
       if (update == null || !update.getSnapshot() || update.getFlagsCount() != flags) {
         problem("%s's first message is not a snapshot of %d flags: %s", Fleet.id(a.device()), flags,
@@ -321,11 +335,11 @@ final class LoadRun {
    * Each arrival is a delta of exactly one flag, {@code key}, with the expected value, one per
    * device; returns the largest payload.
    */
-  private int checkDeltas(List<Fleet.Arrival> deltas, String key,
+  private int checkDeltas(List<Devices.Arrival> deltas, String key,
       java.util.function.IntPredicate expected, String who) {
     checkOnePerDevice(deltas, key + " deltas to " + who);
     int largest = 0;
-    for (Fleet.Arrival a : deltas) {
+    for (Devices.Arrival a : deltas) {
       FlagUpdate u = decode(a);
       boolean right = u != null && !u.getSnapshot() && u.getRemovedCount() == 0
           && u.getFlagsCount() == 1 && u.getFlags(0).getKey().equals(key)
@@ -340,14 +354,14 @@ final class LoadRun {
     return largest;
   }
 
-  private void checkOnePerDevice(List<Fleet.Arrival> arrivals, String what) {
+  private void checkOnePerDevice(List<Devices.Arrival> arrivals, String what) {
     Map<Integer, Integer> perDevice = new HashMap<>();
     arrivals.forEach(a -> perDevice.merge(a.device(), 1, Integer::sum));
     perDevice.entrySet().stream().filter(e -> e.getValue() > 1).findFirst().ifPresent(e ->
         problem("%s: %s received %d messages", what, Fleet.id(e.getKey()), e.getValue()));
   }
 
-  private FlagUpdate decode(Fleet.Arrival a) {
+  private FlagUpdate decode(Devices.Arrival a) {
     try {
       return FlagUpdate.parseFrom(a.payload());
     } catch (InvalidProtocolBufferException e) {
@@ -365,7 +379,7 @@ final class LoadRun {
   }
 
   /** Waits for {@code count} messages and takes them; a shortfall is a problem, not a hang. */
-  private List<Fleet.Arrival> await(Fleet fleet, int count, String what) throws InterruptedException {
+  private List<Devices.Arrival> await(Devices fleet, int count, String what) throws InterruptedException {
     if (!fleet.awaitArrivals(count)) {
       problem("%s: %d of %d arrived within %s", what, fleet.arrived(), count, settings.timeout());
     }
@@ -373,8 +387,8 @@ final class LoadRun {
   }
 
   /** Nothing arrived that the phase did not ask for. */
-  private void expectNothingMore(Fleet fleet, String who) {
-    List<Fleet.Arrival> stray = fleet.takeArrivals();
+  private void expectNothingMore(Devices fleet, String who) {
+    List<Devices.Arrival> stray = fleet.takeArrivals();
     if (!stray.isEmpty()) {
       problem("%s received %d unexpected messages (first to %s)", who, stray.size(),
           Fleet.id(stray.get(0).device()));
@@ -463,8 +477,12 @@ final class LoadRun {
     log("PROBLEM: %s", p);
   }
 
-  private static long last(List<Fleet.Arrival> arrivals) {
-    return arrivals.stream().mapToLong(Fleet.Arrival::nanos).max().orElse(System.nanoTime());
+  private static long last(List<Devices.Arrival> arrivals) {
+    return arrivals.stream().mapToLong(Devices.Arrival::nanos).max().orElse(System.nanoTime());
+  }
+
+  private static long first(List<Devices.Arrival> arrivals) {
+    return arrivals.stream().mapToLong(Devices.Arrival::nanos).min().orElse(System.nanoTime());
   }
 
   private static int median(List<Integer> values) {

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The harness end to end with 20 devices and one round of each comparison, so it cannot rot
- * unnoticed: both broker JVMs, every phase, and what each device received. Only counts and sizes
+ * unnoticed: both broker JVMs, the devices in two client JVMs (as a fleet larger than one
+ * process's file limit runs), every phase, and what each device received. Only counts and sizes
  * are asserted, never a time.
  */
 class LoadHarnessSmokeTest {
@@ -29,13 +30,17 @@ class LoadHarnessSmokeTest {
             null,
             "",
             List.of("-Xmx512m"),
-            Duration.ofSeconds(60));
+            Duration.ofSeconds(60),
+            2,
+            List.of("-Xmx256m"));
 
     LoadResults results = new LoadRun(settings).run();
 
     assertEquals(List.of(), results.problems());
     assertEquals(1, results.fanOut().fleetFlags().size());
     assertEquals(1, results.fanOut().bare().size());
+    assertEquals(1, results.fanOutFirst().fleetFlags().size());
+    assertTrue(results.fanOutFirst().fleetFlags().get(0) <= results.fanOut().fleetFlags().get(0));
     assertEquals(1, results.connect().fleetFlags().size());
     assertEquals(1, results.connect().bare().size());
     LoadResults.Rollout rollout = results.rollout();

@@ -4,8 +4,8 @@ import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.FleetCompliance.FlagHoldings;
 import dev.fleetflags.delivery.FleetCompliance.RevisionCompliance;
 import dev.fleetflags.delivery.FleetCompliance.ValueHolding;
+import dev.fleetflags.protocol.ComplianceQuery;
 import dev.fleetflags.rules.Json;
-import dev.fleetflags.rules.Names;
 import dev.fleetflags.rules.Problem;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,48 +15,29 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code query/compliance}: where the devices of this broker stand with the newest revisions
  * ({@code {}}: all tracked; {@code {"revision": N}}: one), or with one flag ({@code {"flag": "key"}}:
  * the tracked revisions that changed it, and which values the connected devices hold of it).
  */
-final class ComplianceQuery {
+final class ComplianceReport {
 
   private final FleetCompliance compliance;
-  private final int maxKeyLength;
 
-  ComplianceQuery(FleetCompliance compliance, int maxKeyLength) {
+  ComplianceReport(FleetCompliance compliance) {
     this.compliance = compliance;
-    this.maxKeyLength = maxKeyLength;
   }
 
   /** The answer; complete at once, except for a flag's, which walks the connected devices first. */
-  CompletableFuture<AdminResponse> answer(Map<String, Object> root, long currentRevision) {
-    List<Problem> problems = new ArrayList<>();
-    FlagAdmin.unknownMembers(root, Set.of("revision", "flag"), problems);
-    Object revision = root.get("revision");
-    Object flag = root.get("flag");
-    if (revision != null && !(revision instanceof Long n && n >= 1)) {
-      problems.add(new Problem("revision", "must be a revision number (a whole number, 1 or more), found "
-          + Json.describe(revision)));
-    }
-    if (flag != null) {
-      String problem = flag instanceof String key ? Names.problem("flag key", key, maxKeyLength)
-          : "must be a flag key, found " + Json.kind(flag);
-      if (problem != null) {
-        problems.add(new Problem("flag", problem));
-      }
-    }
-    if (revision != null && flag != null) {
-      problems.add(new Problem("", "give either \"revision\" or \"flag\", not both"));
-    }
-    if (!problems.isEmpty()) {
-      return now(AdminResponse.rejected(problems));
-    }
+  CompletableFuture<AdminResponse> answer(ComplianceQuery query, long currentRevision) {
+    @Nullable Long revision = query.revision();
+    @Nullable String flag = query.flag();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("revision", currentRevision);
-    if (revision instanceof Long n) {
+    if (revision != null) {
+      long n = revision;
       RevisionCompliance figures = compliance.revision(n);
       if (figures == null) {
         return now(AdminResponse.rejected(List.of(new Problem("revision", "revision " + n + " is not tracked on this"
@@ -66,7 +47,8 @@ final class ComplianceQuery {
       body.put("revisions", List.of(json(figures)));
       return now(new AdminResponse("ok", body));
     }
-    if (flag instanceof String key) {
+    if (flag != null) {
+      String key = flag;
       List<Object> revisions = new ArrayList<>();
       compliance.forFlag(key).forEach(r -> revisions.add(json(r)));
       return compliance.holdings(key).handle((held, failure) -> {
