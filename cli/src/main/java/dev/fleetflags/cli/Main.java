@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       HistoryCommand.class,
       EvaluateCommand.class,
       DevicesCommand.class,
+      RolloutCommand.class,
+      ScheduleCommand.class,
       HashPasswordCommand.class,
       CommandLine.HelpCommand.class
     },
