@@ -228,6 +228,9 @@ public final class Schedules {
         problems.add(new Problem("request.expectedRevision", "a scheduled write cannot expect a revision: the flags will have"
             + " moved on by its time"));
       }
+      if (payload.containsKey("dryRun")) {
+        problems.add(new Problem("request.dryRun", "a scheduled write is made at its time; ask for a dry run now instead"));
+      }
       if (write == AdminAction.APPLY || write == AdminAction.REPLACE) {
         validate(payload, write == AdminAction.REPLACE, problems);
       }

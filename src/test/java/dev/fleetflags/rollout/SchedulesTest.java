@@ -173,6 +173,8 @@ class SchedulesTest {
                 + " devices/attributes, flags/apply, flags/delete, flags/replace\""},
         {"{\"at\": \"2025-06-01T13:00:00Z\", \"write\": \"flags/apply\", \"request\": {\"expectedRevision\": 3, \"flags\": {}}}",
             "\"location\":\"request.expectedRevision\""},
+        {"{\"at\": \"2025-06-01T13:00:00Z\", \"write\": \"flags/delete\", \"request\": {\"dryRun\": true, \"flags\": [\"promo\"]}}",
+            "\"location\":\"request.dryRun\""},
         {"{\"at\": \"2025-06-01T13:00:00+01:00\", \"write\": \"flags/apply\", \"request\": {\"flags\": {\"promo\":"
             + " {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultVariant\": \"nope\"}}}}",
             "\"location\":\"request.flags.promo.defaultVariant\""},
