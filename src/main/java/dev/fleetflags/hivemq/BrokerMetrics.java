@@ -13,6 +13,7 @@ import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
+import dev.fleetflags.rollout.Gates;
 import dev.fleetflags.rollout.RolloutMetrics;
 import dev.fleetflags.rollout.Rollouts;
 import java.lang.management.ManagementFactory;
@@ -54,9 +55,24 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
   private final Counter acksRateLimited;
   private final Counter signInsAccepted;
   private final Counter attributesIgnored;
+  private final Counter rolloutsStarted;
+  private final Counter rolloutWaves;
+  private final Counter rolloutsCompleted;
+  private final Counter rolloutsHalted;
+  /** By gate: each registered at start, so that every series exists before its first halt. */
+  private final Map<String, Counter> haltedBy = new LinkedHashMap<>();
+  private final Counter scheduleApplied;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
+    this.rolloutsStarted = registry.counter(ROLLOUTS + "started");
+    this.rolloutWaves = registry.counter(ROLLOUTS + "waves");
+    this.rolloutsCompleted = registry.counter(ROLLOUTS + "completed");
+    this.rolloutsHalted = registry.counter(ROLLOUTS + "halted");
+    haltedBy.put(Gates.APPLIED, registry.counter(ROLLOUTS + "halted.min-applied"));
+    haltedBy.put(Gates.FAILED, registry.counter(ROLLOUTS + "halted.max-failed"));
+    haltedBy.put(Gates.DISCONNECTED, registry.counter(ROLLOUTS + "halted.max-disconnected"));
+    this.scheduleApplied = registry.counter(PREFIX + "schedule.applied");
     this.snapshots = registry.counter(PREFIX + "snapshots.sent");
     this.deltas = registry.counter(PREFIX + "deltas.sent");
     this.confirmations = registry.counter(PREFIX + "confirmations.sent");
@@ -254,29 +270,32 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
 
   @Override
   public void started() {
-    registry.counter(ROLLOUTS + "started").inc();
+    rolloutsStarted.inc();
   }
 
   @Override
   public void waveWritten() {
-    registry.counter(ROLLOUTS + "waves").inc();
+    rolloutWaves.inc();
   }
 
   @Override
   public void completed() {
-    registry.counter(ROLLOUTS + "completed").inc();
+    rolloutsCompleted.inc();
   }
 
-  /** Counted in all, and by the gate that failed ({@code fleetflags.rollouts.halted.maxFailedPercent}, ...). */
+  /** Counted in all, and by the gate that failed ({@code fleetflags.rollouts.halted.max-failed}, ...). */
   @Override
   public void halted(String gate) {
-    registry.counter(ROLLOUTS + "halted").inc();
-    registry.counter(ROLLOUTS + "halted." + gate).inc();
+    rolloutsHalted.inc();
+    Counter byGate = haltedBy.get(gate);
+    if (byGate != null) {
+      byGate.inc();
+    }
   }
 
   @Override
   public void scheduledApplied() {
-    registry.counter(PREFIX + "schedule.applied").inc();
+    scheduleApplied.inc();
   }
 
   void adminRequest(AdminAction action, AdminResponse response, long nanos) {

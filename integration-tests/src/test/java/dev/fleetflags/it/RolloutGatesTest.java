@@ -152,7 +152,7 @@ class RolloutGatesTest {
     assertCompliance(new ArrayList<>(on.keySet()).get(0), on.get(new ArrayList<>(on.keySet()).get(0)), Set.of(), 0);
     assertCompliance(revision2, Set.copyOf(wave2), failing, 0);
     assertTrue(broker.log().contains("of flag 'ota-b' halted in wave 2 of 3"), "logged");
-    assertTrue(metrics.counter("fleetflags.rollouts.halted.maxFailedPercent") >= 1);
+    assertTrue(metrics.counter("fleetflags.rollouts.halted.max-failed") >= 1);
 
     // BENCHMARKS.md: from the failed ack that took the wave over the gate to the revert written and received.
     List<Sent> failedAcks = new ArrayList<>();
