@@ -12,6 +12,15 @@ public enum AdminAction {
   EVALUATE("query/evaluate", false),
   QUERY_FLAGS("query/flags", false),
   QUERY_HISTORY("query/history", false),
+  ROLLOUT_START("rollouts/start", true),
+  ROLLOUT_PAUSE("rollouts/pause", true),
+  ROLLOUT_RESUME("rollouts/resume", true),
+  ROLLOUT_ADVANCE("rollouts/advance", true),
+  ROLLOUT_ABORT("rollouts/abort", true),
+  QUERY_ROLLOUTS("query/rollouts", false),
+  SCHEDULE("schedule", true),
+  SCHEDULE_CANCEL("schedule/cancel", true),
+  QUERY_SCHEDULE("query/schedule", false),
   QUERY_DEVICES("query/devices", false),
   QUERY_COMPLIANCE("query/compliance", false);
 
@@ -26,6 +35,12 @@ public enum AdminAction {
   /** The topic below the admin prefix, e.g. {@code flags/apply}. */
   public String suffix() {
     return suffix;
+  }
+
+  /** Whether the action is about rollouts or scheduled changes, which {@link PlanRequests} carries out. */
+  public boolean isPlan() {
+    return suffix.startsWith("rollouts/") || suffix.equals("query/rollouts") || suffix.startsWith("schedule")
+        || suffix.equals("query/schedule");
   }
 
   /** Whether the action changes the store. */

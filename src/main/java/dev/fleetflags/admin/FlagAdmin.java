@@ -101,6 +101,8 @@ public final class FlagAdmin implements StoreListener {
   private final ConcurrentSkipListMap<Long, CompletableFuture<Integer>> planned = new ConcurrentSkipListMap<>();
   /** Where devices stand with the recent changes, for compliance queries; set once, at start. */
   private volatile @Nullable FleetCompliance compliance;
+  /** Carries out requests about rollouts and scheduled changes; set once at start. */
+  private volatile PlanRequests plans = PlanRequests.NONE;
   /** The document the write in progress validated, compiled: what its change makes live. */
   private volatile @Nullable Validated validated;
 
@@ -162,6 +164,11 @@ public final class FlagAdmin implements StoreListener {
     store.addListener(this);
   }
 
+  /** Who carries out the requests about rollouts and scheduled changes (the rollout package). */
+  public void planRequests(PlanRequests plans) {
+    this.plans = plans;
+  }
+
   /** Answers compliance queries from {@code compliance} (delivery's); returns this admin. */
   public FlagAdmin withCompliance(FleetCompliance compliance) {
     this.compliance = compliance;
@@ -208,9 +215,19 @@ public final class FlagAdmin implements StoreListener {
    * {@code planWait}. Never completes exceptionally: whatever is thrown becomes the answer.
    */
   public CompletableFuture<AdminResponse> handleAsync(AdminRequest request) {
+    return handleAsync(request, request.action());
+  }
+
+  /**
+   * Carries out {@code request} as the write {@code as} (its payload is that write's), while the
+   * history and the log name the request's own action: how rollouts and scheduled changes make
+   * their writes ({@code rollouts/start} writing a wave as an apply, say). Otherwise as {@link
+   * #handleAsync(AdminRequest)}.
+   */
+  public CompletableFuture<AdminResponse> handleAsync(AdminRequest request, AdminAction as) {
     CompletableFuture<AdminResponse> answer;
     try {
-      answer = carryOut(request);
+      answer = carryOut(request, as);
     } catch (Throwable e) {
       // Thrown before anything was durable: commit() answers for what follows a write itself.
       log.error("Admin {} from client '{}' failed; nothing was changed", request.action().label(), request.actor().clientId(), e);
@@ -231,12 +248,12 @@ public final class FlagAdmin implements StoreListener {
   }
 
   /** A write that met a newer state is carried out once more, validated against it. */
-  private CompletableFuture<AdminResponse> carryOut(AdminRequest request) {
+  private CompletableFuture<AdminResponse> carryOut(AdminRequest request, AdminAction as) {
     try {
-      return carryOutOnce(request);
+      return carryOutOnce(request, as);
     } catch (StaleBase first) {
       try {
-        return carryOutOnce(request);
+        return carryOutOnce(request, as);
       } catch (StaleBase again) {
         return now(AdminResponse.rejected(List.of(new Problem("", "the flags changed twice while this write was being made"
             + " (now at revision " + again.revision + "); nothing was changed; retry")), Map.of("revision", again.revision)));
@@ -244,7 +261,7 @@ public final class FlagAdmin implements StoreListener {
     }
   }
 
-  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request) {
+  private CompletableFuture<AdminResponse> carryOutOnce(AdminRequest request, AdminAction as) {
     Map<String, Object> root;
     try {
       root = Request.object(request.payload(), limits());
@@ -256,7 +273,7 @@ public final class FlagAdmin implements StoreListener {
       return now(unsettled);
     }
     FlagDocument document = live.current().flagSet().document();
-    return switch (request.action()) {
+    return switch (as) {
       case APPLY -> writeDocument(request, DocumentWrite.read(false, root));
       case REPLACE -> writeDocument(request, DocumentWrite.read(true, root));
       case DELETE -> delete(request, DeleteRequest.read(root, document.flags().keySet(), document.evaluators().keySet()));
@@ -267,6 +284,8 @@ public final class FlagAdmin implements StoreListener {
       case QUERY_HISTORY -> now(history(HistoryQuery.read(root)));
       case QUERY_DEVICES -> devices(DevicesQuery.read(root, limits()));
       case QUERY_COMPLIANCE -> compliance(ComplianceQuery.read(root, limits()));
+      case ROLLOUT_START, ROLLOUT_PAUSE, ROLLOUT_RESUME, ROLLOUT_ADVANCE, ROLLOUT_ABORT, QUERY_ROLLOUTS, SCHEDULE,
+          SCHEDULE_CANCEL, QUERY_SCHEDULE -> plans.handle(request, root);
     };
   }
 
@@ -396,7 +415,7 @@ public final class FlagAdmin implements StoreListener {
     if (expected != null && expected != current.revision()) {
       return now(conflict(expected, current.revision()));
     }
-    if (writes.isEmpty()) {
+    if (writes.isEmpty() && request.plans().isEmpty()) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("revision", current.revision());
       body.put("devices", List.of());
@@ -417,7 +436,7 @@ public final class FlagAdmin implements StoreListener {
     long revision;
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          Map.of(), Map.of(), null, writes), current.revision());
+          Map.of(), Map.of(), null, writes, request.plans()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
     }
@@ -487,7 +506,7 @@ public final class FlagAdmin implements StoreListener {
     Set<String> changed = new TreeSet<>();
     Set<String> removed = new TreeSet<>();
     flagWrites.forEach((key, def) -> (def == null ? removed : changed).add(key));
-    if (flagWrites.isEmpty() && evaluatorWrites.isEmpty() && metadata == null) {
+    if (flagWrites.isEmpty() && evaluatorWrites.isEmpty() && metadata == null && request.plans().isEmpty()) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("revision", current.revision());
       body.put("changed", List.of());
@@ -510,7 +529,7 @@ public final class FlagAdmin implements StoreListener {
     validated = new Validated(next, compiled);
     try {
       revision = store.write(new StoreWrite(expected, request.action().label(), request.actor(),
-          flagWrites, evaluatorWrites, metadata, Map.of()), current.revision());
+          flagWrites, evaluatorWrites, metadata, Map.of(), request.plans()), current.revision());
     } catch (RevisionConflictException | StoreException e) {
       return now(failedWrite(request, expected, e));
     } finally {
@@ -857,7 +876,8 @@ public final class FlagAdmin implements StoreListener {
 
   // --- request parsing ----------------------------------------------------------------------
 
-  private Limits limits() {
+  /** The limits requests are validated against. */
+  public Limits limits() {
     return compiler.limits();
   }
 

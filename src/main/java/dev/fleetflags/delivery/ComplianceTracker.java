@@ -314,21 +314,23 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
    */
   void gone(DeviceRecord d, @Nullable DeviceRecord successor, boolean served) {
     Tracked[][] then = new Tracked[1][];
-    long marks = ledger.update(d, m -> {
-      then[0] = window;
-      return 0;
-    }) & ~AckRate.BITS; // a connection's ack rate ends with it
-    if (successor != null && successor != d) {
-      if (marks != 0) {
-        ledger.update(successor, m -> m | still(marks, then[0], window));
-      }
-      return;
-    }
-    if (!served && marks == 0) {
-      return;
-    }
+    long marks;
     long at = clock.millis();
+    // Taken and recorded at once: an ack counted meanwhile finds its marks in one place or the other.
     synchronized (departures) {
+      marks = ledger.update(d, m -> {
+        then[0] = window;
+        return 0;
+      }) & ~AckRate.BITS; // a connection's ack rate ends with it
+      if (successor != null && successor != d) {
+        if (marks != 0) {
+          ledger.update(successor, m -> m | still(marks, then[0], window));
+        }
+        return;
+      }
+      if (!served && marks == 0) {
+        return;
+      }
       departures.remove(d.clientId);
       departures.put(d.clientId, new Gone(at, marks, marks == 0 ? null : then[0]));
       Iterator<Gone> oldest = departures.values().iterator();
@@ -441,7 +443,34 @@ public final class ComplianceTracker implements FleetCompliance, AutoCloseable {
       case FAILED -> State.FAILED;
     };
     ledger.update(d, marks -> credit(marks, ack, to));
+    creditDeparted(d, ack, to);
     metrics.acknowledged(ack.status());
+  }
+
+  /**
+   * A device that acks and disconnects at once (applies, then reboots) may have its departure
+   * recorded before its ack is counted here: the ack then counts for what it owed when it left, and
+   * for its departure. Crediting twice changes nothing: what an ack moves is moved once.
+   */
+  private void creditDeparted(DeviceRecord d, Ack ack, State to) {
+    if (devices.get(d.clientId) == d) {
+      return; // still connected: its own marks took the ack
+    }
+    synchronized (departures) {
+      Gone gone = departures.get(d.clientId);
+      if (gone == null || gone.marks() == 0) {
+        return;
+      }
+      @Nullable Tracked[] now = window;
+      long owed = still(gone.marks(), gone.window(), now);
+      long credited = credit(owed, ack, to);
+      if (credited == owed) {
+        return;
+      }
+      forEachSlot((credited & ~owed) >>> APPLIED, s -> Objects.requireNonNull(now[s]).departed(1));
+      forEachSlot((owed & ~credited) >>> APPLIED, s -> Objects.requireNonNull(now[s]).departed(-1));
+      departures.put(d.clientId, new Gone(gone.atMillis(), credited, now));
+    }
   }
 
   /** The device's marks after its ack: every revision up to the acknowledged one moves to {@code to}. */

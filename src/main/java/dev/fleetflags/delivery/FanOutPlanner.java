@@ -7,6 +7,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.ToIntFunction;
 
 /**
@@ -35,12 +36,20 @@ final class FanOutPlanner implements AutoCloseable {
 
   /** Queues a change behind those accepted before it; the future completes when it is planned. */
   CompletableFuture<Integer> submit(FlagChange change) {
+    return submit(() -> plan.applyAsInt(change));
+  }
+
+  /**
+   * Queues other planning work (a time boundary's) behind what was accepted before it, in the same
+   * order; the future completes with what it returns.
+   */
+  CompletableFuture<Integer> submit(IntSupplier work) {
     CompletableFuture<Integer> planned = new CompletableFuture<>();
     waiting.incrementAndGet();
     try {
       thread.execute(() -> {
         try {
-          planned.complete(plan.applyAsInt(change));
+          planned.complete(work.getAsInt());
         } catch (Throwable e) {
           planned.completeExceptionally(e);
         } finally {

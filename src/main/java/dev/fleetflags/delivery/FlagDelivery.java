@@ -8,8 +8,10 @@ import dev.fleetflags.eval.FlagProbe;
 import dev.fleetflags.eval.Evaluation;
 import dev.fleetflags.eval.Flag;
 import dev.fleetflags.eval.FlagSet;
+import java.time.Clock;
 import dev.fleetflags.protocol.ProgressEvent;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -133,6 +136,11 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   private final List<Thread> workers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private volatile boolean running = true;
+  /** The time targeting sees as {@code $flagd.timestamp}, in epoch seconds. */
+  private volatile LongSupplier epochSeconds = () -> System.currentTimeMillis() / 1000;
+  /** The time boundaries passed lately, newest first (see {@link #timeBoundary}). */
+  private volatile long[] boundariesPassed = new long[0];
+  private static final int BOUNDARIES_KEPT = 8;
   /** Where the devices each recent change targeted stand: told at a few points below. */
   private final ComplianceTracker compliance;
 
@@ -424,7 +432,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   private int plan(FlagChange change) {
     long before = change.before().revision();
     long after = change.after().revision();
-    long now = System.currentTimeMillis() / 1000;
+    long now = epochSeconds.getAsLong();
     int affected = 0;
     PlanFailures failed = new PlanFailures(after);
     for (String id : change.changedDevices()) {
@@ -730,7 +738,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     FlagSetRevision current = serving;
     PayloadFit fit = fit(d);
     DeviceContext attributes = attributes(d);
-    long now = System.currentTimeMillis() / 1000;
+    long now = epochSeconds.getAsLong();
     if (!snapshot && attributes == sentAttributes && fit == PayloadFit.ANY
         && updateFromPlan(d, probe, presented, current.revision(), sentRevision, sentHash, attributes, now)) {
       return;
@@ -748,8 +756,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     } else {
       FlagSetRevision sent = history.get(sentRevision);
       if (sent != null && sentAttributes != null) {
-        Evaluation e = sent.flagSet().evaluate(sentAttributes.withTargetingKey(d.clientId), now);
-        held = fit.stateHash(e) == sentHash ? e : null;
+        held = heldAt(sent.flagSet(), sentAttributes.withTargetingKey(d.clientId), sentHash, now, fit);
       }
     }
 
@@ -969,15 +976,15 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     if (hint != null) {
       FlagSetRevision r = history.get(hint);
       if (r != null) {
-        Evaluation e = r.flagSet().evaluate(context, now);
-        if (fit.stateHash(e) == presented) {
+        Evaluation e = heldAt(r.flagSet(), context, presented, now, fit);
+        if (e != null) {
           return e;
         }
       }
     }
     for (FlagSetRevision r : history.all()) {
-      Evaluation e = r.flagSet().evaluate(context, now);
-      if (fit.stateHash(e) == presented) {
+      Evaluation e = heldAt(r.flagSet(), context, presented, now, fit);
+      if (e != null) {
         return e;
       }
     }
@@ -1048,6 +1055,110 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   private DeviceContext ownAttributes(DeviceRecord d) {
     DeviceContext attributes = contexts.attributes(d.clientId, d.facts);
     return attributes == d.facts ? attributes : interner.intern(attributes);
+  }
+
+  // --- time boundaries (a timer's thread hands them over; planned on the planner's) ------------
+
+  /** The time targeting sees ({@code $flagd.timestamp}): the system's unless set here (tests, and the boundaries' timer). */
+  public void useClock(Clock clock) {
+    epochSeconds = () -> clock.millis() / 1000;
+  }
+
+  /**
+   * A time boundary passed: the flags {@code keys}, whose targeting compares {@code
+   * $flagd.timestamp} with a constant, may give connected devices other values from second {@code
+   * boundary} on (now, if later) than at the second before it. Planned on the planner like a
+   * change, in order with changes, but without a new revision (the flags did not change, the time
+   * did): every subscribed device that holds the current revision is evaluated at both seconds,
+   * and those whose delivered values differ are queued and get a delta; the others nothing. The
+   * future completes with how many it queued.
+   */
+  public CompletableFuture<Integer> timeBoundary(long boundary, List<String> keys) {
+    long[] passed = boundariesPassed;
+    long[] next = new long[Math.min(passed.length + 1, BOUNDARIES_KEPT)];
+    next[0] = boundary;
+    System.arraycopy(passed, 0, next, 1, next.length - 1);
+    boundariesPassed = next;
+    return planner.submit(() -> planBoundary(boundary, keys));
+  }
+
+  private int planBoundary(long boundary, List<String> keys) {
+    long before = boundary - 1;
+    FlagSetRevision current = serving;
+    FlagSet set = current.flagSet();
+    long after = Math.max(boundary, epochSeconds.getAsLong());
+    int[] flags = keys.stream().mapToInt(set::indexOf).filter(i -> i >= 0).toArray();
+    if (flags.length == 0) {
+      return 0;
+    }
+    progress.planning(current.revision());
+    int affected = 0;
+    try {
+      FlagProbe then = new FlagProbe(DeviceContext.empty(), before);
+      FlagProbe now = new FlagProbe(DeviceContext.empty(), after);
+      boolean variants = updates.includesVariants();
+      for (DeviceRecord d : devices.values()) {
+        DeviceContext attributes;
+        synchronized (d) {
+          // Behind (a change will sync it) or already queued: its update is worked out at the time anyway.
+          if (!d.subscribed || d.hasWork() || d.sentRevision != current.revision() || d.attributes == null
+              || d.sentAttributes != d.attributes) {
+            continue;
+          }
+          attributes = d.attributes;
+        }
+        boolean hit = false;
+        try {
+          then.moveTo(attributes, d.clientId, before);
+          now.moveTo(attributes, d.clientId, after);
+          for (int i = 0; i < flags.length && !hit; i++) {
+            Flag flag = set.flag(flags[i]);
+            int a = then.variantIndex(set, flags[i]);
+            int b = now.variantIndex(set, flags[i]);
+            hit = a != b && (a < 0 || b < 0 || !FanOutPlan.sameDelivery(flag, a, flag, b, variants));
+          }
+        } catch (Throwable e) {
+          hit = true; // a worker works it out, or fails and counts it
+          then = new FlagProbe(DeviceContext.empty(), before);
+          now = new FlagProbe(DeviceContext.empty(), after);
+        }
+        if (hit) {
+          synchronized (d) {
+            if (d.subscribed && !d.hasWork()) {
+              d.wantSync = true;
+              enqueue(d);
+            }
+          }
+          affected++;
+        }
+      }
+    } finally {
+      progress.planned(current.revision(), affected, devices.size());
+    }
+    log.info("Time boundary {} passed for flag{} {}: {} of {} indexed devices get another value", Instant.ofEpochSecond(boundary),
+        keys.size() == 1 ? "" : "s", keys, affected, devices.size());
+    return affected;
+  }
+
+  /**
+   * What a device holds of {@code flags} if its state hash is {@code hash}: evaluated now, or, for
+   * flags that read the time, just before one of the time boundaries passed lately (a device sent
+   * its update before a boundary holds the values of then); null if none matches.
+   */
+  private @Nullable Evaluation heldAt(FlagSet flags, DeviceContext context, int hash, long now, PayloadFit fit) {
+    Evaluation e = flags.evaluate(context, now);
+    if (fit.stateHash(e) == hash || !flags.timeDependent()) {
+      return fit.stateHash(e) == hash ? e : null;
+    }
+    for (long boundary : boundariesPassed) {
+      if (boundary <= now) {
+        e = flags.evaluate(context, boundary - 1);
+        if (fit.stateHash(e) == hash) {
+          return e;
+        }
+      }
+    }
+    return null;
   }
 
   /** Where the devices each recent change targeted stand, and what they hold; acks go here. */

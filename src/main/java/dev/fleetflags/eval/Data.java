@@ -157,6 +157,11 @@ final class Data {
       return value == MISSING ? fallback.eval(s) : value;
     }
 
+    /** Whether this reads exactly {@code $flagd.timestamp}. */
+    boolean isTimestamp() {
+      return segments.length == 2 && "$flagd".equals(segments[0]) && "timestamp".equals(segments[1]);
+    }
+
     @Override
     int weight() {
       return 1 + segments.length;

@@ -34,6 +34,8 @@ public final class Flag {
   private final Map<String, Object> metadata;
   private final @Nullable String parseError;
   private final boolean timeDependent;
+  /** The seconds at which the flag's value may change with time alone, ascending (see {@link #timeBoundaries}). */
+  private final long[] timeBoundaries;
   private final @Nullable Map<String, Integer> variantPositions;
   private final @Nullable FlagDefinition definition;
   /**
@@ -56,6 +58,12 @@ public final class Flag {
    */
   Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
       long weight, Limits limits) {
+    this(definition, targeting, metadata, timeDependent, weight, limits, new long[0]);
+  }
+
+  /** @param timeBoundaries the seconds at which its value may change with time alone (see {@link #timeBoundaries}) */
+  Flag(FlagDefinition definition, @Nullable Expr targeting, Map<String, Object> metadata, boolean timeDependent,
+      long weight, Limits limits, long[] timeBoundaries) {
     this.definition = definition;
     this.budget = Scope.budget((int) Math.max(-1, limits.maxEvaluationSteps() - weight), limits.maxEvaluationSize());
     this.key = definition.key();
@@ -82,6 +90,7 @@ public final class Flag {
     this.metadata = metadata;
     this.parseError = null;
     this.timeDependent = timeDependent;
+    this.timeBoundaries = timeBoundaries.clone();
     this.variantPositions = n > 8 ? positions(variantNames) : null;
     this.served = new Resolution[SERVING_OUTCOMES * n];
     this.matchCodes = new short[n];
@@ -111,6 +120,7 @@ public final class Flag {
     this.metadata = metadata;
     this.parseError = parseError;
     this.timeDependent = false;
+    this.timeBoundaries = new long[0];
     this.variantPositions = null;
     this.served = new Resolution[0];
   }
@@ -253,6 +263,21 @@ public final class Flag {
   /** Whether targeting reads {@code $flagd.timestamp}, so the flag's value can change with time alone. */
   public boolean timeDependent() {
     return timeDependent;
+  }
+
+  /**
+   * The seconds (epoch) at which the flag's value may change with time alone, ascending: where its
+   * targeting compares {@code $flagd.timestamp} with a constant. A time-dependent flag that reads
+   * the time otherwise (arithmetic on it, comparisons with attributes) may change at other times
+   * too, which cannot be known in advance.
+   */
+  public long[] timeBoundaries() {
+    return timeBoundaries.clone();
+  }
+
+  /** {@link #timeBoundaries} without the copy, for the set's own walks. */
+  long[] timeBoundariesShared() {
+    return timeBoundaries;
   }
 
   /** The definition this flag was compiled from; null for a flag that could not be parsed. */

@@ -2,6 +2,7 @@ package dev.fleetflags.eval;
 
 import dev.fleetflags.rules.FlagDocument;
 import dev.fleetflags.rules.FlagType;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -21,15 +22,19 @@ public final class FlagSet {
   private final FlagDocument document;
   private final Flag[] flags;
   private final Map<String, Integer> positions;
+  private final boolean timeDependent;
 
   FlagSet(FlagDocument document, List<Flag> flags) {
     this.document = document;
     this.flags = flags.toArray(new Flag[0]);
     Arrays.sort(this.flags, Comparator.comparing(Flag::key));
     this.positions = new HashMap<>(this.flags.length * 2);
+    boolean anyTimeDependent = false;
     for (int i = 0; i < this.flags.length; i++) {
       positions.put(this.flags[i].key(), i);
+      anyTimeDependent |= this.flags[i].timeDependent();
     }
+    this.timeDependent = anyTimeDependent;
   }
 
   /** The document this set was compiled from. */
@@ -54,6 +59,39 @@ public final class FlagSet {
   public @Nullable Flag flag(String key) {
     int i = indexOf(key);
     return i < 0 ? null : flags[i];
+  }
+
+  /** Whether any flag's value can change with time alone (its targeting reads {@code $flagd.timestamp}). */
+  public boolean timeDependent() {
+    return timeDependent;
+  }
+
+  /** The first second after {@code epochSecond} at which a flag's value may change with time alone, or -1 if none. */
+  public long nextTimeBoundary(long epochSecond) {
+    long next = -1;
+    for (Flag f : flags) {
+      for (long b : f.timeBoundariesShared()) {
+        if (b > epochSecond) {
+          next = next < 0 ? b : Math.min(next, b);
+          break; // ascending
+        }
+      }
+    }
+    return next;
+  }
+
+  /** The flags with a time boundary after {@code fromSecond} and at or before {@code toSecond}, in key order. */
+  public List<String> flagsTurningBetween(long fromSecond, long toSecond) {
+    List<String> keys = new ArrayList<>();
+    for (Flag f : flags) {
+      for (long b : f.timeBoundariesShared()) {
+        if (b > fromSecond && b <= toSecond) {
+          keys.add(f.key());
+          break;
+        }
+      }
+    }
+    return keys;
   }
 
   /** Every flag for one device, at the current time. */

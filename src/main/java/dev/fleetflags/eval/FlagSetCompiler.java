@@ -117,7 +117,8 @@ public final class FlagSetCompiler {
       if (strict) {
         problems.addAll(CostAnalysis.check(targeting, compiler.weight(), compiler.locations(), limits, definition.key(), path));
       }
-      flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp(), compiler.weight(), limits));
+      flags.add(new Flag(definition, targeting, metadata, compiler.readsTimestamp(), compiler.weight(), limits,
+          compiler.timeBoundaries()));
     }
     for (String key : parsed.brokenFlags()) {
       String prefix = Json.path("flags", key);

@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,6 +41,8 @@ final class TargetingCompiler {
   private final Deque<String> refs = new ArrayDeque<>();
   private boolean unparseable;
   private boolean readsTimestamp;
+  /** The seconds at which a comparison of {@code $flagd.timestamp} with a constant may change its result. */
+  private final TreeSet<Long> timeBoundaries = new TreeSet<>();
   private int nodes;
   /** The weight of what has been compiled (see {@link Expr#weight}). */
   private long weight;
@@ -74,6 +77,46 @@ final class TargetingCompiler {
   /** Whether the compiled rule reads {@code $flagd.timestamp}, so its result changes with time. */
   boolean readsTimestamp() {
     return readsTimestamp;
+  }
+
+  /**
+   * The seconds at which the compiled rule's result may change with time alone: for every
+   * comparison of {@code $flagd.timestamp} itself with a constant number c, the seconds ceil(c) and
+   * floor(c) + 1 (the timestamp is whole seconds, so {@code < c} and {@code <= c} turn there).
+   * Empty if the rule reads the time otherwise too (arithmetic on it, comparisons with attributes):
+   * its boundaries are not known then; see {@link #readsTimestampOtherwise}.
+   */
+  long[] timeBoundaries() {
+    return timeBoundaries.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** Whether the rule reads {@code $flagd.timestamp} other than in a comparison with a constant. */
+  boolean readsTimestampOtherwise() {
+    return timestampReadsElsewhere > 0;
+  }
+
+  private int timestampReadsElsewhere;
+
+  /** Records the boundaries of a comparison of its operands, if one is the timestamp and the others constant numbers. */
+  private void comparison(Expr... operands) {
+    boolean timestamp = false;
+    for (Expr e : operands) {
+      timestamp |= e instanceof Data.Var v && v.isTimestamp();
+    }
+    if (!timestamp) {
+      return;
+    }
+    for (Expr e : operands) {
+      if (e instanceof Data.Var v && v.isTimestamp()) {
+        timestampReadsElsewhere--; // counted as a read when compiled; this one is accounted for
+      } else if (e instanceof Expr.Const c && Double.isFinite(Js.toNumber(c.value, Scope.forConstants()))) {
+        double n = Js.toNumber(c.value, Scope.forConstants());
+        timeBoundaries.add((long) Math.ceil(n));
+        timeBoundaries.add((long) Math.floor(n) + 1);
+      } else {
+        timestampReadsElsewhere++; // compared with something that is not a constant: boundaries unknown
+      }
+    }
   }
 
   /** The weight of the rules compiled so far: what evaluating them takes besides loops. */
@@ -206,9 +249,10 @@ final class TargetingCompiler {
       case "!=":
       case "!==":
         arity(op, opPath, n, 2, 2);
-        node = new Compare.Equals(
-            arg(argList, 0, opPath, listed, depth), arg(argList, 1, opPath, listed, depth),
-            op.length() == 3, op.charAt(0) == '!');
+        Expr left = arg(argList, 0, opPath, listed, depth);
+        Expr right = arg(argList, 1, opPath, listed, depth);
+        comparison(left, right);
+        node = new Compare.Equals(left, right, op.length() == 3, op.charAt(0) == '!');
         break;
       case "!":
       case "!!":
@@ -224,14 +268,23 @@ final class TargetingCompiler {
       case "<":
       case "<=":
         arity(op, opPath, n, 2, 3);
-        node = new Compare.Less(
-            arg(argList, 0, opPath, listed, depth), arg(argList, 1, opPath, listed, depth),
-            n > 2 ? arg(argList, 2, opPath, listed, depth) : null, op.length() == 2);
+        Expr low = arg(argList, 0, opPath, listed, depth);
+        Expr middle = arg(argList, 1, opPath, listed, depth);
+        Expr high = n > 2 ? arg(argList, 2, opPath, listed, depth) : null;
+        if (high == null) {
+          comparison(low, middle);
+        } else {
+          comparison(low, middle, high);
+        }
+        node = new Compare.Less(low, middle, high, op.length() == 2);
         break;
       case ">":
       case ">=":
         arity(op, opPath, n, 2, 2);
-        node = new Compare.Greater(arg(argList, 0, opPath, listed, depth), arg(argList, 1, opPath, listed, depth), op.length() == 2);
+        Expr greater = arg(argList, 0, opPath, listed, depth);
+        Expr lesser = arg(argList, 1, opPath, listed, depth);
+        comparison(greater, lesser);
+        node = new Compare.Greater(greater, lesser, op.length() == 2);
         break;
       case "in":
         arity(op, opPath, n, 2, 2);
@@ -366,11 +419,15 @@ final class TargetingCompiler {
     Expr fallback = args.size() > 1 ? arg(args, 1, path, listed, depth) : Expr.NULL;
     if (first instanceof Map || first instanceof List) {
       readsTimestamp = true; // cannot tell which path it reads
+      timestampReadsElsewhere++;
       return new Data.DynamicVar(flagKey, arg(args, 0, path, listed, depth), fallback);
     }
     String name = first == null ? "" : Js.toStr(first);
     Data.Var var = new Data.Var(flagKey, name, fallback);
     readsTimestamp |= var.readsTimestamp();
+    if (var.readsTimestamp()) {
+      timestampReadsElsewhere++; // until a comparison with a constant accounts for it
+    }
     return var;
   }
 

@@ -13,6 +13,9 @@ import dev.fleetflags.delivery.DeliveryMetrics;
 import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.replication.ClusterReplica;
+import dev.fleetflags.rollout.Gates;
+import dev.fleetflags.rollout.RolloutMetrics;
+import dev.fleetflags.rollout.Rollouts;
 import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -23,7 +26,7 @@ import java.util.function.IntSupplier;
 import java.util.function.ToLongFunction;
 
 /** FleetFlags' metrics in the broker's MetricRegistry, all named {@code fleetflags.*}. */
-final class BrokerMetrics implements DeliveryMetrics {
+final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
 
   static final String PREFIX = "fleetflags.";
   static final String SIGN_INS = PREFIX + "operators.sign-ins.";
@@ -52,9 +55,24 @@ final class BrokerMetrics implements DeliveryMetrics {
   private final Counter acksRateLimited;
   private final Counter signInsAccepted;
   private final Counter attributesIgnored;
+  private final Counter rolloutsStarted;
+  private final Counter rolloutWaves;
+  private final Counter rolloutsCompleted;
+  private final Counter rolloutsHalted;
+  /** By gate: each registered at start, so that every series exists before its first halt. */
+  private final Map<String, Counter> haltedBy = new LinkedHashMap<>();
+  private final Counter scheduleApplied;
 
   BrokerMetrics(MetricRegistry registry) {
     this.registry = registry;
+    this.rolloutsStarted = registry.counter(ROLLOUTS + "started");
+    this.rolloutWaves = registry.counter(ROLLOUTS + "waves");
+    this.rolloutsCompleted = registry.counter(ROLLOUTS + "completed");
+    this.rolloutsHalted = registry.counter(ROLLOUTS + "halted");
+    haltedBy.put(Gates.APPLIED, registry.counter(ROLLOUTS + "halted.min-applied"));
+    haltedBy.put(Gates.FAILED, registry.counter(ROLLOUTS + "halted.max-failed"));
+    haltedBy.put(Gates.DISCONNECTED, registry.counter(ROLLOUTS + "halted.max-disconnected"));
+    this.scheduleApplied = registry.counter(PREFIX + "schedule.applied");
     this.snapshots = registry.counter(PREFIX + "snapshots.sent");
     this.deltas = registry.counter(PREFIX + "deltas.sent");
     this.confirmations = registry.counter(PREFIX + "confirmations.sent");
@@ -241,6 +259,43 @@ final class BrokerMetrics implements DeliveryMetrics {
   /** An answer not sent: the connection that asked had ended. */
   void adminAnswerDropped() {
     adminAnswersDropped.inc();
+  }
+
+  /** The active rollouts (baking or paused). */
+  void watch(Rollouts rollouts) {
+    registry.gauge(ROLLOUTS + "active", () -> rollouts::activeCount);
+  }
+
+  static final String ROLLOUTS = PREFIX + "rollouts.";
+
+  @Override
+  public void started() {
+    rolloutsStarted.inc();
+  }
+
+  @Override
+  public void waveWritten() {
+    rolloutWaves.inc();
+  }
+
+  @Override
+  public void completed() {
+    rolloutsCompleted.inc();
+  }
+
+  /** Counted in all, and by the gate that failed ({@code fleetflags.rollouts.halted.max-failed}, ...). */
+  @Override
+  public void halted(String gate) {
+    rolloutsHalted.inc();
+    Counter byGate = haltedBy.get(gate);
+    if (byGate != null) {
+      byGate.inc();
+    }
+  }
+
+  @Override
+  public void scheduledApplied() {
+    scheduleApplied.inc();
   }
 
   void adminRequest(AdminAction action, AdminResponse response, long nanos) {

@@ -583,7 +583,8 @@ public final class ConfigReader {
           delivery,
           integer(root, "expected-devices", FleetFlagsConfig.DEFAULT_EXPECTED_DEVICES),
 
-          endpoints.isEmpty() ? null : clusterSettings(cluster, endpoints, keyPrefix, clusterFiles));
+          endpoints.isEmpty() ? null : clusterSettings(cluster, endpoints, keyPrefix, clusterFiles),
+          integer(root.child("rollouts"), "check-interval-millis", FleetFlagsConfig.DEFAULT_ROLLOUT_CHECK_MILLIS));
     }
 
     private ClusterSettings clusterSettings(@Nullable Element cluster, List<URI> endpoints, String keyPrefix, Path[] files) {

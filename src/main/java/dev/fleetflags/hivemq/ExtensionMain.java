@@ -12,17 +12,26 @@ import dev.fleetflags.admin.PasswordHash;
 import dev.fleetflags.admin.FlagAdmin;
 import dev.fleetflags.delivery.ComplianceTracker;
 import dev.fleetflags.delivery.DeviceContexts;
+import dev.fleetflags.delivery.FleetCompliance;
+import dev.fleetflags.delivery.TimeBoundaries;
 import dev.fleetflags.delivery.FlagDelivery;
 import dev.fleetflags.delivery.FlagUpdates;
 import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.FlagSetCompiler;
+import dev.fleetflags.replication.ClusterDriving;
 import dev.fleetflags.replication.ClusterReplica;
 import dev.fleetflags.replication.ClusterSettings;
+import dev.fleetflags.rollout.FleetFigures;
+import dev.fleetflags.rollout.Leadership;
+import dev.fleetflags.rollout.Plans;
+import dev.fleetflags.rollout.Rollouts;
+import dev.fleetflags.rollout.Schedules;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.store.FlagStore;
 import dev.fleetflags.store.StoreException;
 import dev.fleetflags.store.StoreSettings;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -34,13 +43,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -65,6 +77,10 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
   private @Nullable ExecutorService verifier;
   private @Nullable ScheduledExecutorService signInDeadlines;
   private @Nullable BrokerMetrics metrics;
+  private @Nullable Plans plans;
+  private @Nullable ScheduledExecutorService planTimer;
+  private @Nullable ClusterDriving driving;
+  private @Nullable TimeBoundaries boundaries;
 
   @Override
   public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
@@ -127,6 +143,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     seed(config, admin);
 
     adminThread = singleThread("fleetflags-admin", config.workerQueue());
+    startPlans(config, admin, live);
     OperatorConnections operatorConnections = new OperatorConnections(System::nanoTime);
     AdminEndpoint endpoint = new AdminEndpoint(admin, adminThread, Services.publishService(),
         config.adminTopicPrefix(), config.limits().maxDocumentBytes(),
@@ -166,6 +183,70 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
             + " (prefix " + cluster.keyPrefix() + ")",
         String.join(", ", config.attributeUserProperties()),
         ConfigReader.describe(config.operators()), config.deviceAuthentication().name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * Rollouts and scheduled changes (checked every {@code rollouts/check-interval-millis} on a
+   * timer of their own, their writes made on the admin thread; with several brokers, driven by
+   * one of them), and the time boundaries of time-based targeting.
+   */
+  private void startPlans(FleetFlagsConfig config, FlagAdmin admin, LiveFlags live) {
+    Clock clock = Clock.systemUTC();
+    // The gates read what this broker's devices report (with several brokers, added to the others').
+    FleetCompliance compliance = delivery.compliance();
+    String broker = ManagementFactory.getRuntimeMXBean().getName() + "-" + Long.toHexString(System.nanoTime() & 0xFFFFFF);
+    Leadership leadership = Leadership.ALONE;
+    FleetFigures figures = FleetFigures.of(compliance);
+    if (replica != null) {
+      driving = replica.driving(broker, compliance);
+      driving.start();
+      leadership = driving;
+      figures = driving;
+    }
+    Rollouts rollouts = new Rollouts(admin, store, clock, figures, leadership, metrics, broker);
+    plans = new Plans(rollouts, new Schedules(admin, store, clock, leadership, metrics));
+    admin.planRequests(plans);
+    metrics.watch(rollouts);
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("fleetflags-rollouts"));
+    planTimer = timer;
+    Plans started = plans;
+    ExecutorService admins = adminThread;
+    timer.scheduleWithFixedDelay(() -> started.check(admins), config.rolloutCheckMillis(), config.rolloutCheckMillis(),
+        TimeUnit.MILLISECONDS);
+    boundaries = new TimeBoundaries(delivery, live, clock);
+    live.addListener(boundaries);
+    boundaries.start();
+  }
+
+  /**
+   * Before the broker stops: the rollouts this broker drives record the bake time they have left
+   * (on the admin thread, as every write), so that they resume with it.
+   */
+  private void suspendPlans() {
+    if (planTimer != null) {
+      planTimer.shutdownNow();
+      planTimer = null;
+    }
+    Plans running = plans;
+    ExecutorService admins = adminThread;
+    if (running != null && admins != null) {
+      try {
+        admins.submit(() -> running.rollouts().suspend()).get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+        log.warn("Could not record the rollouts' bake time before stopping ({}); they bake again from their last write", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    plans = null;
+    if (driving != null) {
+      driving.close();
+      driving = null;
+    }
+    if (boundaries != null) {
+      boundaries.close();
+      boundaries = null;
+    }
   }
 
   /**
@@ -289,6 +370,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
 
   /** Releases whatever was started, in reverse order; safe after a partial start. */
   private void stop() {
+    suspendPlans();
     if (replica != null) {
       replica.close();
       replica = null;

@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * @param expectedDevices the connected devices this broker is sized for: at start FleetFlags warns
  *     if the process's file-descriptor limit cannot hold them
  * @param cluster the etcd cluster several brokers share, or null for a broker on its own
+ * @param rolloutCheckMillis how often rollouts' gates are checked and scheduled changes made
  */
 public record FleetFlagsConfig(
     String deviceTopic,
@@ -52,7 +53,8 @@ public record FleetFlagsConfig(
     Delivery delivery,
     int expectedDevices,
 
-    @Nullable ClusterSettings cluster) {
+    @Nullable ClusterSettings cluster,
+    int rolloutCheckMillis) {
 
   /** What the authenticator does with a client that is not an operator. */
   public enum DeviceAuthentication {
@@ -80,6 +82,7 @@ public record FleetFlagsConfig(
   public static final int DEFAULT_WORKER_THREADS = 2;
   public static final int DEFAULT_WORKER_QUEUE = 10_000;
   public static final int DEFAULT_EXPECTED_DEVICES = 10_000;
+  public static final int DEFAULT_ROLLOUT_CHECK_MILLIS = 1000;
 
   /**
    * @param maxInFlight flag updates published and not yet acknowledged, at most
@@ -126,6 +129,7 @@ public record FleetFlagsConfig(
     positive("workerThreads", workerThreads);
     positive("workerQueue", workerQueue);
     positive("expectedDevices", expectedDevices);
+    positive("rolloutCheckMillis", rolloutCheckMillis);
     attributeUserProperties = List.copyOf(attributeUserProperties);
     operators = List.copyOf(operators);
   }
@@ -158,7 +162,8 @@ public record FleetFlagsConfig(
         Delivery.DEFAULT,
         DEFAULT_EXPECTED_DEVICES,
 
-        null);
+        null,
+        DEFAULT_ROLLOUT_CHECK_MILLIS);
   }
 
   /** The flag topic of one device. */

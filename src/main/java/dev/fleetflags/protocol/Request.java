@@ -9,7 +9,7 @@ import java.util.Map;
 /** An admin request: the topic it is published to (below the admin prefix) and its JSON. */
 public sealed interface Request
     permits DocumentWrite, DeleteRequest, AttributesWrite, RevertRequest, EvaluateQuery, FlagsQuery, HistoryQuery,
-        DevicesQuery, ComplianceQuery {
+        DevicesQuery, ComplianceQuery, PlanRequest {
 
   /** The topic below the admin prefix, e.g. {@code flags/apply}. */
   String topic();

@@ -17,6 +17,15 @@ public final class Topics {
   public static final String HISTORY = "query/history";
   public static final String DEVICES = "query/devices";
   public static final String COMPLIANCE = "query/compliance";
+  public static final String ROLLOUT_START = "rollouts/start";
+  public static final String ROLLOUT_PAUSE = "rollouts/pause";
+  public static final String ROLLOUT_RESUME = "rollouts/resume";
+  public static final String ROLLOUT_ADVANCE = "rollouts/advance";
+  public static final String ROLLOUT_ABORT = "rollouts/abort";
+  public static final String ROLLOUTS = "query/rollouts";
+  public static final String SCHEDULE = "schedule";
+  public static final String SCHEDULE_CANCEL = "schedule/cancel";
+  public static final String SCHEDULES = "query/schedule";
   /** Fan-out progress events, published by the extension; operators subscribe. */
   public static final String PROGRESS = "progress";
 

@@ -1,5 +1,6 @@
 package dev.fleetflags.replication;
 
+import dev.fleetflags.delivery.FleetCompliance;
 import dev.fleetflags.rules.FlagDefinition;
 import dev.fleetflags.rules.FlagDocumentParser;
 import dev.fleetflags.rules.InvalidDocumentException;
@@ -221,6 +222,16 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     }
   }
 
+  /**
+   * Which broker drives rollouts and scheduled changes, and the whole fleet's figures for their
+   * gates, through this replica's etcd client (see {@link ClusterDriving}); close it before this.
+   *
+   * @param broker this broker's name among the others, unique to this run
+   */
+  public ClusterDriving driving(String broker, FleetCompliance compliance) {
+    return new ClusterDriving(client, settings.keyPrefix(), broker, compliance, settings.requestTimeout(), clock);
+  }
+
   /** The revision this broker serves (etcd's revision of the last change it applied). */
   public long revision() {
     return store.revision();
@@ -258,6 +269,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       put(ops, bytes, layout.key(EtcdLayout.METADATA, ""), write.documentMetadata());
     }
     write.deviceAttributes().forEach((id, attributes) -> putOrDelete(ops, bytes, layout.key(EtcdLayout.DEVICES, id), attributes));
+    write.plans().forEach((id, plan) -> putOrDelete(ops, bytes, layout.key(EtcdLayout.PLANS, id), plan));
     put(ops, bytes, layout.history(basedOn), entry);
     long pushedOut = store.historyPushedOut();
     if (pushedOut > 0) {
@@ -523,6 +535,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       items.add(new Object[] {layout.key(EtcdLayout.METADATA, ""), local.metadata()});
     }
     local.devices().forEach((id, json) -> items.add(new Object[] {layout.key(EtcdLayout.DEVICES, id), json}));
+    local.plans().forEach((id, json) -> items.add(new Object[] {layout.key(EtcdLayout.PLANS, id), json}));
     for (Object[] item : items) {
       if (chunk.size() + 2 > settings.maxTxnOps() || bytes[0] > settings.maxRequestBytes() / 2) {
         chunks.add(chunk);
@@ -567,6 +580,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     Map<String, Object> evaluators = new TreeMap<>();
     Map<String, Object> metadata = Map.of();
     Map<String, Map<String, Object>> devices = new TreeMap<>();
+    Map<String, Object> plans = new TreeMap<>();
     List<HistoryEntry> history = new ArrayList<>();
     ByteSequence from = layout.all();
     while (true) {
@@ -599,6 +613,8 @@ public final class ClusterReplica implements Committer, AutoCloseable {
           metadata = object(json);
         } else if (key.kind().equals(EtcdLayout.DEVICES) && json instanceof Map<?, ?>) {
           devices.put(key.name(), object(json));
+        } else if (key.kind().equals(EtcdLayout.PLANS)) {
+          plans.put(key.name(), json);
         } else if (key.kind().equals(EtcdLayout.HISTORY)) {
           try {
             history.add(HistoryEntry.fromJson(kv.getModRevision(), withoutWriteId(json)));
@@ -612,7 +628,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       }
       from = last.getKey().concat(ByteSequence.from(new byte[] {0}));
     }
-    store.replaceAll(new StoreContent(headAt, flags, flagRevisions, evaluators, metadata, devices, history, at));
+    store.replaceAll(new StoreContent(headAt, flags, flagRevisions, evaluators, metadata, devices, history, at, plans));
     watchFrom = readAt + 1;
     applied();
   }
@@ -663,6 +679,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
     Map<String, @Nullable Object> evaluators = new LinkedHashMap<>();
     Map<String, Object> metadata = null;
     Map<String, @Nullable Map<String, Object>> devices = new LinkedHashMap<>();
+    Map<String, @Nullable Object> plans = new LinkedHashMap<>();
     HistoryEntry entry = null;
     boolean head = false;
     for (WatchEvent event : events) {
@@ -679,6 +696,7 @@ public final class ClusterReplica implements Committer, AutoCloseable {
         case EtcdLayout.EVALUATORS -> evaluators.put(key.name(), json);
         case EtcdLayout.METADATA -> metadata = json instanceof Map<?, ?> ? object(json) : Map.of();
         case EtcdLayout.DEVICES -> devices.put(key.name(), json instanceof Map<?, ?> ? object(json) : null);
+        case EtcdLayout.PLANS -> plans.put(key.name(), json);
         case EtcdLayout.HISTORY -> {
           if (!deleted && json != null) {
             try {
@@ -701,7 +719,8 @@ public final class ClusterReplica implements Committer, AutoCloseable {
       entry = new HistoryEntry(revision, clock.millis(), "unknown", new Actor("unknown", null), List.of());
     }
     try {
-      store.applyCommitted(revision, new StoreWrite(null, entry.action(), entry.actor(), flags, evaluators, metadata, devices), entry);
+      store.applyCommitted(revision, new StoreWrite(null, entry.action(), entry.actor(), flags, evaluators, metadata, devices, plans),
+          entry);
     } catch (StoreException e) {
       log.error("Cannot apply revision {} of the cluster store to the flag store: {}", revision, e.getMessage());
       throw new IllegalStateException(e.getMessage(), e);

@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code P/flags/<key>}, {@code P/evaluators/<name>}: flagd JSON of one flag or evaluator;
  *   <li>{@code P/metadata}: the document metadata;
  *   <li>{@code P/devices/<id>}: one device's registry attributes;
+ *   <li>{@code P/plans/<id>}: one rollout's or scheduled change's state;
  *   <li>{@code P/history/<R>}: the audit entry of the change made to the state at revision R (20
  *       digits, so keys sort by revision). Only one write can be based on R, and the entry's own
  *       revision is its mod revision: its key needs nothing the transaction does not know yet.
@@ -28,6 +29,7 @@ final class EtcdLayout {
   static final String METADATA = "metadata";
   static final String DEVICES = "devices/";
   static final String HISTORY = "history/";
+  static final String PLANS = "plans/";
 
   private final String prefix;
 
@@ -69,7 +71,7 @@ final class EtcdLayout {
       return null;
     }
     String rest = k.substring(prefix.length());
-    for (String kind : new String[] {FLAGS, EVALUATORS, DEVICES, HISTORY}) {
+    for (String kind : new String[] {FLAGS, EVALUATORS, DEVICES, HISTORY, PLANS}) {
       if (rest.startsWith(kind) && rest.length() > kind.length()) {
         return new Key(kind, rest.substring(kind.length()));
       }

@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
@@ -84,6 +86,11 @@ public final class FlagStore implements AutoCloseable {
   static final byte[] METADATA_KEY = bytes("metadata");
   /** What the store is a copy of, for a broker that shares its state with others; absent otherwise. */
   static final byte[] ORIGIN_KEY = bytes("origin");
+  /**
+   * Rollouts and scheduled changes live in {@code meta} under this prefix and their id: few, small,
+   * and read whole, and a store of format 1 keeps its layout (earlier versions read past them).
+   */
+  static final String PLAN_PREFIX = "plan/";
   /** Above every key of every family: keys are UTF-8 (never 0xFF) or positive 8-byte revisions. */
   private static final byte[] END_OF_KEYS = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
 
@@ -122,6 +129,8 @@ public final class FlagStore implements AutoCloseable {
   private volatile @Nullable Committer committer;
 
   private volatile StoredFlags current;
+  /** Rollouts and scheduled changes by id, as of the same write as {@link #current} (set just before it). */
+  private volatile Map<String, Object> plans = Map.of();
   /** What the store is a copy of, or null; guarded by {@link #writing}. */
   private @Nullable String origin;
   /**
@@ -196,6 +205,14 @@ public final class FlagStore implements AutoCloseable {
   /** Everything needed to serve flags, as of the latest write. */
   public StoredFlags flags() {
     return current;
+  }
+
+  /**
+   * Rollouts and scheduled changes by id (their state as JSON), as of the latest write: a reader
+   * that sees a revision's flags sees its plans too.
+   */
+  public Map<String, Object> plans() {
+    return plans;
   }
 
   /** The global revision: 0 for a store never written, then one more with every write. */
@@ -345,6 +362,10 @@ public final class FlagStore implements AutoCloseable {
         changes.add(new Change(Change.DEVICE, id, parseStored(get(devices, bytes(id), DEVICES, id), DEVICES, id),
             e.getValue() == null ? null : reread(e.getValue(), DEVICES, id)));
       }
+      for (Map.Entry<String, @Nullable Object> e : write.plans().entrySet()) {
+        String id = e.getKey();
+        changes.add(new Change(Change.PLAN, id, plans.get(id), e.getValue() == null ? null : reread(e.getValue(), META, PLAN_PREFIX + id)));
+      }
       return changes;
     } finally {
       lifecycle.readLock().unlock();
@@ -390,6 +411,7 @@ public final class FlagStore implements AutoCloseable {
     Map<String, Object> nextMetadata = before.document().metadata();
     Map<String, Map<String, Object>> deviceUpdates = new LinkedHashMap<>();
     List<String> devicesRemoved = new ArrayList<>();
+    Map<String, Object> nextPlans = new TreeMap<>(plans);
 
     try (WriteBatch batch = new WriteBatch()) {
       for (Map.Entry<String, @Nullable FlagDefinition> e : write.flags().entrySet()) {
@@ -456,6 +478,22 @@ public final class FlagStore implements AutoCloseable {
         }
         changes.add(new Change(Change.DEVICE, id, old, now));
       }
+      for (Map.Entry<String, @Nullable Object> e : write.plans().entrySet()) {
+        String id = e.getKey();
+        byte[] k = bytes(PLAN_PREFIX + id);
+        Object old = parseStored(get(meta, k, META, PLAN_PREFIX + id), META, PLAN_PREFIX + id);
+        Object now = null;
+        if (e.getValue() == null) {
+          batch.delete(meta, k);
+          nextPlans.remove(id);
+        } else {
+          byte[] value = bytes(Json.write(e.getValue()));
+          batch.put(meta, k, value);
+          now = parseStored(value, META, PLAN_PREFIX + id);
+          nextPlans.put(id, now);
+        }
+        changes.add(new Change(Change.PLAN, id, old, now));
+      }
 
       batch.put(meta, REVISION_KEY, longBytes(revision));
       HistoryEntry entry = given == null
@@ -503,6 +541,9 @@ public final class FlagStore implements AutoCloseable {
     deviceCache.putAll(deviceUpdates);
     deviceCache.invalidateAll(devicesRemoved);
     boolean sameDocument = write.flags().isEmpty() && write.evaluators().isEmpty() && write.documentMetadata() == null;
+    if (!write.plans().isEmpty()) {
+      plans = Collections.unmodifiableMap(nextPlans);
+    }
     current = new StoredFlags(revision,
         sameDocument ? before.document() : new FlagDocument(nextFlags, nextEvaluators, nextMetadata), nextFlagRevisions);
     log.debug("Wrote revision {} to the flag store at {}: {} changes", revision, folder, changes.size());
@@ -563,6 +604,12 @@ public final class FlagStore implements AutoCloseable {
         batch.deleteRange(family, new byte[0], END_OF_KEYS);
       }
       batch.delete(meta, METADATA_KEY);
+      for (String id : plans.keySet()) {
+        batch.delete(meta, bytes(PLAN_PREFIX + id));
+      }
+      for (Map.Entry<String, Object> e : content.plans().entrySet()) {
+        batch.put(meta, bytes(PLAN_PREFIX + e.getKey()), bytes(Json.write(e.getValue())));
+      }
       for (Map.Entry<String, Object> e : content.flags().entrySet()) {
         Map<String, Object> stored = new LinkedHashMap<>();
         stored.put("revision", content.flagRevisions().getOrDefault(e.getKey(), content.revision()));
@@ -597,6 +644,7 @@ public final class FlagStore implements AutoCloseable {
     documentJson.put("flags", content.flags());
     documentJson.put("$evaluators", content.evaluators());
     documentJson.put("metadata", content.metadata());
+    plans = Collections.unmodifiableMap(new TreeMap<>(content.plans()));
     current = parsed(content.revision(), documentJson, content.flagRevisions(), content.evaluators(), content.metadata());
     log.info("Replaced the content of the flag store at {} with {} at revision {}: {} flags, {} evaluators, {} devices in the registry",
         folder, content.origin(), content.revision(), current.document().flags().size(), current.document().evaluators().size(),
@@ -877,7 +925,7 @@ public final class FlagStore implements AutoCloseable {
           throw new StoreException("cannot read the registry of the flag store at " + folder + ": " + describe(e), e);
         }
         return new StoreContent(flagsNow.revision(), definitions, flagsNow.flagRevisions(), flagsNow.document().evaluators(),
-            flagsNow.document().metadata(), registry, List.of(), origin == null ? "" : origin);
+            flagsNow.document().metadata(), registry, List.of(), origin == null ? "" : origin, plans);
       } finally {
         writing.unlock();
       }
@@ -966,6 +1014,16 @@ public final class FlagStore implements AutoCloseable {
       }
       byte[] originBytes = db.get(meta, ORIGIN_KEY);
       origin = originBytes == null ? null : string(originBytes, META);
+      Map<String, Object> planJson = new TreeMap<>();
+      try (RocksIterator it = db.newIterator(meta)) {
+        byte[] prefix = bytes(PLAN_PREFIX);
+        for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+          String key = string(it.key(), META);
+          planJson.put(key.substring(PLAN_PREFIX.length()), parseStored(it.value(), META, key));
+        }
+        it.status();
+      }
+      plans = Collections.unmodifiableMap(planJson);
 
       Map<String, Object> documentJson = new LinkedHashMap<>();
       documentJson.put("flags", flagJson);
@@ -1113,6 +1171,10 @@ public final class FlagStore implements AutoCloseable {
     } catch (CharacterCodingException e) {
       throw corrupt(family, HexFormat.of().formatHex(b, 0, Math.min(b.length, 32)), "a key that is not UTF-8");
     }
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   static byte[] longBytes(long value) {

@@ -16,6 +16,7 @@ import java.util.Map;
  * @param history audit entries, any order
  * @param origin what this content is a copy of (kept, so a restart knows), e.g. an etcd cluster and
  *     key prefix
+ * @param plans rollouts and scheduled changes by id, their state as JSON
  */
 public record StoreContent(
     long revision,
@@ -25,4 +26,12 @@ public record StoreContent(
     Map<String, Object> metadata,
     Map<String, Map<String, Object>> devices,
     List<HistoryEntry> history,
-    String origin) {}
+    String origin,
+    Map<String, Object> plans) {
+
+  /** Content without plans. */
+  public StoreContent(long revision, Map<String, Object> flags, Map<String, Long> flagRevisions, Map<String, Object> evaluators,
+      Map<String, Object> metadata, Map<String, Map<String, Object>> devices, List<HistoryEntry> history, String origin) {
+    this(revision, flags, flagRevisions, evaluators, metadata, devices, history, origin, Map.of());
+  }
+}

@@ -13,6 +13,12 @@ import dev.fleetflags.delivery.LiveFlags;
 import dev.fleetflags.eval.DeviceContext;
 import dev.fleetflags.eval.FlagSetCompiler;
 import dev.fleetflags.eval.RunawayGuard;
+import dev.fleetflags.rollout.FleetFigures;
+import dev.fleetflags.rollout.Leadership;
+import dev.fleetflags.rollout.Plans;
+import dev.fleetflags.rollout.RolloutMetrics;
+import dev.fleetflags.rollout.Rollouts;
+import dev.fleetflags.rollout.Schedules;
 import dev.fleetflags.rules.FlagDocument;
 import dev.fleetflags.rules.InvalidDocumentException;
 import dev.fleetflags.rules.Json;
@@ -23,6 +29,7 @@ import dev.fleetflags.store.StoreSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Coverage-guided fuzzing of admin requests: every payload is sent as every {@link AdminAction} to
- * a real {@link FlagAdmin} over a real {@link FlagStore} in a temporary folder, holding
+ * a real {@link FlagAdmin} (with rollouts and scheduled changes) over a real {@link FlagStore} in a temporary folder, holding
  * examples/flags.json and one registry record. Whatever the payload, the answer is accepted,
  * rejected or ok (the store is healthy, so an {@code error} means the extension failed on the
  * input), no exception escapes, the answer is JSON an operator can read, and:
@@ -79,6 +86,10 @@ class FlagAdminFuzzTest {
     live.addListener(delivery);
     admin = new FlagAdmin(store, compiler, live, contexts, id -> id.equals("dev-online") ? online : null)
         .withCompliance(delivery.compliance());
+    // Rollouts and scheduled changes as the extension runs them (nothing checks them here), the gates on delivery's figures.
+    Clock clock = Clock.systemUTC();
+    admin.planRequests(new Plans(new Rollouts(admin, store, clock, FleetFigures.of(delivery.compliance()), Leadership.ALONE,
+        RolloutMetrics.NONE, "fuzz"), new Schedules(admin, store, clock, Leadership.ALONE, RolloutMetrics.NONE)));
     expect("accepted", send(AdminAction.REPLACE, Files.readAllBytes(Path.of("examples/flags.json"))));
     expect("accepted", send(AdminAction.DEVICE_ATTRIBUTES,
         Json.write(Map.of("devices", Map.of(REGISTERED, REGISTRY))).getBytes(StandardCharsets.UTF_8)));

@@ -328,6 +328,36 @@ class ComplianceTrackerTest {
   }
 
   @Test
+  void anAckCountedAfterItsDeviceLeftCountsForItsDeparture() throws Exception {
+    start(16, 100);
+    fleet();
+    change(8, flags(A_ONLY, true), Set.of("beta"));
+    idle();
+    // a1 applies and disconnects at once: its departure is recorded before its ack is counted.
+    DeviceRecord a1 = records.get("a1");
+    assertTrue(delivery.disconnected("a1", a1));
+    byte[] applied = FlagAck.newBuilder().setRevision(8).setStateHash(0).setStatus(FlagAck.Status.APPLIED).build().toByteArray();
+    compliance.acknowledge(a1, applied);
+    assertEquals(0, metrics.dropped.get(), "dropped");
+    assertEquals(List.of(4L, 0L, 3L, 1L, 0L, 0L, 0L, 1L), counts(at(8)));
+    assertEquals(List.of("a1"), compliance.departedAfterApplying(8).stream().map(Departure::clientId).toList());
+    compliance.acknowledge(a1, applied);
+    assertEquals(List.of(4L, 0L, 3L, 1L, 0L, 0L, 0L, 1L), counts(at(8)), "counted once");
+    // Then it reports a failure: no longer among those that applied and left.
+    compliance.acknowledge(a1, FlagAck.newBuilder().setRevision(8).setStateHash(0).setStatus(FlagAck.Status.FAILED).build().toByteArray());
+    assertEquals(List.of(4L, 0L, 3L, 0L, 0L, 1L, 0L, 0L), counts(at(8)));
+    assertEquals(List.of(), compliance.departedAfterApplying(8));
+
+    // A device still connected is credited once, as before.
+    ack("a2", 8, FlagAck.Status.APPLIED);
+    assertEquals(List.of(4L, 0L, 2L, 1L, 0L, 1L, 0L, 0L), counts(at(8)));
+    // a1 returns: what it owes is what its acks left.
+    connect("a1");
+    idle();
+    assertEquals(List.of(4L, 0L, 2L, 1L, 0L, 1L, 0L, 0L), counts(at(8)));
+  }
+
+  @Test
   void aTakenOverConnectionPassesWhatItOwesToItsSuccessor() throws Exception {
     start(16, 100);
     fleet();

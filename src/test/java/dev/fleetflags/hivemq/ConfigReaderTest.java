@@ -67,7 +67,7 @@ class ConfigReaderTest {
       String name = declared.group(1);
       assertTrue(Pattern.compile("<" + name + "[\\s/>]").matcher(config).find(), name);
     }
-    assertEquals(55, count, "settings in config.xsd; update this test and config.xml together");
+    assertEquals(57, count, "settings in config.xsd; update this test and config.xml together");
   }
 
   @Test
@@ -156,6 +156,9 @@ class ConfigReaderTest {
                     <max-txn-ops>1000</max-txn-ops>
                     <max-request-bytes>4194304</max-request-bytes>
                 </cluster>
+                <rollouts>
+                    <check-interval-millis>250</check-interval-millis>
+                </rollouts>
             </fleetflags>
             """
                 .formatted(hash.encoded()));
@@ -194,7 +197,8 @@ class ConfigReaderTest {
                 Duration.ofMillis(250),
                 1_000_000,
                 1000,
-                4_194_304)),
+                4_194_304),
+            250),
         config);
     assertEquals("fleet/dev-1/flags", config.deviceTopicFor("dev-1"));
   }

@@ -177,6 +177,30 @@ class ClusterReplicaTest {
   }
 
   @Test
+  void rolloutsAndScheduledChangesReachEveryBrokerWithTheFlagsTheyWereWrittenWith() throws Exception {
+    Broker a = broker("a");
+    Broker b = broker("b");
+    Map<String, Object> wave = Map.of("flag", "ota", "wave", 1L);
+    AdminResponse written = accepted(a.admin.handle(new AdminRequest(AdminAction.APPLY,
+        toggle("ota", true).getBytes(StandardCharsets.UTF_8), new Actor("rollout/ota@1", "alice"), Map.of("rollout/ota@1", wave))));
+    long revision = revision(written);
+    await(() -> b.store.revision() == revision, "b at " + revision);
+    assertEquals(Map.of("rollout/ota@1", wave), b.store.plans());
+    assertEquals(a.store.history(1), b.store.history(1), "one history entry: the flag and the rollout's state");
+    Map<String, Object> removal = new java.util.HashMap<>();
+    removal.put("rollout/ota@1", null);
+    long removed = revision(accepted(b.admin.handle(new AdminRequest(AdminAction.APPLY, "{\"flags\": {}}".getBytes(StandardCharsets.UTF_8),
+        new Actor("ops", null), removal))));
+    await(() -> a.store.revision() == removed, "a at " + removed);
+    assertEquals(Map.of(), a.store.plans());
+
+    accepted(a.admin.handle(new AdminRequest(AdminAction.APPLY, "{\"flags\": {}}".getBytes(StandardCharsets.UTF_8),
+        new Actor("ops", null), Map.of("schedule/9", Map.of("at", 1L)))));
+    Broker c = broker("c");
+    assertEquals(Map.of("schedule/9", Map.of("at", 1L)), c.store.plans(), "a broker loading the whole state takes the plans too");
+  }
+
+  @Test
   void ofTwoWritesExpectingTheSameRevisionExactlyOneIsAccepted() throws Exception {
     Broker a = broker("a");
     Broker b = broker("b");

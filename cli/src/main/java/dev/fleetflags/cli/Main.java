@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       DevicesCommand.class,
       ComplianceCommand.class,
+      RolloutCommand.class,
+      ScheduleCommand.class,
       HashPasswordCommand.class,
       CommandLine.HelpCommand.class
     },

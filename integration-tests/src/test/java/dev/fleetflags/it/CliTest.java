@@ -101,7 +101,7 @@ class CliTest {
   @Order(2)
   void everyCommandHasHelp() {
     for (String command : List.of("validate", "diff", "apply", "replace", "delete", "revert", "disable", "history", "evaluate",
-        "devices", "compliance", "hash-password")) {
+        "devices", "compliance", "rollout", "schedule", "hash-password")) {
       Run help = cli(Map.of(), command, "--help");
       assertEquals(0, help.exit(), help::toString);
       assertTrue(help.out().startsWith("Usage: fleetflags " + command), help::toString);
@@ -255,7 +255,7 @@ class CliTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void everyFailureHasItsExitCodeAndWords() throws IOException {
     Run unreachable = cli(Map.of(), "history", "--broker", "127.0.0.1:" + freePort(), "--timeout", "3");
     assertEquals(3, unreachable.exit(), unreachable::toString);
@@ -266,9 +266,6 @@ class CliTest {
     assertEquals(5, notOperator.exit(), notOperator::toString);
     assertTrue(notOperator.err().contains("connected to mqtt://" + broker() + " as 'opz', but not as a FleetFlags operator"),
         notOperator::toString);
-    Run wrongPasswordHere = cli(Map.of("FLEETFLAGS_PASSWORD", "wrong"), "apply", "--broker", broker(), "--user", Operator.USERNAME,
-        write("any.json", Scenarios.document(COLOR)).toString());
-    assertEquals(5, wrongPasswordHere.exit(), wrongPasswordHere::toString);
 
     Run stale = operator("apply", "--expected-revision", "1", write("stale.json", Scenarios.document(COLOR)).toString());
     assertEquals(6, stale.exit(), stale::toString);
@@ -282,10 +279,15 @@ class CliTest {
     Run noPassword = cli(Map.of(), "history", "--broker", broker(), "--user", Operator.USERNAME);
     assertEquals(2, noPassword.exit(), noPassword::toString);
     assertTrue(noPassword.err().contains("FLEETFLAGS_PASSWORD"), noPassword::toString);
+
+    // Last: a failed sign-in pauses this address's sign-ins for a second, the operator's too.
+    Run wrongPasswordHere = cli(Map.of("FLEETFLAGS_PASSWORD", "wrong"), "apply", "--broker", broker(), "--user", Operator.USERNAME,
+        write("any.json", Scenarios.document(COLOR)).toString());
+    assertEquals(5, wrongPasswordHere.exit(), wrongPasswordHere::toString);
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void hashPasswordMakesTheHashTheExtensionChecksAndAWrongPasswordIsRefused() {
     Run hash = cliWithInput(Map.of(), "secret-of-cli\n", "hash-password", "--iterations", "10000");
     assertEquals(0, hash.exit(), hash::toString);
@@ -305,6 +307,69 @@ class CliTest {
       assertEquals(4, wrong.exit(), wrong::toString);
       assertTrue(wrong.err().contains("refused the sign-in of user 'cli-ops'"), wrong::toString);
     }
+  }
+
+  @Test
+  @Order(6)
+  void rolloutsAndScheduledChangesAreStartedWatchedAndStoppedFromTheCli() throws IOException {
+    String off = "{\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"off\"}";
+    Operator.accepted(fleet.operator().apply(Scenarios.document("\"cli-rollout\": " + off)));
+    Path on = write("on.json", off.replace("\"defaultVariant\": \"off\"", "\"defaultVariant\": \"on\""));
+
+    Run started = operator("rollout", "start", "cli-rollout", "--definition", on.toString(), "--wave", "10:600", "--wave",
+        "100:600", "--max-failed", "2", "--on-failure", "revert");
+    assertEquals(0, started.exit(), started::toString);
+    assertTrue(started.out().matches("(?s)accepted at revision \\d+\nrollout cli-rollout@\\d+ of cli-rollout: baking, wave 1 of 2"
+        + " \\(10%\\).*"), started::toString);
+    assertTrue(started.out().contains("gates: maxFailedPercent 2"), started::toString);
+    Run twice = operator("rollout", "start", "cli-rollout", "--definition", on.toString(), "--wave", "100:1");
+    assertEquals(6, twice.exit(), twice::toString);
+    assertTrue(twice.err().contains("flag: flag \"cli-rollout\" already has an active rollout"), twice::toString);
+    Run badWave = operator("rollout", "start", "cli-rollout", "--definition", on.toString(), "--wave", "10");
+    assertEquals(2, badWave.exit(), badWave::toString);
+    assertTrue(badWave.err().contains("--wave 10: give PERCENT:SECONDS"), badWave::toString);
+
+    Run paused = operator("rollout", "pause", "cli-rollout");
+    assertEquals(0, paused.exit(), paused::toString);
+    assertTrue(paused.out().contains("of cli-rollout: paused, wave 1 of 2"), paused::toString);
+    Run resumed = operator("rollout", "resume", "cli-rollout");
+    assertTrue(resumed.out().contains("of cli-rollout: baking, wave 1 of 2"), resumed::toString);
+    Run status = operator("rollout", "status", "cli-rollout", "--json");
+    assertEquals(0, status.exit(), status::toString);
+    assertEquals("baking", Operator.parse(status.out()).get("rollouts").get(0).get("status").asText(), status::toString);
+    Run aborted = operator("rollout", "abort", "cli-rollout");
+    assertEquals(0, aborted.exit(), aborted::toString);
+    assertTrue(aborted.out().contains("of cli-rollout: aborted"), aborted::toString);
+    assertEquals("off", fleet.operator().queryFlags().get("flags").get("cli-rollout").get("definition").get("defaultVariant")
+        .asText(), "the definition before the rollout is back");
+
+    assertEquals(0, operator("rollout", "start", "cli-rollout", "--definition", on.toString(), "--wave", "50:600", "--wave",
+        "100:600").exit());
+    Run advanced = operator("rollout", "advance", "cli-rollout");
+    assertTrue(advanced.out().contains("baking, wave 2 of 2 (100%)"), advanced::toString);
+    Run completed = operator("rollout", "advance", "cli-rollout");
+    assertTrue(completed.out().contains("of cli-rollout: completed"), completed::toString);
+    for (Device d : fleet.devices()) {
+      d.awaitHeld(held -> Boolean.TRUE.equals(held.values().get("cli-rollout")), "cli-rollout on");
+    }
+    Run all = operator("rollout", "status");
+    assertTrue(all.out().startsWith("2 rollouts (flags at revision"), all::toString);
+
+    String at = java.time.Instant.now().plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    Run scheduled = operator("schedule", "apply", "--at", at, write("later.json", Scenarios.document(COLOR)).toString());
+    assertEquals(0, scheduled.exit(), scheduled::toString);
+    assertTrue(scheduled.out().contains("pending  at " + at + "  flags/apply"), scheduled::toString);
+    String id = Operator.parse(operator("schedule", "list", "--json").out()).get("changes").get(0).get("id").asText();
+    Run listed = operator("schedule", "list");
+    assertTrue(listed.out().startsWith("1 scheduled change"), listed::toString);
+    Run cancelled = operator("schedule", "cancel", id);
+    assertEquals(0, cancelled.exit(), cancelled::toString);
+    assertTrue(cancelled.out().contains(id + "  cancelled"), cancelled::toString);
+    Run badTime = operator("schedule", "delete", "--at", "tomorrow", "cli-rollout");
+    assertEquals(2, badTime.exit(), badTime::toString);
+    Run past = operator("schedule", "delete", "--at", "2000-01-01T00:00:00Z", "cli-rollout");
+    assertEquals(6, past.exit(), past::toString);
+    assertTrue(past.err().startsWith("fleetflags: rejected, nothing was changed: at: "), past::toString);
   }
 
   // --- running the CLI ---------------------------------------------------------------------------
