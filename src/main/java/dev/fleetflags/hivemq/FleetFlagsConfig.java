@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * @param adminQueriesPerSecond admin queries accepted per second from each operator
  * @param registryCacheSize device registry entries held in memory
  * @param historyLimit audit entries kept
- * @param workerThreads threads evaluating flags and planning deliveries
- * @param workerQueue tasks waiting for the worker threads, at most
+ * @param workerThreads delivery workers: threads evaluating queued devices' flags and publishing
+ * @param workerQueue admin requests waiting for the admin thread, at most
  * @param delivery pacing of flag updates to devices
  * @param expectedDevices the connected devices this broker is sized for: at start FleetFlags warns
  *     if the process's file-descriptor limit cannot hold them
