@@ -142,6 +142,16 @@ class ClusterReplicaTest {
     return (List<String>) list;
   }
 
+  /**
+   * The entries as every broker has them: each broker adds to its own copy how many of its devices
+   * the change affected once it has planned it, at a moment the test does not see.
+   */
+  private static List<HistoryEntry> audited(List<HistoryEntry> entries) {
+    return entries.stream()
+        .map(e -> new HistoryEntry(e.revision(), e.timestampMillis(), e.action(), e.actor(), e.changes()))
+        .toList();
+  }
+
   private static long revision(AdminResponse response) {
     return ((Number) response.body().get("revision")).longValue();
   }
@@ -168,7 +178,7 @@ class ClusterReplicaTest {
     HistoryEntry entry = b.store.history(1).get(0);
     assertEquals(revision, entry.revision());
     assertEquals(new Actor("ops-a", "alice"), entry.actor());
-    assertEquals(a.store.history(1), b.store.history(1));
+    assertEquals(audited(a.store.history(1)), audited(b.store.history(1)));
 
     long registry = revision(accepted(b.send(AdminAction.DEVICE_ATTRIBUTES, "{\"devices\": {\"dev-1\": {\"model\": \"x\"}}}")));
     await(() -> a.store.revision() == registry, "a at revision " + registry);
@@ -186,7 +196,7 @@ class ClusterReplicaTest {
     long revision = revision(written);
     await(() -> b.store.revision() == revision, "b at " + revision);
     assertEquals(Map.of("rollout/ota@1", wave), b.store.plans());
-    assertEquals(a.store.history(1), b.store.history(1), "one history entry: the flag and the rollout's state");
+    assertEquals(audited(a.store.history(1)), audited(b.store.history(1)), "one history entry: the flag and the rollout's state");
     Map<String, Object> removal = new java.util.HashMap<>();
     removal.put("rollout/ota@1", null);
     long removed = revision(accepted(b.admin.handle(new AdminRequest(AdminAction.APPLY, "{\"flags\": {}}".getBytes(StandardCharsets.UTF_8),
