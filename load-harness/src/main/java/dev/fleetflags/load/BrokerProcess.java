@@ -52,6 +52,7 @@ final class BrokerProcess implements FleetFlagsBroker {
     settings.brokerJvmArgs().forEach(a -> command.add(a.replace("{broker}", name)));
     command.add("-Dfleetflags.zip=" + System.getProperty("fleetflags.zip", ""));
     command.add("-Dload.persistence=" + System.getProperty("load.persistence", "file"));
+    command.add("-Dload.settings=" + System.getProperty("load.settings", ""));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(LoadBroker.class.getName());

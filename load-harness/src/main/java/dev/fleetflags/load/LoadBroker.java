@@ -30,8 +30,8 @@ public final class LoadBroker {
       "pbkdf2-sha256:10000:+KoLYs/U50uBkRD7g4Ch3w==:9RtVG7Kl32M5Vi+DYCE2RW8UteYD5T1XEW8fdb+mugQ=";
 
   /**
-   * The device population's attributes on the allow-list, and {@code <delivery>} if given; the
-   * settings not named are defaults.
+   * The device population's attributes on the allow-list, and {@code <delivery>} and other settings
+   * ({@code load.settings}) if given; the settings not named are defaults.
    */
   private static final String FLEETFLAGS_CONFIG =
       """
@@ -61,6 +61,8 @@ public final class LoadBroker {
     boolean fleetFlags = args[2].equals("fleetflags");
     Path flags = Path.of(args[3]);
     String delivery = args.length > 4 && !args[4].isBlank() ? "<delivery>" + args[4] + "</delivery>" : "";
+    // Other settings of <fleetflags> (e.g. <worker-threads>), as XML beside <delivery>
+    delivery += System.getProperty("load.settings", "");
 
     ExtensionSetup setup =
         ExtensionSetup.asPackaged()
