@@ -649,10 +649,16 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /**
    * A worker is done with the device: work that arrived meanwhile queues it again (never another
    * worker at the same time, so two of its updates are never worked out or published at once).
+   * So does a newer set served meanwhile: its plan may have passed the device while the worker
+   * worked out an update from the set before (a device sent nothing yet is left to its worker),
+   * and nothing else would bring it the change.
    */
   private void done(DeviceRecord d) {
     synchronized (d) {
       d.queued = false;
+      if (!d.hasWork() && d.sentRevision != DeviceRecord.NOTHING_SENT && d.sentRevision < serving.revision()) {
+        d.wantSync = true;
+      }
       if (d.hasWork() && d.subscribed && devices.get(d.clientId) == d) {
         enqueue(d);
       }

@@ -12,6 +12,13 @@ import dev.fleetflags.proto.v1.FlagUpdate;
 import dev.fleetflags.rules.Limits;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
+import java.time.ZoneOffset;
+import java.time.ZoneId;
+import java.time.Instant;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -320,5 +327,63 @@ class FanOutTest {
     assertEquals(List.of("ota"), update.getRemovedList());
     assertEquals(0, update.getFlagsCount());
     assertFalse(devices.state("dev-1").containsKey("ota"));
+  }
+
+  /**
+   * A change planned while a worker is working out a subscribing device's first set from the set
+   * before it: the plan passes the device (nothing sent to it yet), and the worker then sends the
+   * older set. The device must still end with the newer one (found by the several-broker test: a
+   * broker catching up from etcd while its devices came back, one device left a change behind).
+   */
+  @Test
+  void aDeviceWhoseFirstSetIsWorkedOutWhileAChangeIsPlannedGetsTheChange() throws Exception {
+    FlagDelivery delivery = start(compile(rollout(0, "")), 100);
+    CountDownLatch working = new CountDownLatch(1);
+    CountDownLatch planned = new CountDownLatch(1);
+    AtomicBoolean gate = new AtomicBoolean(true);
+    // The worker reads the time after the set it serves: held there, it has read the older set.
+    delivery.useClock(new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(millis());
+      }
+
+      @Override
+      public long millis() {
+        if (!Thread.currentThread().getName().contains("planner") && gate.compareAndSet(true, false)) {
+          working.countDown();
+          try {
+            assertTrue(planned.await(10, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return System.currentTimeMillis();
+      }
+    });
+    DeviceRecord connection = new DeviceRecord();
+    delivery.connected("dev-1", connection, ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-1");
+    assertTrue(working.await(10, TimeUnit.SECONDS));
+
+    assertEquals(0, change(2, compile(rollout(100, "")), Set.of("ota"), Set.of(), Set.of()),
+        "nothing was sent to the device yet: the change itself affects no device");
+    planned.countDown();
+    assertTrue(delivery.awaitIdle(Duration.ofSeconds(10)));
+
+    List<FlagUpdate> received = devices.received.get("dev-1");
+    assertEquals(1L, received.get(0).getRevision(), "its first set, worked out before the change");
+    assertEquals(2L, received.get(received.size() - 1).getRevision(), "then the change: " + received);
+    assertEquals(true, devices.state("dev-1").get("ota"));
   }
 }

@@ -61,14 +61,14 @@ public final class LoadBroker {
     boolean fleetFlags = args[2].equals("fleetflags");
     Path flags = Path.of(args[3]);
     String delivery = args.length > 4 && !args[4].isBlank() ? "<delivery>" + args[4] + "</delivery>" : "";
-    // Other settings of <fleetflags> (e.g. <worker-threads>), as XML beside <delivery>
-    delivery += System.getProperty("load.settings", "");
+    // <delivery> and any other settings of <fleetflags> given (e.g. <worker-threads>)
+    String settings = delivery + System.getProperty("load.settings", "");
 
     ExtensionSetup setup =
         ExtensionSetup.asPackaged()
             .withConfig(
                 FLEETFLAGS_CONFIG.formatted(
-                    ExtensionSetup.SEED_FILE, delivery, OPERATOR, OPERATOR_HASH))
+                    ExtensionSetup.SEED_FILE, settings, OPERATOR, OPERATOR_HASH))
             .withSeedFlags(Files.readString(flags));
     Path extensions = root.resolve("extensions");
     (fleetFlags ? setup : setup.disabled()).prepare(ExtensionZip.fromBuild(), extensions);
