@@ -629,8 +629,10 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       } catch (InterruptedException e) {
         return;
       }
+      boolean worked = false;
       try {
         process(d, probe);
+        worked = true;
       } catch (InterruptedException e) {
         return;
       } catch (Throwable e) {
@@ -638,7 +640,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
         // that device's failure: the worker goes on with the others.
         failed(d, e);
       } finally {
-        done(d);
+        done(d, worked);
         if (outstanding.decrementAndGet() == 0) {
           progress.tick(false);
         }
@@ -649,14 +651,16 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /**
    * A worker is done with the device: work that arrived meanwhile queues it again (never another
    * worker at the same time, so two of its updates are never worked out or published at once).
-   * So does a newer set served meanwhile: its plan may have passed the device while the worker
-   * worked out an update from the set before (a device sent nothing yet is left to its worker),
-   * and nothing else would bring it the change.
+   * So does a newer set served meanwhile, once {@code worked} out: its plan may have passed the
+   * device while the worker worked out an update from the set before (a device sent nothing yet
+   * is left to its worker), and nothing else would bring it the change. A device whose update
+   * failed waits for its retry instead.
    */
-  private void done(DeviceRecord d) {
+  private void done(DeviceRecord d, boolean worked) {
     synchronized (d) {
       d.queued = false;
-      if (!d.hasWork() && d.sentRevision != DeviceRecord.NOTHING_SENT && d.sentRevision < serving.revision()) {
+      if (worked && !d.hasWork() && d.sentRevision != DeviceRecord.NOTHING_SENT
+          && d.sentRevision < serving.revision()) {
         d.wantSync = true;
       }
       if (d.hasWork() && d.subscribed && devices.get(d.clientId) == d) {

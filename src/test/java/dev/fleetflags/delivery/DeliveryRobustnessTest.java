@@ -11,6 +11,12 @@ import dev.fleetflags.proto.v1.FlagUpdate;
 import dev.fleetflags.rules.Limits;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.time.ZoneOffset;
+import java.time.ZoneId;
+import java.time.Instant;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -219,5 +225,60 @@ class DeliveryRobustnessTest {
     drain();
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
     assertEquals(set.evaluate(DeviceContext.of("dev-1")).stateHash(), broker.received.get("dev-1").get(0).getStateHash());
+  }
+
+  /**
+   * A device that holds a set and whose next update fails is retried on its schedule, not at once:
+   * the newer set served meanwhile does not queue it again while its update keeps failing.
+   */
+  @Test
+  void aDeviceBehindWhoseUpdateFailsWaitsForItsRetries() throws Exception {
+    start(1);
+    online("dev-a");
+    drain();
+    assertServed("dev-a");
+    AtomicInteger clockFailures = new AtomicInteger();
+    AtomicBoolean failing = new AtomicBoolean(true);
+    // The worker reads the time before evaluating: an Error there fails the device's update.
+    delivery.useClock(new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(millis());
+      }
+
+      @Override
+      public long millis() {
+        if (failing.get() && !Thread.currentThread().getName().contains("planner")) {
+          clockFailures.incrementAndGet();
+          throw new InternalError("working out dev-a's update");
+        }
+        return System.currentTimeMillis();
+      }
+    });
+    FlagSet boost = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.replace("\"defaultVariant\": \"a\"", "\"defaultVariant\": \"b\"")
+        .getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
+    FlagSetRevision before = new FlagSetRevision(3, new FlagSetCompiler(Limits.DEFAULT).compile(
+        FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT), Map.of());
+    delivery.onChange(new FlagChange(before, new FlagSetRevision(4, boost, Map.of()), Set.of("mode"), Set.of(), Set.of()))
+        .get(10, TimeUnit.SECONDS);
+    drain();
+    assertEquals(1, failures.failed.get(), "counted once, after its retries");
+    assertTrue(clockFailures.get() <= 4, "tried once and retried three times: " + clockFailures.get());
+
+    failing.set(false);
+    delivery.resync("dev-a", null);
+    drain();
+    List<FlagUpdate> got = broker.received.get("dev-a");
+    assertEquals(4L, got.get(got.size() - 1).getRevision());
   }
 }
