@@ -13,10 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
-import java.time.ZoneOffset;
-import java.time.ZoneId;
-import java.time.Instant;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -240,31 +236,12 @@ class DeliveryRobustnessTest {
     AtomicInteger clockFailures = new AtomicInteger();
     AtomicBoolean failing = new AtomicBoolean(true);
     // The worker reads the time before evaluating: an Error there fails the device's update.
-    delivery.useClock(new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
+    delivery.useClock(new WorkerClock(() -> {
+      if (failing.get()) {
+        clockFailures.incrementAndGet();
+        throw new InternalError("working out dev-a's update");
       }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(millis());
-      }
-
-      @Override
-      public long millis() {
-        if (failing.get() && !Thread.currentThread().getName().contains("planner")) {
-          clockFailures.incrementAndGet();
-          throw new InternalError("working out dev-a's update");
-        }
-        return System.currentTimeMillis();
-      }
-    });
+    }));
     FlagSet boost = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.replace("\"defaultVariant\": \"a\"", "\"defaultVariant\": \"b\"")
         .getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
     FlagSetRevision before = new FlagSetRevision(3, new FlagSetCompiler(Limits.DEFAULT).compile(

@@ -15,10 +15,6 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CountDownLatch;
-import java.time.ZoneOffset;
-import java.time.ZoneId;
-import java.time.Instant;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -342,35 +338,16 @@ class FanOutTest {
     CountDownLatch planned = new CountDownLatch(1);
     AtomicBoolean gate = new AtomicBoolean(true);
     // The worker reads the time after the set it serves: held there, it has read the older set.
-    delivery.useClock(new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(millis());
-      }
-
-      @Override
-      public long millis() {
-        if (!Thread.currentThread().getName().contains("planner") && gate.compareAndSet(true, false)) {
-          working.countDown();
-          try {
-            assertTrue(planned.await(10, TimeUnit.SECONDS));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+    delivery.useClock(new WorkerClock(() -> {
+      if (gate.compareAndSet(true, false)) {
+        working.countDown();
+        try {
+          assertTrue(planned.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
-        return System.currentTimeMillis();
       }
-    });
+    }));
     DeviceRecord connection = new DeviceRecord();
     delivery.connected("dev-1", connection, ConnectionFacts.NONE, null);
     delivery.subscribed("dev-1");
