@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /** Where a command writes: words for people by default, one JSON document with --json. */
 final class Output {
@@ -33,6 +34,23 @@ final class Output {
     all.put("status", answer.status());
     all.putAll(answer.body());
     json(all);
+  }
+
+  /**
+   * Shows an accepted write that answers with an object under {@code key} (a rollout, a scheduled
+   * change): with --json the answer as it is, else its revision and the object as {@code print}
+   * shows it.
+   */
+  int written(Answer answer, String key, BiConsumer<Output, Map<?, ?>> print) {
+    if (json) {
+      answerJson(answer);
+      return Exit.OK;
+    }
+    line("accepted at revision " + answer.revision());
+    if (answer.body().get(key) instanceof Map<?, ?> object) {
+      print.accept(this, object);
+    }
+    return Exit.OK;
   }
 
   /**

@@ -219,16 +219,7 @@ final class RolloutCommand implements Runnable {
 
   /** Sends a rollout write and prints what it wrote and the rollout as it stands. */
   static int show(AdminClient client, Output out, PlanRequest request) {
-    Answer answer = out.checked(client.ask(request));
-    if (out.json) {
-      out.answerJson(answer);
-      return Exit.OK;
-    }
-    out.line("accepted at revision " + answer.revision());
-    if (answer.body().get("rollout") instanceof Map<?, ?> rollout) {
-      print(out, rollout);
-    }
-    return Exit.OK;
+    return out.written(out.checked(client.ask(request)), "rollout", RolloutCommand::print);
   }
 
   /** A rollout as query/rollouts gives it, in a few lines. */

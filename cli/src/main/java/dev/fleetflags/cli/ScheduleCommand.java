@@ -138,16 +138,7 @@ final class ScheduleCommand implements Runnable {
   }
 
   static int show(AdminClient client, Output out, PlanRequest request) {
-    Answer answer = out.checked(client.ask(request));
-    if (out.json) {
-      out.answerJson(answer);
-      return Exit.OK;
-    }
-    out.line("accepted at revision " + answer.revision());
-    if (answer.body().get("change") instanceof Map<?, ?> change) {
-      print(out, change);
-    }
-    return Exit.OK;
+    return out.written(out.checked(client.ask(request)), "change", ScheduleCommand::print);
   }
 
   static void print(Output out, Map<?, ?> c) {
