@@ -298,6 +298,8 @@ class ClusterReplicaTest {
 
     b.join(settings());
     await(() -> b.store.revision() == latest, "b loaded revision " + latest + " (it was at " + before + ")");
+    // the store holds it first; what is served follows when the store's listeners have it
+    await(() -> b.live.current().revision() == latest, "b serving revision " + latest);
     assertEquals(a.store.flags(), b.store.flags());
     assertEquals(Map.of(), b.store.deviceAttributes("gone"));
     assertEquals(Map.of("region", "eu"), b.store.deviceAttributes("dev-2"));
