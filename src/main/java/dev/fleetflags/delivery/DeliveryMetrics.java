@@ -20,6 +20,12 @@ public interface DeliveryMetrics {
    */
   default void deliveryFailed() {}
 
+  /**
+   * The broker held no subscription for a device whose own subscription it had acknowledged (a
+   * reconnect raced the clean-up of its previous session): the device was asked to connect again.
+   */
+  default void subscriptionLost() {}
+
   /** An update went in {@code parts} updates, each within the device's maximum packet size. */
   default void split(int parts) {}
 

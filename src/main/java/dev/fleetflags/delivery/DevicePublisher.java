@@ -11,4 +11,11 @@ public interface DevicePublisher {
    * taken it for the device's session, false if the device has no subscription to the topic.
    */
   CompletableFuture<Boolean> publish(String clientId, byte[] payload);
+
+  /**
+   * Asks the device to connect again, the broker closing its connection with {@code reason}: the
+   * broker acknowledged its subscription to its flag topic but holds none for it any more, so it
+   * would wait for updates forever. A device connects again and subscribes (the device protocol).
+   */
+  default void reconnect(String clientId, String reason) {}
 }

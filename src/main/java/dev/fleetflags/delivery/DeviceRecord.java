@@ -39,6 +39,11 @@ public class DeviceRecord {
   @Nullable DeviceContext sentAttributes;
 
   boolean subscribed;
+  /**
+   * This connection's own subscription to its flag topic was acknowledged (its SUBACK, not one
+   * carried over from a connection it took over); cleared once the broker is found to hold none.
+   */
+  boolean subscriptionAcknowledged;
   /** The device asked for its set (subscribe or resync): a snapshot, a delta from what it holds, or a confirmation. */
   boolean wantSnapshot;
   /** A change may affect the device: send the difference between what it was sent and what is current. */

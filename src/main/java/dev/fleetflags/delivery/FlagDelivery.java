@@ -336,6 +336,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   public void subscribed(String clientId) {
     withIndexed(clientId, d -> {
       d.subscribed = true;
+      d.subscriptionAcknowledged = true;
       d.wantSnapshot = true;
       attempts.remove(d);
       failures.remove(d);
@@ -347,6 +348,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   public void unsubscribed(String clientId) {
     withIndexed(clientId, d -> {
       d.subscribed = false;
+      d.subscriptionAcknowledged = false;
       d.wantSnapshot = false;
       d.wantSync = false;
       d.sentRevision = DeviceRecord.NOTHING_SENT;
@@ -943,7 +945,9 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
         metrics.deliveryFailed();
       }
     } else if (!Boolean.TRUE.equals(taken)) {
-      lost(d, presented);
+      if (!lost(d, presented)) {
+        subscriptionGone(d);
+      }
     } else {
       attempts.remove(d);
       failures.remove(d);
@@ -975,6 +979,31 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     }
     retryLater(d, RETRY_DELAY_MILLIS);
     return true;
+  }
+
+  /**
+   * The broker took none of a subscribed device's updates, also when retried. If the broker had
+   * acknowledged the device's own subscription, it has lost it since: HiveMQ's clean-up of a
+   * clean session that ended runs on its persistence threads and, when it runs late, removes the
+   * subscription a reconnected connection with the same client id has just made. The device
+   * would wait for its set forever; asked to connect again, it subscribes again. Once per
+   * acknowledged subscription.
+   */
+  private void subscriptionGone(DeviceRecord d) {
+    synchronized (d) {
+      if (!d.subscribed || !d.subscriptionAcknowledged || devices.get(d.clientId) != d) {
+        return;
+      }
+      d.subscriptionAcknowledged = false;
+    }
+    metrics.subscriptionLost();
+    if (logLimit.admit(d.clientId) != null) {
+      log.warn("Device '{}' subscribed to its flag topic and the broker acknowledged it, but the broker holds no"
+          + " subscription for it now (its clean-up of the client id's previous session removed it): the device is"
+          + " asked to connect again, and gets its set when it subscribes again", d.clientId);
+    }
+    publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
+        + " subscribe again");
   }
 
   /**

@@ -39,6 +39,11 @@ final class PacedPublisher {
     return result.whenComplete((taken, failure) -> inFlight.release());
   }
 
+  /** See {@link DevicePublisher#reconnect}: not paced, it publishes nothing. */
+  void reconnect(String clientId, String reason) {
+    publisher.reconnect(clientId, reason);
+  }
+
   /** Publishes handed to the broker and not yet completed. */
   int inFlight() {
     return maxInFlight - inFlight.availablePermits();

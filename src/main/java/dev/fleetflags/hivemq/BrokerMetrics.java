@@ -39,6 +39,7 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
   private final Histogram updateBytes;
   private final Counter failed;
   private final Counter deliveryFailed;
+  private final Counter subscriptionsLost;
   private final Counter split;
   private final Counter leftOut;
   private final Counter adminRateLimited;
@@ -80,6 +81,7 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
     this.updateBytes = registry.histogram(PREFIX + "update.bytes");
     this.failed = registry.counter(PREFIX + "publish.failed");
     this.deliveryFailed = registry.counter(PREFIX + "delivery.failed");
+    this.subscriptionsLost = registry.counter(PREFIX + "subscriptions.lost");
     this.split = registry.counter(PREFIX + "updates.split");
     this.leftOut = registry.counter(PREFIX + "flags.too-large");
     this.adminRateLimited = registry.counter(PREFIX + "admin.rate-limited");
@@ -235,6 +237,11 @@ final class BrokerMetrics implements DeliveryMetrics, RolloutMetrics {
   @Override
   public void deliveryFailed() {
     deliveryFailed.inc();
+  }
+
+  @Override
+  public void subscriptionLost() {
+    subscriptionsLost.inc();
   }
 
   @Override

@@ -1,9 +1,11 @@
 package dev.fleetflags.hivemq;
 
+import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
 import com.hivemq.extension.sdk.api.packets.general.Qos;
 import com.hivemq.extension.sdk.api.services.builder.Builders;
 import com.hivemq.extension.sdk.api.services.publish.PublishService;
 import com.hivemq.extension.sdk.api.services.publish.PublishToClientResult;
+import com.hivemq.extension.sdk.api.services.session.ClientService;
 import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DevicePublisher;
 import java.nio.ByteBuffer;
@@ -26,10 +28,12 @@ final class BrokerPublisher implements DevicePublisher {
   static final int PUBLISH_OVERHEAD = 1 + 4 + 2 + 2 + 4 + 5 + 2 + 3 + 2 * 5;
 
   private final PublishService publishService;
+  private final ClientService clientService;
   private final DeviceTopics topics;
 
-  BrokerPublisher(PublishService publishService, DeviceTopics topics) {
+  BrokerPublisher(PublishService publishService, ClientService clientService, DeviceTopics topics) {
     this.publishService = publishService;
+    this.clientService = clientService;
     this.topics = topics;
   }
 
@@ -54,5 +58,11 @@ final class BrokerPublisher implements DevicePublisher {
         .build();
     return publishService.publishToClient(publish, clientId)
         .thenApply(result -> result == PublishToClientResult.SUCCESSFUL);
+  }
+
+  @Override
+  public void reconnect(String clientId, String reason) {
+    // Its will is not sent: the device did nothing wrong, and is expected back at once.
+    clientService.disconnectClient(clientId, true, DisconnectReasonCode.ADMINISTRATIVE_ACTION, reason);
   }
 }

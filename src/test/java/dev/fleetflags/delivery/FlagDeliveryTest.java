@@ -32,7 +32,13 @@ class FlagDeliveryTest {
   static final class RecordingPublisher implements DevicePublisher {
     final List<String> devices = new CopyOnWriteArrayList<>();
     final List<FlagUpdate> updates = new CopyOnWriteArrayList<>();
+    final List<String> reconnected = new CopyOnWriteArrayList<>();
     volatile boolean subscribed = true;
+
+    @Override
+    public void reconnect(String clientId, String reason) {
+      reconnected.add(clientId);
+    }
 
     @Override
     public CompletableFuture<Boolean> publish(String clientId, byte[] payload) {
@@ -88,6 +94,33 @@ class FlagDeliveryTest {
     assertTrue(update.getFlags(0).getBool());
     assertEquals("eco", update.getFlags(1).getString());
     assertEquals("", update.getFlags(0).getVariant(), "variants are not sent unless configured");
+  }
+
+  @Test
+  void aDeviceWhoseAcknowledgedSubscriptionTheBrokerLostIsAskedToConnectAgainOnce() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    publisher.subscribed = false; // the broker holds no subscription for it, whatever its SUBACK said
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.connected("dev-1", new DeviceRecord(), ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-1");
+    drain();
+    assertEquals(List.of("dev-1"), publisher.reconnected, "after its retries");
+    delivery.resync("dev-1", null);
+    drain();
+    assertEquals(List.of("dev-1"), publisher.reconnected, "once per acknowledged subscription");
+
+    // One that unsubscribed meanwhile is left alone.
+    delivery.connected("dev-2", new DeviceRecord(), ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-2");
+    delivery.unsubscribed("dev-2");
+    drain();
+    assertEquals(List.of("dev-1"), publisher.reconnected);
+
+    // A device the broker takes updates for again gets its set when it subscribes again.
+    publisher.subscribed = true;
+    delivery.subscribed("dev-1");
+    drain();
+    assertEquals(List.of("dev-1"), publisher.devices);
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -450,7 +451,7 @@ class DeviceLibrariesTest {
     Path state = CFleet.BUILD.resolve("example-device.state");
     Files.deleteIfExists(state);
     accepted(operator.apply(Scenarios.document(onOff("ex-ota", true))));
-    try (Run run = Run.start(device, broker, state, "5")) {
+    try (Run run = Run.start(device, broker, state, "5", this::brokerView)) {
       run.await("subscribed to flags/ex-1");
       run.await("  ex-ota = true");
       accepted(operator.apply(Scenarios.document(onOff("ex-ota", false), onOff("ex-eco", true))));
@@ -460,7 +461,7 @@ class DeviceLibrariesTest {
     }
     // Off, it misses a change. Started again, as MQTT 3.1.1, it has its flags before it connects.
     accepted(operator.apply(Scenarios.document(onOff("ex-eco", false))));
-    try (Run run = Run.start(device, broker, state, "311")) {
+    try (Run run = Run.start(device, broker, state, "311", this::brokerView)) {
       run.await("booted from " + state + ": ");
       run.await("  ex-eco = true");
       run.await("subscribed to flags/ex-1");
@@ -469,10 +470,27 @@ class DeviceLibrariesTest {
     }
   }
 
-  /** A running example device and what it printed, line by line. */
-  private record Run(Process process, BlockingQueue<String> lines) implements AutoCloseable {
+  /** What the broker says of the example device, for a failure's message. */
+  private String brokerView() {
+    try {
+      JsonNode devices = operator.send("query/devices", "{\"limit\": 1000}").path("devices");
+      for (JsonNode d : devices) {
+        if (d.path("clientId").asText().equals("ex-1")) {
+          return "the broker at revision " + operator.revision() + " lists it as " + d;
+        }
+      }
+      return "the broker at revision " + operator.revision() + " does not list it among its connected devices";
+    } catch (RuntimeException e) {
+      return "the broker's view could not be read: " + e;
+    }
+  }
 
-    static Run start(Path device, FleetFlagsBroker broker, Path state, String version) throws Exception {
+  /** A running example device and what it printed, line by line. */
+  private record Run(Process process, BlockingQueue<String> lines, Supplier<String> brokerView)
+      implements AutoCloseable {
+
+    static Run start(Path device, FleetFlagsBroker broker, Path state, String version, Supplier<String> brokerView)
+        throws Exception {
       Process p = new ProcessBuilder(device.toString(), "-i", "ex-1", "-h", broker.host(), "-p",
           String.valueOf(broker.mqttPort()), "-V", version, "-s", state.toString(), "-a", "model=th-100")
           .redirectErrorStream(true).start();
@@ -486,7 +504,7 @@ class DeviceLibrariesTest {
       }, "example device stdout");
       reader.setDaemon(true);
       reader.start();
-      return new Run(p, lines);
+      return new Run(p, lines, brokerView);
     }
 
     /** Waits for a line that starts with {@code start}; returns the lines up to it. */
@@ -502,8 +520,9 @@ class DeviceLibrariesTest {
           }
         }
       }
+      String device = process.isAlive() ? "it is running" : "it exited with status " + process.exitValue();
       throw new AssertionError("the example device did not print \"" + start + "\" within " + MqttDevice.WAIT
-          + "; it printed:\n" + seen);
+          + "; " + device + "; " + brokerView.get() + "; it printed:\n" + seen);
     }
 
     @Override
