@@ -3,10 +3,11 @@ package dev.fleetflags.cli;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttClientSslConfig;
 import com.hivemq.client.mqtt.MqttClientSslConfigBuilder;
+import com.hivemq.client.mqtt.MqttClientTransportConfig;
+import com.hivemq.client.mqtt.MqttClientTransportConfigBuilder;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.exceptions.ConnectionFailedException;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
@@ -66,19 +67,22 @@ final class AdminClient implements AutoCloseable {
     String clientId = options.clientId != null ? options.clientId
         : "fleetflags-cli-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
     String where = (tls ? "mqtts://" : "mqtt://") + endpoint.host + ":" + endpoint.port;
-    Mqtt5ClientBuilder builder = MqttClient.builder()
-        .useMqttVersion5()
-        .identifier(clientId)
+    // TLS goes into the transport config with the address: the client builder's own sslConfig,
+    // set after a transport config, was dropped, and the CLI spoke plain MQTT (its password in
+    // clear) to a TLS port.
+    MqttClientTransportConfigBuilder transport = MqttClientTransportConfig.builder()
         .serverHost(endpoint.host)
         .serverPort(endpoint.port)
-        .transportConfig()
         .socketConnectTimeout(options.timeoutSeconds, TimeUnit.SECONDS)
-        .mqttConnectTimeout(options.timeoutSeconds, TimeUnit.SECONDS)
-        .applyTransportConfig();
+        .mqttConnectTimeout(options.timeoutSeconds, TimeUnit.SECONDS);
     if (tls) {
-      builder = builder.sslConfig(sslConfig(options));
+      transport = transport.sslConfig(sslConfig(options));
     }
-    Mqtt5AsyncClient client = builder.buildAsync();
+    Mqtt5AsyncClient client = MqttClient.builder()
+        .useMqttVersion5()
+        .identifier(clientId)
+        .transportConfig(transport.build())
+        .buildAsync();
     AdminClient admin = new AdminClient(options, client, where, clientId);
     admin.signIn();
     return admin;

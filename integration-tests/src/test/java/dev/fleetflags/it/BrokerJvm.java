@@ -66,7 +66,7 @@ final class BrokerJvm implements FleetFlagsBroker {
   static BrokerJvm start(String name, ExtensionSetup setup, EmbeddedBroker.Options options) {
     Path root = options.root();
     try {
-      Folders.write(root.resolve("conf/config.xml"), EmbeddedBroker.brokerConfig(options.port(), options.bindAddress()));
+      Folders.write(root.resolve("conf/config.xml"), EmbeddedBroker.brokerConfig(options.port(), options.bindAddress(), options.moreListeners()));
       Folders.write(root.resolve("conf/logback.xml"), EmbeddedBroker.logbackConfig(root.resolve("log/hivemq.log"), options.consoleLevel()));
       Files.createDirectories(root.resolve("data"));
     } catch (IOException e) {

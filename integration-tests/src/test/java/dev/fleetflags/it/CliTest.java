@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fleetflags.it.CliProcess.Run;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CliTest {
 
-  private static final Path CLI = Path.of(System.getProperty("fleetflags.cli", "../target/fleetflags-cli-0.1.0-SNAPSHOT.jar"));
   private static final int DEVICES = 2_000;
   private static final String COLOR = """
       "cli-color": {"state": "ENABLED", "variants": {"red": "red", "blue": "blue"}, "defaultVariant": "red"}""";
@@ -45,17 +45,9 @@ class CliTest {
 
   @TempDir static Path files;
 
-  /** What a run printed, and its exit status. */
-  record Run(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- out\n" + out + "--- err\n" + err;
-    }
-  }
-
   @BeforeAll
   static void start() {
-    assertTrue(Files.isRegularFile(CLI), CLI + " is built by the root's mvn package");
+    assertTrue(Files.isRegularFile(CliProcess.JAR), CliProcess.JAR + " is built by the root's mvn package");
     List<Device.Spec> specs = new ArrayList<>();
     for (int i = 0; i < DEVICES; i++) {
       specs.add(new Device.Spec("cli-dev-%04d".formatted(i), Device.Protocol.MQTT5, Map.of("model", i % 2 == 0 ? "a" : "b")));
@@ -389,31 +381,8 @@ class CliTest {
     return cliWithInput(environment, "", args);
   }
 
-  /** Runs {@code java -jar <cli> args}, bounded to a minute, with {@code stdin} as its input. */
   private static Run cliWithInput(Map<String, String> environment, String stdin, String... args) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        CLI.toString()));
-    command.addAll(List.of(args));
-    try {
-      Path out = Files.createTempFile(files, "out", ".txt");
-      Path err = Files.createTempFile(files, "err", ".txt");
-      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-      builder.environment().remove("FLEETFLAGS_PASSWORD");
-      builder.environment().putAll(environment);
-      Process process = builder.start();
-      process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-      process.getOutputStream().close();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("the CLI did not end within 60 s: " + command);
-      }
-      return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    return CliProcess.run(files, environment, stdin, args);
   }
 
   private static Path write(String name, String content) throws IOException {

@@ -44,9 +44,19 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
    * @param bindAddress the listener's address
    * @param consoleLevel broker log lines from this level on also go to the console
    * @param keepExtension whether {@link #close()} leaves the unpacked extension in place
+   * @param moreListeners listeners besides the TCP one, as elements of {@code <listeners>}
    */
   public record Options(
-      Path root, int port, String bindAddress, String consoleLevel, boolean keepExtension) {
+      Path root, int port, String bindAddress, String consoleLevel, boolean keepExtension, String moreListeners) {
+
+    public Options(Path root, int port, String bindAddress, String consoleLevel, boolean keepExtension) {
+      this(root, port, bindAddress, consoleLevel, keepExtension, "");
+    }
+
+    /** These options with {@code listeners} (elements of {@code <listeners>}) besides the TCP one. */
+    public Options withListeners(String listeners) {
+      return new Options(root, port, bindAddress, consoleLevel, keepExtension, listeners);
+    }
 
     /**
      * A fresh folder below {@code fleetflags.brokers} (or the temp folder), a free port, and the
@@ -72,7 +82,7 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     this.bindAddress = options.bindAddress();
     this.keepExtension = options.keepExtension();
     try {
-      Folders.write(configFolder().resolve("config.xml"), brokerConfig(port, bindAddress));
+      Folders.write(configFolder().resolve("config.xml"), brokerConfig(port, bindAddress, options.moreListeners()));
       Folders.write(configFolder().resolve("logback.xml"), logbackConfig(logFile(), options.consoleLevel()));
       Files.createDirectories(dataFolder());
     } catch (IOException e) {
@@ -252,8 +262,8 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
     return root.resolve("log").resolve("hivemq.log");
   }
 
-  /** The broker's {@code conf/config.xml}: one TCP listener. */
-  static String brokerConfig(int port, String bindAddress) {
+  /** The broker's {@code conf/config.xml}: one TCP listener, and {@code moreListeners}. */
+  static String brokerConfig(int port, String bindAddress, String moreListeners) {
     return """
            <?xml version="1.0"?>
            <hivemq>
@@ -262,13 +272,14 @@ public final class EmbeddedBroker implements FleetFlagsBroker {
                        <port>%d</port>
                        <bind-address>%s</bind-address>
                    </tcp-listener>
+                   %s
                </listeners>
                <anonymous-usage-statistics>
                    <enabled>false</enabled>
                </anonymous-usage-statistics>
            </hivemq>
            """
-        .formatted(port, bindAddress);
+        .formatted(port, bindAddress, moreListeners);
   }
 
   /** HiveMQ applies conf/logback.xml of the broker it starts (for the whole JVM). */
