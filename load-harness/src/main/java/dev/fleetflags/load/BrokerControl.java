@@ -46,12 +46,15 @@ final class BrokerControl {
 
   /**
    * Has the broker publish {@code size} zero bytes, QoS 1, to each client's topic through its own
-   * PublishService.
+   * PublishService: all at once from one thread, or as {@code load.baselineWindow} (publishes
+   * outstanding at most) and {@code load.baselineSpacingNanos} (a wait between publishes) say.
    *
    * @return how many publishes the broker took
    */
   long baseline(int size, String topicTemplate, List<String> clients) {
-    ObjectNode request = JSON.createObjectNode().put("size", size).put("topic", topicTemplate);
+    ObjectNode request = JSON.createObjectNode().put("size", size).put("topic", topicTemplate)
+        .put("window", Integer.getInteger("load.baselineWindow", 0))
+        .put("spacingNanos", Long.getLong("load.baselineSpacingNanos", 0));
     clients.forEach(request.putArray("clients")::add);
     JsonNode answer = control(ControlExtension.BASELINE, request);
     return answer.path("successful").asLong(-1);

@@ -39,11 +39,14 @@ import javax.management.ObjectName;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -234,7 +237,17 @@ final class ControlExtension implements ExtensionMain {
     int size = request.get("size").asInt();
     String template = request.get("topic").asText();
     List<CompletableFuture<PublishToClientResult>> results = new ArrayList<>();
+    int window = request.path("window").asInt(0);
+    Semaphore permits = new Semaphore(window > 0 ? window : Integer.MAX_VALUE);
+    long spacing = request.path("spacingNanos").asLong(0);
     for (JsonNode client : request.get("clients")) {
+      permits.acquireUninterruptibly();
+      if (spacing > 0) {
+        long until = System.nanoTime() + spacing;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
       String id = client.asText();
       var publish =
           Builders.publish()
@@ -242,11 +255,58 @@ final class ControlExtension implements ExtensionMain {
               .qos(Qos.AT_LEAST_ONCE)
               .payload(ByteBuffer.wrap(new byte[size]))
               .build();
-      results.add(publishService.publishToClient(publish, id));
+      results.add(publishService.publishToClient(publish, id).whenComplete((r, e) -> permits.release()));
     }
     CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).join();
     long taken = results.stream().filter(r -> r.join() == PublishToClientResult.SUCCESSFUL).count();
     return JSON.createObjectNode().put("published", results.size()).put("successful", taken);
+  }
+
+  /**
+   * CPU time the broker JVM has used, in nanoseconds: the whole process, and its Java threads by
+   * kind (FleetFlags', HiveMQ's persistence writers, event loops, extension executors, the rest);
+   * what the process used beyond its Java threads is the VM's own (GC, JIT compilers).
+   */
+  private static ObjectNode cpu() {
+    ObjectNode cpu = JSON.createObjectNode();
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    long process = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    cpu.put("process", process);
+    var threads = ManagementFactory.getThreadMXBean();
+    Map<String, Long> byKind = new TreeMap<>();
+    Map<String, Long> allocated = new TreeMap<>();
+    for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info == null) {
+        continue;
+      }
+      long t = threads.getThreadCpuTime(info.getThreadId());
+      if (t < 0) {
+        continue;
+      }
+      String kind = threadKind(info.getThreadName());
+      byKind.merge(kind, t, Long::sum);
+      if (threads instanceof com.sun.management.ThreadMXBean sun) {
+        allocated.merge(kind, Math.max(0, sun.getThreadAllocatedBytes(info.getThreadId())), Long::sum);
+      }
+    }
+    byKind.forEach(cpu::put);
+    ObjectNode bytes = cpu.putObject("allocated");
+    allocated.forEach(bytes::put);
+    return cpu;
+  }
+
+  static String threadKind(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.startsWith("fleetflags")) {
+      return "fleetflags";
+    } else if (n.contains("single-writer")) {
+      return "persistence";
+    } else if (n.contains("eventloop") || n.contains("event-loop")) {
+      return "eventloops";
+    } else if (n.contains("extension")) {
+      return "extensions";
+    }
+    return "other";
   }
 
   private static ObjectNode status(JsonNode request) throws IOException {
@@ -260,6 +320,7 @@ final class ControlExtension implements ExtensionMain {
       Files.writeString(Path.of(request.get("histogram").asText()), classHistogram());
     }
     answer.put("heapUsed", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+    answer.set("cpu", cpu());
     ObjectNode metrics = answer.putObject("metrics");
     for (Map.Entry<String, Metric> m : Services.metricRegistry().getMetrics().entrySet()) {
       if (!m.getKey().startsWith("fleetflags.")) {

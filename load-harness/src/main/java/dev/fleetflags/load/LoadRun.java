@@ -171,9 +171,14 @@ final class LoadRun {
     for (int round = 0; round < settings.rounds(); round++) {
       boolean value = round % 2 == 0;
       if (round % 2 == 1) {
+        JsonNode cpu = s.control().status().get("cpu");
+        long clients = clientsCpu();
         addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst);
+        logCpu("baseline", round, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
       expectNothingMore(s.fleet(), "devices before the change");
+      JsonNode cpuBefore = s.control().status().get("cpu");
+      long clientsBefore = clientsCpu();
       long start = System.nanoTime();
       JsonNode answer = s.control().admin("flags/apply", allDevicesFlag(value));
       answered.add(System.nanoTime() - start);
@@ -181,10 +186,14 @@ final class LoadRun {
       List<Devices.Arrival> deltas = await(s.fleet(), n, "deltas of " + ALL_DEVICES_FLAG);
       flags.add(last(deltas) - start);
       flagsFirst.add(first(deltas) - start);
+      logCpu("FleetFlags", round, cpuBefore, s.control().status().get("cpu"), clientsCpu() - clientsBefore);
       delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
       revision = answer.path("revision").asInt();
       if (round % 2 == 0) {
+        JsonNode cpu = s.control().status().get("cpu");
+        long clients = clientsCpu();
         addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst);
+        logCpu("baseline", round, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
       log("fan-out round %d: FleetFlags %d ms (first delta after %d ms, answered after %d ms), broker's"
           + " PublishService %d ms (first message after %d ms)", round + 1, millis(flags.get(round)),
@@ -280,6 +289,37 @@ final class LoadRun {
     return Mqtt5Device.with(broker, "load-operator")
         .credentials(LoadBroker.OPERATOR, LoadBroker.OPERATOR_PASSWORD)
         .connect();
+  }
+
+  /** CPU time this process (the devices' clients, when it holds them) has used, in nanoseconds. */
+  private static long clientsCpu() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
+  }
+
+  /** The CPU a round cost the broker JVM, by kind of thread, and the clients. */
+  private void logCpu(String kind, int round, JsonNode before, JsonNode after, long clients) {
+    StringBuilder parts = new StringBuilder();
+    long threads = 0;
+    for (var names = after.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (name.equals("process") || name.equals("allocated")) {
+        continue;
+      }
+      long used = after.path(name).asLong() - before.path(name).asLong();
+      threads += used;
+      parts.append(", ").append(name).append(' ').append(used / 1_000_000);
+    }
+    long process = after.path("process").asLong() - before.path("process").asLong();
+    StringBuilder allocated = new StringBuilder();
+    for (var names = after.path("allocated").fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      long bytes = after.path("allocated").path(name).asLong() - before.path("allocated").path(name).asLong();
+      allocated.append(", ").append(name).append(' ').append(bytes / 1_000_000);
+    }
+    log("CPU of %s round %d: broker %d ms (%s, VM %d), clients %d ms; broker allocated MB: %s", kind, round + 1,
+        process / 1_000_000, parts.substring(2), (process - threads) / 1_000_000, clients / 1_000_000,
+        allocated.length() == 0 ? "?" : allocated.substring(2));
   }
 
   /**
