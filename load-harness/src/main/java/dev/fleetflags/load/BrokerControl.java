@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,7 +50,8 @@ final class BrokerControl {
   /**
    * Has the broker publish {@code size} zero bytes, QoS 1, to each client's topic through its own
    * PublishService: all at once from one thread, or as {@code load.baselineWindow} (publishes
-   * outstanding at most) and {@code load.baselineSpacingNanos} (a wait between publishes) say.
+   * outstanding at most) and {@code load.baselineSpacingNanos} (a wait between publishes) say, in
+   * the clients' order or, with {@code load.baselineShuffled}, in a shuffled one.
    *
    * @return how many publishes the broker took
    */
@@ -55,7 +59,12 @@ final class BrokerControl {
     ObjectNode request = JSON.createObjectNode().put("size", size).put("topic", topicTemplate)
         .put("window", Integer.getInteger("load.baselineWindow", 0))
         .put("spacingNanos", Long.getLong("load.baselineSpacingNanos", 0));
-    clients.forEach(request.putArray("clients")::add);
+    List<String> order = clients;
+    if (Boolean.getBoolean("load.baselineShuffled")) {
+      order = new ArrayList<>(clients);
+      Collections.shuffle(order, new Random(clients.size()));
+    }
+    order.forEach(request.putArray("clients")::add);
     JsonNode answer = control(ControlExtension.BASELINE, request);
     return answer.path("successful").asLong(-1);
   }
