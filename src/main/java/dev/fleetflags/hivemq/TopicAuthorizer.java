@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * extensions unchanged. Only operators publish admin requests; only the extension publishes flags
  * (a device may publish to its own {@code resync} and {@code ack} sub-topics, an operator to any
  * device's {@code resync}); a device subscribes only to its own flag topic, and any filter that
- * reaches other devices' flag topics ({@code flags/+}, {@code #}, ...) is refused to non-operators.
+ * reaches other devices' flag topics ({@code flags/+}, {@code #}, ...) or the admin topics (answer
+ * topics included) is refused to non-operators.
  * Every refusal is logged with the client, the topic and why, at most once per client per minute.
  */
 final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer {
@@ -105,7 +106,7 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
       case ADMIN_TOPICS -> {
         refusedAdmin(clientId, "subscribe to", filter);
         output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED,
-            "only FleetFlags operators may subscribe to " + adminPrefix + " (others: " + adminPrefix + "responses/<own client id>)");
+            "only FleetFlags operators may subscribe to " + adminPrefix + " and its answers");
       }
       case NOT_OURS -> output.nextExtensionOrDefault();
     }
@@ -129,7 +130,13 @@ final class TopicAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer
     if (filter.equals(topics.flagTopic(clientId))) {
       return Subscribe.GRANTED;
     }
-    if (filter.startsWith(adminPrefix) && !filter.equals(adminPrefix + "responses/" + clientId)) {
+    if (filter.startsWith(adminPrefix)) {
+      return Subscribe.ADMIN_TOPICS;
+    }
+    // Not even its own answer topic: answers go to a client id, and a client that has just taken
+    // an operator's id over (before the operator's end is reported) would receive an answer meant
+    // for the operator. Nor any filter reaching it (+/responses/<id>).
+    if (DeviceTopics.matches(filter, adminPrefix + "responses/" + clientId)) {
       return Subscribe.ADMIN_TOPICS;
     }
     // The progress events are published to every subscriber, so a wildcard over them (+/progress,

@@ -51,7 +51,12 @@ class TopicAuthorizerTest {
     "flags/#, #, false, NO_FLAG_TOPIC",
     "$share/g/flags/+, +, false, OTHER_DEVICES",
     "flags/+, ops-1, true, NOT_OURS",
-    "flags-admin/responses/dev-1, dev-1, false, NOT_OURS",
+    // An answer topic is an operator's, even the client's own: a client that took an operator's id
+    // over would get the operator's answers (AdminIsolationTest found it).
+    "flags-admin/responses/dev-1, dev-1, false, ADMIN_TOPICS",
+    "flags-admin/+/dev-1, dev-1, false, ADMIN_TOPICS",
+    "+/responses/dev-1, dev-1, false, OTHER_DEVICES",
+    "flags-admin/responses/dev-1, dev-1, true, NOT_OURS",
     "flags-admin/responses/dev-2, dev-1, false, ADMIN_TOPICS",
     "sensors/#, dev-1, false, NOT_OURS",
   })
@@ -59,13 +64,18 @@ class TopicAuthorizerTest {
     assertEquals(expected, authorizer.subscribe(filter, clientId, operator));
   }
 
-  /** The progress events go to every subscriber: no wildcard of a non-operator may reach them. */
+  /**
+   * The progress events go to every subscriber, the answers to a client id: no filter of a
+   * non-operator may reach either.
+   */
   @ParameterizedTest(name = "{0}: {1}")
   @CsvSource({
     "flags-admin/progress, ADMIN_TOPICS",
     "+/progress, ADMIN_TOPICS",
     "$share/g/+/progress, ADMIN_TOPICS",
     "flags-admin/#, ADMIN_TOPICS",
+    "flags-admin/responses/dev-1, ADMIN_TOPICS",
+    "+/responses/dev-1, ADMIN_TOPICS",
     "+/other, NOT_OURS",
     "devices/dev-1/flags, GRANTED",
   })

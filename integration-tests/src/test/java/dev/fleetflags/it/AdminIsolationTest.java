@@ -84,8 +84,8 @@ class AdminIsolationTest {
    * The attack that was found: an MQTT 3.1.1 operator with {@code clean_session=false} asks for the
    * history and leaves at once; a client without credentials connects with its client id and a
    * persistent session, and subscribes to the answers topic itself. It gets nothing: the operator's
-   * session ended with its connection (a reconnect finds no session), and an answer ready after
-   * that is dropped.
+   * session ended with its connection (a reconnect finds no session), an answer ready after that is
+   * dropped, and the subscription is refused to a non-operator anyway.
    */
   @Test
   void anMqtt311OperatorsAnswerDoesNotReachALaterClientWithItsId() {
@@ -102,7 +102,9 @@ class AdminIsolationTest {
     }
     try (Mqtt3Device stranger = Mqtt3Device.connect(broker, id, null, null, false)) {
       assertFalse(stranger.connAck().isSessionPresent(), "the operator's session ended with it");
-      stranger.subscribe(Operator.responsesTopic(id));
+      // Refused: an answer topic is an operator's, even the client's own. Before, the subscription
+      // was granted, and an answer that raced the operator's reported end reached the stranger.
+      assertEquals(Mqtt3SubAckReturnCode.FAILURE, stranger.subscribe(Operator.responsesTopic(id)));
       metrics.awaitTimerCount("fleetflags.admin.time", handled + 3);
       assertNothingArrives(stranger);
     }

@@ -290,6 +290,15 @@ final class ControlExtension implements ExtensionMain {
       }
     }
     byKind.forEach(cpu::put);
+    // Wall-clock milliseconds the collectors and the JIT compilers worked (the VM's share).
+    long gc = 0;
+    for (var collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+      gc += Math.max(0, collector.getCollectionTime());
+    }
+    ObjectNode vm = cpu.putObject("vm");
+    vm.put("gcMillis", gc);
+    var jit = ManagementFactory.getCompilationMXBean();
+    vm.put("jitMillis", jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1);
     ObjectNode bytes = cpu.putObject("allocated");
     allocated.forEach(bytes::put);
     return cpu;

@@ -303,7 +303,7 @@ final class LoadRun {
     long threads = 0;
     for (var names = after.fieldNames(); names.hasNext(); ) {
       String name = names.next();
-      if (name.equals("process") || name.equals("allocated")) {
+      if (name.equals("process") || name.equals("allocated") || name.equals("vm")) {
         continue;
       }
       long used = after.path(name).asLong() - before.path(name).asLong();
@@ -317,9 +317,11 @@ final class LoadRun {
       long bytes = after.path("allocated").path(name).asLong() - before.path("allocated").path(name).asLong();
       allocated.append(", ").append(name).append(' ').append(bytes / 1_000_000);
     }
-    log("CPU of %s round %d: broker %d ms (%s, VM %d), clients %d ms; broker allocated MB: %s", kind, round + 1,
-        process / 1_000_000, parts.substring(2), (process - threads) / 1_000_000, clients / 1_000_000,
-        allocated.length() == 0 ? "?" : allocated.substring(2));
+    long gc = after.path("vm").path("gcMillis").asLong() - before.path("vm").path("gcMillis").asLong();
+    long jit = after.path("vm").path("jitMillis").asLong() - before.path("vm").path("jitMillis").asLong();
+    log("CPU of %s round %d: broker %d ms (%s, VM %d: collectors busy %d ms, JIT compiling %d ms), clients %d ms;"
+        + " broker allocated MB: %s", kind, round + 1, process / 1_000_000, parts.substring(2),
+        (process - threads) / 1_000_000, gc, jit, clients / 1_000_000, allocated.length() == 0 ? "?" : allocated.substring(2));
   }
 
   /**
