@@ -3,10 +3,17 @@ package dev.fleetflags.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hivemq.client.mqtt.MqttClientSslConfig;
 import dev.fleetflags.it.CliProcess.Run;
+import dev.fleetflags.openfeature.FleetFlagsProvider;
+import dev.openfeature.sdk.ImmutableContext;
+import dev.openfeature.sdk.ProviderEvaluation;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.Map;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * certificate's common name. The CLI's {@code --tls}, {@code --cafile}, {@code --cert} and {@code
  * --key} reach both; a client certificate that names no operator connects as a plain client and
  * is told so (exit 5); a broker certificate the CLI cannot trust is "unreachable" with the reason
- * (exit 3); a certificate without its key is a usage error (exit 2).
+ * (exit 3); a certificate without its key is a usage error (exit 2). The OpenFeature provider gets
+ * its flags over the same listener.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperatorTlsTest {
@@ -95,6 +103,33 @@ class OperatorTlsTest {
         ca.file("operator.pem").toString(), "--key", ca.file("operator-key.pem").toString(), "--json");
     assertEquals(0, history.exit(), history.toString());
     assertTrue(history.out().contains("tls-flag"), history.toString());
+  }
+
+  /** A device maker's gateway: the OpenFeature provider over TLS, as its builder's transport says. */
+  @Test
+  void theOpenFeatureProviderGetsItsFlagsOverTls() throws Exception {
+    Path flags = write("tls-device-flags.json", Scenarios.document(
+        "\"tls-device-flag\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"on\"}"));
+    Run apply = cli(Map.of("FLEETFLAGS_PASSWORD", Operator.PASSWORD), "apply", flags.toString(), "--broker", tls(),
+        "--cafile", ca.certificatePem().toString(), "--user", Operator.USERNAME);
+    assertEquals(0, apply.exit(), apply.toString());
+    KeyStore trusted = KeyStore.getInstance("JKS");
+    try (InputStream in = Files.newInputStream(ca.trustStore())) {
+      trusted.load(in, TestAuthority.PASSWORD.toCharArray());
+    }
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    FleetFlagsProvider provider = FleetFlagsProvider.builder().clientId("tls-gateway-1").server("127.0.0.1", tlsPort)
+        .transport(client -> client.sslConfig(MqttClientSslConfig.builder().trustManagerFactory(trust).build()))
+        .initTimeout(MqttDevice.WAIT)
+        .build();
+    try {
+      provider.initialize(new ImmutableContext());
+      ProviderEvaluation<Boolean> value = provider.getBooleanEvaluation("tls-device-flag", false, new ImmutableContext());
+      assertEquals(true, value.getValue(), value.toString());
+    } finally {
+      provider.shutdown();
+    }
   }
 
   @Test
