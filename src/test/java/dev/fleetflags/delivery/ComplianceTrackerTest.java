@@ -15,11 +15,8 @@ import dev.fleetflags.proto.v1.FlagAck;
 import dev.fleetflags.rules.Limits;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,30 +32,6 @@ import org.junit.jupiter.api.Test;
  * one state, with a broker stand-in that takes updates (or holds them) and a clock the test sets.
  */
 class ComplianceTrackerTest {
-
-  /** A clock the test moves; never by itself. */
-  static final class TestClock extends Clock {
-    private volatile Instant now = Instant.parse("2026-12-04T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   /** Counts what the tracker reports to the metrics. */
   static final class AckMetrics implements DeliveryMetrics {
@@ -99,7 +72,7 @@ class ComplianceTrackerTest {
     return new FlagSetCompiler(Limits.DEFAULT).compile(json.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
   }
 
-  private final TestClock clock = new TestClock();
+  private final TestClock clock = new TestClock(Instant.parse("2026-12-04T10:00:00Z"));
   /** Takes every update at once, or holds them until released. */
   private final FanOutTest.Devices broker = new FanOutTest.Devices();
   private final AckMetrics metrics = new AckMetrics();
