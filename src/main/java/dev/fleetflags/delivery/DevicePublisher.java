@@ -13,9 +13,19 @@ public interface DevicePublisher {
   CompletableFuture<Boolean> publish(String clientId, byte[] payload);
 
   /**
+   * Subscribes the device to its flag topic again, as it had (QoS 1), on the broker's side: the
+   * broker acknowledged its subscription but holds none for it any more. Completes with whether
+   * the broker holds one now; the device itself notices nothing.
+   */
+  default CompletableFuture<Boolean> restoreSubscription(String clientId) {
+    return CompletableFuture.completedFuture(false);
+  }
+
+  /**
    * Asks the device to connect again, the broker closing its connection with {@code reason}: the
-   * broker acknowledged its subscription to its flag topic but holds none for it any more, so it
-   * would wait for updates forever. A device connects again and subscribes (the device protocol).
+   * broker acknowledged its subscription to its flag topic but holds none for it any more, even
+   * after {@link #restoreSubscription}, so it would wait for updates forever. A device connects
+   * again and subscribes (the device protocol).
    */
   default void reconnect(String clientId, String reason) {}
 }

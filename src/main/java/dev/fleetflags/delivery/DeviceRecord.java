@@ -41,9 +41,12 @@ public class DeviceRecord {
   boolean subscribed;
   /**
    * This connection's own subscription to its flag topic was acknowledged (its SUBACK, not one
-   * carried over from a connection it took over); cleared once the broker is found to hold none.
+   * carried over from a connection it took over); cleared once the broker is found to hold none
+   * even after {@link #subscriptionRestored}.
    */
   boolean subscriptionAcknowledged;
+  /** Since its SUBACK, the broker was found to hold no subscription for it, and it was added again. */
+  boolean subscriptionRestored;
   /** The device asked for its set (subscribe or resync): a snapshot, a delta from what it holds, or a confirmation. */
   boolean wantSnapshot;
   /** A change may affect the device: send the difference between what it was sent and what is current. */

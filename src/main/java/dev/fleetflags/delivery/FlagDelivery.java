@@ -337,6 +337,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     withIndexed(clientId, d -> {
       d.subscribed = true;
       d.subscriptionAcknowledged = true;
+      d.subscriptionRestored = false;
       d.wantSnapshot = true;
       attempts.remove(d);
       failures.remove(d);
@@ -986,24 +987,54 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
    * acknowledged the device's own subscription, it has lost it since: HiveMQ's clean-up of a
    * clean session that ended runs on its persistence threads and, when it runs late, removes the
    * subscription a reconnected connection with the same client id has just made. The device
-   * would wait for its set forever; asked to connect again, it subscribes again. Once per
-   * acknowledged subscription.
+   * would wait for its set forever. Its subscription is added again on the broker's side, which
+   * the device does not notice; if the broker still takes nothing, the device is asked to connect
+   * again, and subscribes again. Once per acknowledged subscription.
    */
   private void subscriptionGone(DeviceRecord d) {
+    boolean restore;
     synchronized (d) {
       if (!d.subscribed || !d.subscriptionAcknowledged || devices.get(d.clientId) != d) {
         return;
       }
-      d.subscriptionAcknowledged = false;
+      restore = !d.subscriptionRestored;
+      d.subscriptionRestored = true;
+      d.subscriptionAcknowledged = restore;
     }
     metrics.subscriptionLost();
+    if (!restore) {
+      if (logLimit.admit(d.clientId) != null) {
+        log.warn("Device '{}': the broker still holds no subscription to its flag topic after it was added again;"
+            + " the device is asked to connect again, and gets its set when it subscribes again", d.clientId);
+      }
+      publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
+          + " subscribe again");
+      return;
+    }
     if (logLimit.admit(d.clientId) != null) {
       log.warn("Device '{}' subscribed to its flag topic and the broker acknowledged it, but the broker holds no"
-          + " subscription for it now (its clean-up of the client id's previous session removed it): the device is"
-          + " asked to connect again, and gets its set when it subscribes again", d.clientId);
+          + " subscription for it now (its clean-up of the client id's previous session removed it): adding it"
+          + " again", d.clientId);
     }
-    publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
-        + " subscribe again");
+    publisher.restoreSubscription(d.clientId).whenComplete((restored, failure) -> {
+      boolean holds = failure == null && Boolean.TRUE.equals(restored);
+      synchronized (d) {
+        if (!d.subscribed || devices.get(d.clientId) != d) {
+          return;
+        }
+        attempts.remove(d);
+        if (holds) {
+          d.wantSnapshot = true;
+          enqueue(d);
+          return;
+        }
+        d.subscriptionAcknowledged = false;
+      }
+      log.warn("Device '{}': its subscription could not be added again ({}); it is asked to connect again",
+          d.clientId, failure != null ? failure.toString() : "the broker has no session for it");
+      publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
+          + " subscribe again");
+    });
   }
 
   /**

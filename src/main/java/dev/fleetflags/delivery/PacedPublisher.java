@@ -39,6 +39,11 @@ final class PacedPublisher {
     return result.whenComplete((taken, failure) -> inFlight.release());
   }
 
+  /** See {@link DevicePublisher#restoreSubscription}: not paced, it publishes nothing. */
+  CompletableFuture<Boolean> restoreSubscription(String clientId) {
+    return Objects.requireNonNull(publisher.restoreSubscription(clientId), "the publisher returned no future");
+  }
+
   /** See {@link DevicePublisher#reconnect}: not paced, it publishes nothing. */
   void reconnect(String clientId, String reason) {
     publisher.reconnect(clientId, reason);

@@ -6,6 +6,7 @@ import com.hivemq.extension.sdk.api.services.builder.Builders;
 import com.hivemq.extension.sdk.api.services.publish.PublishService;
 import com.hivemq.extension.sdk.api.services.publish.PublishToClientResult;
 import com.hivemq.extension.sdk.api.services.session.ClientService;
+import com.hivemq.extension.sdk.api.services.subscription.SubscriptionStore;
 import dev.fleetflags.delivery.ConnectionFacts;
 import dev.fleetflags.delivery.DevicePublisher;
 import java.nio.ByteBuffer;
@@ -29,11 +30,14 @@ final class BrokerPublisher implements DevicePublisher {
 
   private final PublishService publishService;
   private final ClientService clientService;
+  private final SubscriptionStore subscriptionStore;
   private final DeviceTopics topics;
 
-  BrokerPublisher(PublishService publishService, ClientService clientService, DeviceTopics topics) {
+  BrokerPublisher(PublishService publishService, ClientService clientService, SubscriptionStore subscriptionStore,
+      DeviceTopics topics) {
     this.publishService = publishService;
     this.clientService = clientService;
+    this.subscriptionStore = subscriptionStore;
     this.topics = topics;
   }
 
@@ -58,6 +62,16 @@ final class BrokerPublisher implements DevicePublisher {
         .build();
     return publishService.publishToClient(publish, clientId)
         .thenApply(result -> result == PublishToClientResult.SUCCESSFUL);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> restoreSubscription(String clientId) {
+    var subscription = Builders.topicSubscription()
+        .topicFilter(topics.flagTopic(clientId))
+        .qos(Qos.AT_LEAST_ONCE)
+        .build();
+    // Fails (NoSuchClientIdException) if the broker holds no session for the client id any more.
+    return subscriptionStore.addSubscription(clientId, subscription).thenApply(added -> true);
   }
 
   @Override

@@ -85,7 +85,7 @@ public final class ExtensionMain implements com.hivemq.extension.sdk.api.Extensi
     DeviceContexts contexts = new DeviceContexts(store::deviceAttributes, Set.copyOf(config.attributeUserProperties()),
         config.limits(), metrics, System::nanoTime);
     delivery = new FlagDelivery(live, contexts, new FlagUpdates(config.includeVariants()),
-        new BrokerPublisher(Services.publishService(), Services.clientService(), topics),
+        new BrokerPublisher(Services.publishService(), Services.clientService(), Services.subscriptionStore(), topics),
         new FlagDelivery.Settings(config.workerThreads(), config.delivery().maxInFlight(), config.delivery().publishRate(),
             config.delivery().historyRevisions(), config.delivery().offlineDevices(), PROGRESS_INTERVAL),
         metrics, new ComplianceTracker.Settings(config.delivery().complianceRevisions(),

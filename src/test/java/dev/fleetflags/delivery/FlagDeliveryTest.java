@@ -33,7 +33,19 @@ class FlagDeliveryTest {
     final List<String> devices = new CopyOnWriteArrayList<>();
     final List<FlagUpdate> updates = new CopyOnWriteArrayList<>();
     final List<String> reconnected = new CopyOnWriteArrayList<>();
+    final List<String> restored = new CopyOnWriteArrayList<>();
     volatile boolean subscribed = true;
+    /** Whether adding a device's subscription again makes the broker take its updates. */
+    volatile boolean restoring;
+
+    @Override
+    public CompletableFuture<Boolean> restoreSubscription(String clientId) {
+      restored.add(clientId);
+      if (restoring) {
+        subscribed = true;
+      }
+      return CompletableFuture.completedFuture(true);
+    }
 
     @Override
     public void reconnect(String clientId, String reason) {
@@ -97,16 +109,33 @@ class FlagDeliveryTest {
   }
 
   @Test
-  void aDeviceWhoseAcknowledgedSubscriptionTheBrokerLostIsAskedToConnectAgainOnce() throws Exception {
+  void aDeviceWhoseAcknowledgedSubscriptionTheBrokerLostHasItAddedAgainAndGetsItsSet() throws Exception {
     RecordingPublisher publisher = new RecordingPublisher();
     publisher.subscribed = false; // the broker holds no subscription for it, whatever its SUBACK said
+    publisher.restoring = true;
     FlagDelivery delivery = delivery(publisher, Map.of());
     delivery.connected("dev-1", new DeviceRecord(), ConnectionFacts.NONE, null);
     delivery.subscribed("dev-1");
     drain();
-    assertEquals(List.of("dev-1"), publisher.reconnected, "after its retries");
+    assertEquals(List.of("dev-1"), publisher.restored, "after its retries");
+    assertEquals(List.of("dev-1"), publisher.devices, "its set, once the subscription is back");
+    assertTrue(publisher.updates.get(0).getSnapshot());
+    assertEquals(List.of(), publisher.reconnected, "the device notices nothing");
+  }
+
+  @Test
+  void aDeviceWhoseSubscriptionCannotBeAddedAgainIsAskedToConnectAgainOnce() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    publisher.subscribed = false; // and adding it again does not help
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.connected("dev-1", new DeviceRecord(), ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-1");
+    drain();
+    assertEquals(List.of("dev-1"), publisher.restored, "added again first");
+    assertEquals(List.of("dev-1"), publisher.reconnected, "then asked to connect again");
     delivery.resync("dev-1", null);
     drain();
+    assertEquals(List.of("dev-1"), publisher.restored, "once per acknowledged subscription");
     assertEquals(List.of("dev-1"), publisher.reconnected, "once per acknowledged subscription");
 
     // One that unsubscribed meanwhile is left alone.

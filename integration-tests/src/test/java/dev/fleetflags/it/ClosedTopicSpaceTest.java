@@ -9,13 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.embedded.EmbeddedExtension;
-import com.hivemq.extension.sdk.api.ExtensionMain;
 import com.hivemq.extension.sdk.api.packets.general.Qos;
-import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
-import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
-import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
-import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
 import com.hivemq.extension.sdk.api.services.publish.RetainedPublish;
 import dev.fleetflags.it.Device.Protocol;
@@ -97,25 +91,10 @@ class ClosedTopicSpaceTest {
     }
   }
 
-  /** A test extension beside FleetFlags: through it the test uses the broker's retained store. */
-  public static final class Alongside implements ExtensionMain {
-    @Override
-    public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {}
-
-    @Override
-    public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {}
-  }
 
   @Test
   void aRetainedMessageOnADevicesOwnTopicIsNeverDeliveredToIt() throws Exception {
-    EmbeddedExtension alongside =
-        EmbeddedExtension.builder()
-            .withId("it-alongside")
-            .withName("it-alongside")
-            .withVersion("1")
-            .withExtensionMain(new Alongside())
-            .build();
-    try (EmbeddedBroker broker = EmbeddedBroker.startAlongside(setup(), alongside)) {
+    try (EmbeddedBroker broker = EmbeddedBroker.startAlongside(setup(), AlongsideExtension.embedded())) {
       assertTrue(broker.extensionStarted(), broker::log);
       // Planted after FleetFlags' start, past its clean-up, as another extension could.
       for (String topic : List.of("flags/late-5", "flags/late-3")) {

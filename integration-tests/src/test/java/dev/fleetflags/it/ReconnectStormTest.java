@@ -102,7 +102,11 @@ class ReconnectStormTest {
         metrics.awaitIndexed(DEVICES);
         int stormNumber = storm + 1;
         for (Device d : live.values()) {
-          d.awaitReceived(1);
+          try {
+            d.awaitReceived(1);
+          } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + state(d), e);
+          }
           assertServed(d, "after storm " + stormNumber);
         }
         // A change reaches every live connection, as a one-flag delta to the devices it affects.
@@ -169,6 +173,18 @@ class ReconnectStormTest {
       }
       Thread.sleep(10);
     }
+  }
+
+  /** What a failure needs to say: the connection, the extension's view and what the broker logged about it. */
+  private String state(Device d) {
+    StringBuilder lines = new StringBuilder();
+    for (String line : broker.log().split("\n")) {
+      if (line.contains("'" + d.clientId() + "'") || line.contains(" " + d.clientId() + " ")) {
+        lines.append("\n  ").append(line);
+      }
+    }
+    return d + (d.connected() ? " is connected" : " is not connected") + "; subscriptions lost: "
+        + metrics.counter("fleetflags.subscriptions.lost") + "; the broker logged about it:" + lines;
   }
 
   /** The device holds what query/evaluate gives it, with the hash the extension states. */
