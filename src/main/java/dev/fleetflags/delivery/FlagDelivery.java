@@ -77,7 +77,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   public record Settings(int workerThreads, int maxInFlight, int publishRate, int historyRevisions,
       int offlineDevices, Duration progressInterval) {
 
-    public static final Settings DEFAULT = new Settings(2, 5000, 0, 32, 100_000, Duration.ofSeconds(5));
+    public static final Settings DEFAULT = new Settings(2, 50_000, 0, 32, 100_000, Duration.ofSeconds(5));
   }
 
   private final DeviceContexts contexts;

@@ -94,7 +94,7 @@ public record FleetFlagsConfig(
   public record Delivery(int maxInFlight, int publishRate, int historyRevisions, int offlineDevices,
       int complianceRevisions) {
 
-    public static final Delivery DEFAULT = new Delivery(5000, 0, 32, 100_000, 16);
+    public static final Delivery DEFAULT = new Delivery(50_000, 0, 32, 100_000, 16);
 
     public Delivery {
       if (maxInFlight < 1 || publishRate < 0 || historyRevisions < 1 || offlineDevices < 0

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param work where the brokers' folders go (emptied first)
  * @param out the file the result table is written to, if any
  * @param delivery FleetFlags' {@code <delivery>} settings as XML (e.g. {@code
- *     <max-in-flight>5000</max-in-flight>}); empty: the defaults
+ *     <max-in-flight>1000</max-in-flight>}); empty: the defaults
  * @param brokerJvmArgs options of the broker's JVM (heap, JFR); {@code {broker}} in them becomes
  *     the broker's name ({@code fleetflags} or {@code bare})
  * @param timeout bound on every wait for devices or the broker; reached only when something is wrong
