@@ -17,8 +17,9 @@ final class LoadReport {
   static String format(LoadResults r, String machine) {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT,
-        "FleetFlags load harness: %,d devices, %d rounds per comparison. %s%n%n", r.devices(),
-        r.rounds(), machine));
+        "FleetFlags load harness: %,d devices, %d rounds per comparison (fan-out after %d warm-up rounds of"
+            + " each kind, not counted). %s%n%n", r.devices(), r.rounds(), Integer.getInteger("load.fanOutWarmup", 6),
+        machine));
     out.append("| # | measure | FleetFlags | bare baseline, same broker, same run | ratio | target |\n");
     out.append("|---|---|---|---|---|---|\n");
     LoadResults.Timing f = r.fanOut();

@@ -169,13 +169,17 @@ final class LoadRun {
     List<Long> answered = new ArrayList<>();
     int delta = 0;
     int revision = 0;
-    for (int round = 0; round < settings.rounds(); round++) {
-      boolean value = round % 2 == 0;
-      if (round % 2 == 1) {
+    // Rounds of each kind before the timed ones, not counted, as JMH warms up: the broker's JIT
+    // compiles and recompiles each kind's path for several rounds (BENCHMARKS, runs 46-51).
+    int warmup = Integer.getInteger("load.fanOutWarmup", 6);
+    for (int round = -warmup; round < settings.rounds(); round++) {
+      boolean value = Math.floorMod(round, 2) == 0;
+      String label = round < 0 ? "warm-up " + (round + warmup + 1) : String.valueOf(round + 1);
+      if (Math.floorMod(round, 2) == 1) {
         JsonNode cpu = s.control().status().get("cpu");
         long clients = clientsCpu();
         addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst, baselineTaken);
-        logCpu("baseline", round, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
+        logCpu("baseline", label, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
       expectNothingMore(s.fleet(), "devices before the change");
       JsonNode cpuBefore = s.control().status().get("cpu");
@@ -187,19 +191,23 @@ final class LoadRun {
       List<Devices.Arrival> deltas = await(s.fleet(), n, "deltas of " + ALL_DEVICES_FLAG);
       flags.add(last(deltas) - start);
       flagsFirst.add(first(deltas) - start);
-      logCpu("FleetFlags", round, cpuBefore, s.control().status().get("cpu"), clientsCpu() - clientsBefore);
+      logCpu("FleetFlags", label, cpuBefore, s.control().status().get("cpu"), clientsCpu() - clientsBefore);
       delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
       revision = answer.path("revision").asInt();
-      if (round % 2 == 0) {
+      if (Math.floorMod(round, 2) == 0) {
         JsonNode cpu = s.control().status().get("cpu");
         long clients = clientsCpu();
         addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst, baselineTaken);
-        logCpu("baseline", round, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
+        logCpu("baseline", label, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
-      log("fan-out round %d: FleetFlags %d ms (first delta after %d ms, answered after %d ms), broker's"
-          + " PublishService %d ms (first message after %d ms, all taken by the broker after %d ms)", round + 1,
-          millis(flags.get(round)), millis(flagsFirst.get(round)), millis(answered.get(round)),
-          millis(baseline.get(round)), millis(baselineFirst.get(round)), millis(baselineTaken.get(round)));
+      int last = flags.size() - 1;
+      log("fan-out round %s: FleetFlags %d ms (first delta after %d ms, answered after %d ms), broker's"
+          + " PublishService %d ms (first message after %d ms, all taken by the broker after %d ms)", label,
+          millis(flags.get(last)), millis(flagsFirst.get(last)), millis(answered.get(last)),
+          millis(baseline.get(last)), millis(baselineFirst.get(last)), millis(baselineTaken.get(last)));
+    }
+    for (List<Long> timed : List.of(flags, baseline, flagsFirst, baselineFirst, answered)) {
+      timed.subList(0, warmup).clear();
     }
     JsonNode metrics = s.control().status().get("metrics");
     log("FleetFlags handled its admin requests in %.0f ms on average, %.0f ms at most"
@@ -300,7 +308,7 @@ final class LoadRun {
   }
 
   /** The CPU a round cost the broker JVM, by kind of thread, and the clients. */
-  private void logCpu(String kind, int round, JsonNode before, JsonNode after, long clients) {
+  private void logCpu(String kind, String round, JsonNode before, JsonNode after, long clients) {
     StringBuilder parts = new StringBuilder();
     long threads = 0;
     for (var names = after.fieldNames(); names.hasNext(); ) {
@@ -321,8 +329,8 @@ final class LoadRun {
     }
     long gc = after.path("vm").path("gcMillis").asLong() - before.path("vm").path("gcMillis").asLong();
     long jit = after.path("vm").path("jitMillis").asLong() - before.path("vm").path("jitMillis").asLong();
-    log("CPU of %s round %d: broker %d ms (%s, VM %d: collectors busy %d ms, JIT compiling %d ms), clients %d ms;"
-        + " broker allocated MB: %s", kind, round + 1, process / 1_000_000, parts.substring(2),
+    log("CPU of %s round %s: broker %d ms (%s, VM %d: collectors busy %d ms, JIT compiling %d ms), clients %d ms;"
+        + " broker allocated MB: %s", kind, round, process / 1_000_000, parts.substring(2),
         (process - threads) / 1_000_000, gc, jit, clients / 1_000_000, allocated.length() == 0 ? "?" : allocated.substring(2));
   }
 
