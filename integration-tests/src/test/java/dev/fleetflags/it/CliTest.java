@@ -5,15 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import dev.fleetflags.it.CliProcess.Run;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -273,6 +278,39 @@ class CliTest {
     Run wrongPasswordHere = cli(Map.of("FLEETFLAGS_PASSWORD", "wrong"), "apply", "--broker", broker(), "--user", Operator.USERNAME,
         write("any.json", Scenarios.document(COLOR)).toString());
     assertEquals(5, wrongPasswordHere.exit(), wrongPasswordHere::toString);
+  }
+
+  @Test
+  @Order(9)
+  void anErrorAnswerIsExit8() {
+    // No FleetFlags on this broker (it admits every client): an MQTT client answers the CLI's
+    // requests as the extension answers when it fails, and then with something that is no answer.
+    try (EmbeddedBroker broker = EmbeddedBroker.start(ExtensionSetup.asPackaged().disabled())) {
+      Mqtt5AsyncClient responder = MqttClient.builder().useMqttVersion5().identifier("cli-responder")
+          .serverHost(broker.host()).serverPort(broker.mqttPort()).buildAsync();
+      responder.connect().join();
+      AtomicInteger requests = new AtomicInteger();
+      responder.subscribeWith().topicFilter("flags-admin/query/#").qos(MqttQos.AT_LEAST_ONCE).callback(request -> {
+        String answer = requests.incrementAndGet() == 1
+            ? "{\"status\": \"error\", \"reason\": \"the extension failed to handle the request\"}"
+            : "not an answer";
+        responder.publishWith().topic(request.getResponseTopic().orElseThrow())
+            .correlationData(request.getCorrelationData().orElseThrow())
+            .payload(answer.getBytes(StandardCharsets.UTF_8)).qos(MqttQos.AT_LEAST_ONCE).send();
+      }).send().join();
+      try {
+        String where = broker.host() + ":" + broker.mqttPort();
+        Run failed = cli(Map.of("FLEETFLAGS_PASSWORD", "any"), "history", "--broker", where, "--user", "ops");
+        assertEquals(8, failed.exit(), failed::toString);
+        assertTrue(failed.err().contains("the broker answered with an error: the extension failed to handle the request"),
+            failed::toString);
+        Run garbled = cli(Map.of("FLEETFLAGS_PASSWORD", "any"), "history", "--broker", where, "--user", "ops");
+        assertEquals(8, garbled.exit(), garbled::toString);
+        assertTrue(garbled.err().contains("the broker answered something that is not an answer"), garbled::toString);
+      } finally {
+        responder.disconnect().join();
+      }
+    }
   }
 
   @Test
