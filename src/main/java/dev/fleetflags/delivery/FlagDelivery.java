@@ -56,6 +56,9 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
   private static final int MAX_NOT_SUBSCRIBED_RETRIES = 5;
   private static final long RETRY_DELAY_MILLIS = 20;
+  /** The reason a device whose subscription the broker lost is asked to connect again with. */
+  private static final String LOST_SUBSCRIPTION =
+      "the broker lost this client's subscription to its flag topic; connect and subscribe again";
   /**
    * A device whose update could not be worked out (evaluation, encoding) is retried this often, a
    * snapshot each time, after {@value #FAILURE_DELAY_MILLIS} ms doubling; then it is counted and
@@ -1007,14 +1010,13 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
         log.warn("Device '{}': the broker still holds no subscription to its flag topic after it was added again;"
             + " the device is asked to connect again, and gets its set when it subscribes again", d.clientId);
       }
-      publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
-          + " subscribe again");
+      publisher.reconnect(d.clientId, LOST_SUBSCRIPTION);
       return;
     }
     if (logLimit.admit(d.clientId) != null) {
       log.warn("Device '{}' subscribed to its flag topic and the broker acknowledged it, but the broker holds no"
-          + " subscription for it now (its clean-up of the client id's previous session removed it): adding it"
-          + " again", d.clientId);
+          + " subscription for it now (as when its clean-up of the client id's previous session removes it):"
+          + " adding it again", d.clientId);
     }
     publisher.restoreSubscription(d.clientId).whenComplete((restored, failure) -> {
       boolean holds = failure == null && Boolean.TRUE.equals(restored);
@@ -1032,8 +1034,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       }
       log.warn("Device '{}': its subscription could not be added again ({}); it is asked to connect again",
           d.clientId, failure != null ? failure.toString() : "the broker has no session for it");
-      publisher.reconnect(d.clientId, "the broker lost this client's subscription to its flag topic; connect and"
-          + " subscribe again");
+      publisher.reconnect(d.clientId, LOST_SUBSCRIPTION);
     });
   }
 
