@@ -455,77 +455,110 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     FanOutPlan plan = new FanOutPlan(change.before().flagSet(), change.after().flagSet(),
         change.changedFlags(), change.removedFlags(), updates.includesVariants());
     planned = plan.coversWholeSet() ? new PlannedChange(before, after, plan) : null;
-    FlagProbe probe = new FlagProbe(DeviceContext.empty(), now); // one for the whole walk
+    Walk walk = new Walk(plan, before, after, now, failed);
     Set<String> refreshed = change.changedDevices();
     boolean anyRefreshed = !refreshed.isEmpty();
     for (DeviceRecord d : devices.values()) {
       if (anyRefreshed && refreshed.contains(d.clientId)) {
         continue; // refreshed above; its sync covers this change too
       }
-      DeviceContext attributes;
-      boolean holdsBefore;
-      synchronized (d) {
-        if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision >= after) {
-          continue; // nothing sent yet, or already sent this revision or a newer one
-        }
-        attributes = d.attributes;
-        holdsBefore = !d.hasWork() && d.sentRevision == before && attributes != null
-            && d.sentAttributes == attributes;
-        if (!holdsBefore && !d.hasWork()) {
-          d.wantSync = true; // behind: its sync covers this change too
-          enqueue(d);
-        }
-      }
-      // Also for devices already queued, which this change merges into: the operator is told how
-      // many devices the change itself alters, not how many happen to be waiting.
-      boolean hit;
-      PayloadFit fit = fit(d);
-      List<String> unfit = List.of();
-      try {
-        hit = attributes != null && !plan.isEmpty()
-            && plan.affects(probe.moveTo(attributes, d.clientId, now), fit);
-        if (fit.limited() && !hit && holdsBefore && !plan.isEmpty()) {
-          unfit = plan.leftOut(probe, fit); // reported below if no worker does (it sends nothing)
-        }
-      } catch (Throwable e) {
-        // Not counted: a worker works it out from here (or fails, retries and counts it).
-        failed.add(d, e);
-        probe = new FlagProbe(DeviceContext.empty(), now);
-        synchronized (d) {
-          if (d.subscribed && !d.hasWork()) {
-            d.wantSync = true;
-            enqueue(d);
-          }
-        }
-        continue;
-      }
-      if (hit) {
+      if (planDevice(d, walk)) {
         affected++;
-        compliance.targeted(d);
       }
-      if (!holdsBefore) {
-        continue;
-      }
-      synchronized (d) {
-        if (d.hasWork() || d.sentRevision != before || d.sentAttributes != attributes) {
-          if (!d.hasWork() && d.sentRevision != after && d.subscribed) {
-            d.wantSync = true;
-            enqueue(d);
-          }
-        } else if (hit) {
-          d.wantSync = true;
-          enqueue(d);
-        } else {
-          d.sentRevision = after; // nothing it holds changed
-        }
-        if (d.hasWork()) {
-          unfit = List.of(); // its worker reports what it leaves out
-        }
-      }
-      reportLeftOut(d, fit, unfit);
     }
     failed.log();
     return affected;
+  }
+
+  /** What a plan's walk over the fleet shares between its devices. */
+  private static final class Walk {
+    final FanOutPlan plan;
+    final long before;
+    final long after;
+    final long now;
+    final PlanFailures failed;
+    /** One probe for the whole walk, made again after an evaluation that threw. */
+    FlagProbe probe;
+
+    Walk(FanOutPlan plan, long before, long after, long now, PlanFailures failed) {
+      this.plan = plan;
+      this.before = before;
+      this.after = after;
+      this.now = now;
+      this.failed = failed;
+      this.probe = new FlagProbe(DeviceContext.empty(), now);
+    }
+  }
+
+  /**
+   * One device of a plan's walk: queued if the change affects it or it is behind, marked current
+   * if not; returns whether the change alters its flags. A method of its own, small, so that the JIT
+   * compiles it from the first change (it runs once per device), where the walk's loop, run once
+   * per change, would wait for many changes.
+   */
+  private boolean planDevice(DeviceRecord d, Walk walk) {
+    DeviceContext attributes;
+    boolean holdsBefore;
+    synchronized (d) {
+      if (!d.subscribed || d.sentRevision == DeviceRecord.NOTHING_SENT || d.sentRevision >= walk.after) {
+        return false; // nothing sent yet, or already sent this revision or a newer one
+      }
+      attributes = d.attributes;
+      holdsBefore = !d.hasWork() && d.sentRevision == walk.before && attributes != null
+          && d.sentAttributes == attributes;
+      if (!holdsBefore && !d.hasWork()) {
+        d.wantSync = true; // behind: its sync covers this change too
+        enqueue(d);
+      }
+    }
+    // Also for devices already queued, which this change merges into: the operator is told how
+    // many devices the change itself alters, not how many happen to be waiting.
+    boolean hit;
+    FanOutPlan plan = walk.plan;
+    PayloadFit fit = fit(d);
+    List<String> unfit = List.of();
+    try {
+      hit = attributes != null && !plan.isEmpty()
+          && plan.affects(walk.probe.moveTo(attributes, d.clientId, walk.now), fit);
+      if (fit.limited() && !hit && holdsBefore && !plan.isEmpty()) {
+        unfit = plan.leftOut(walk.probe, fit); // reported below if no worker does (it sends nothing)
+      }
+    } catch (Throwable e) {
+      // Not counted: a worker works it out from here (or fails, retries and counts it).
+      walk.failed.add(d, e);
+      walk.probe = new FlagProbe(DeviceContext.empty(), walk.now);
+      synchronized (d) {
+        if (d.subscribed && !d.hasWork()) {
+          d.wantSync = true;
+          enqueue(d);
+        }
+      }
+      return false;
+    }
+    if (hit) {
+      compliance.targeted(d); // before its update can be queued below
+    }
+    if (!holdsBefore) {
+      return hit;
+    }
+    synchronized (d) {
+      if (d.hasWork() || d.sentRevision != walk.before || d.sentAttributes != attributes) {
+        if (!d.hasWork() && d.sentRevision != walk.after && d.subscribed) {
+          d.wantSync = true;
+          enqueue(d);
+        }
+      } else if (hit) {
+        d.wantSync = true;
+        enqueue(d);
+      } else {
+        d.sentRevision = walk.after; // nothing it holds changed
+      }
+      if (d.hasWork()) {
+        unfit = List.of(); // its worker reports what it leaves out
+      }
+    }
+    reportLeftOut(d, fit, unfit);
+    return hit;
   }
 
   /** Devices whose evaluation threw while a change was planned: logged once per plan. */
