@@ -42,6 +42,7 @@ class BrokerKillTest {
   private static final int CHANGES = 500;
   private static final int KILLS_WHILE_WRITING = 2;
   private static final int IN_FLIGHT = 16;
+  private static final AtomicInteger CHECKS = new AtomicInteger();
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES) // a guard against a hung broker, not a measurement
@@ -146,7 +147,11 @@ class BrokerKillTest {
   /** Every acknowledged change is there, at the revision its answer gave. */
   private static void assertNothingLost(BrokerJvm broker, Map<Long, Integer> acknowledged, String context) {
     Map<Long, Integer> expected = new TreeMap<>(acknowledged);
-    try (Operator operator = Operator.mqtt5(broker, "kill-check")) {
+    // A client id of its own each time: the broker, killed, may still hold the session of the
+    // last one and remove it in the background after this connection has subscribed to its
+    // answers (HiveMQ's clean-up of an earlier session is asynchronous), so the answer would go
+    // nowhere. The CLI uses a random client id for the same reason.
+    try (Operator operator = Operator.mqtt5(broker, "kill-check-" + CHECKS.incrementAndGet())) {
       JsonNode flags = operator.queryFlags();
       long revision = flags.get("revision").asLong();
       long last = expected.keySet().stream().mapToLong(Long::longValue).max().orElse(0);

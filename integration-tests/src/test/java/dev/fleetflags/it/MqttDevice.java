@@ -3,6 +3,7 @@ package dev.fleetflags.it;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttClientBuilder;
+import com.hivemq.client.mqtt.exceptions.ConnectionClosedException;
 import com.hivemq.client.mqtt.exceptions.MqttClientStateException;
 import dev.fleetflags.proto.v1.FlagUpdate;
 import java.nio.charset.StandardCharsets;
@@ -159,8 +160,9 @@ public abstract sealed class MqttDevice<M> implements AutoCloseable
     if (connected()) {
       try {
         disconnect();
-      } catch (MqttClientStateException closed) {
-        // The broker closed the connection since the check (as it does after refusing a publish).
+      } catch (MqttClientStateException | ConnectionClosedException closed) {
+        // The broker closed the connection since the check (as it does after refusing a publish,
+        // or when it is killed): closed either way.
       }
     }
   }
