@@ -175,10 +175,12 @@ final class LoadRun {
     for (int round = -warmup; round < settings.rounds(); round++) {
       boolean value = Math.floorMod(round, 2) == 0;
       String label = round < 0 ? "warm-up " + (round + warmup + 1) : String.valueOf(round + 1);
+      String baselineSpread = "";
       if (Math.floorMod(round, 2) == 1) {
         JsonNode cpu = s.control().status().get("cpu");
         long clients = clientsCpu();
-        addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst, baselineTaken);
+        baselineSpread = addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline,
+            baselineFirst, baselineTaken);
         logCpu("baseline", label, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
       expectNothingMore(s.fleet(), "devices before the change");
@@ -192,12 +194,14 @@ final class LoadRun {
       flags.add(last(deltas) - start);
       flagsFirst.add(first(deltas) - start);
       logCpu("FleetFlags", label, cpuBefore, s.control().status().get("cpu"), clientsCpu() - clientsBefore);
+      String flagsSpread = spread(deltas, start);
       delta = checkDeltas(deltas, ALL_DEVICES_FLAG, device -> value, "every device");
       revision = answer.path("revision").asInt();
       if (Math.floorMod(round, 2) == 0) {
         JsonNode cpu = s.control().status().get("cpu");
         long clients = clientsCpu();
-        addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline, baselineFirst, baselineTaken);
+        baselineSpread = addBaseline(baselineRound(s.fleet(), s.control(), FLAG_TOPIC, delta), baseline,
+            baselineFirst, baselineTaken);
         logCpu("baseline", label, cpu, s.control().status().get("cpu"), clientsCpu() - clients);
       }
       int last = flags.size() - 1;
@@ -205,6 +209,7 @@ final class LoadRun {
           + " PublishService %d ms (first message after %d ms, all taken by the broker after %d ms)", label,
           millis(flags.get(last)), millis(flagsFirst.get(last)), millis(answered.get(last)),
           millis(baseline.get(last)), millis(baselineFirst.get(last)), millis(baselineTaken.get(last)));
+      log("arrivals in round %s: FleetFlags %s; PublishService %s", label, flagsSpread, baselineSpread);
     }
     for (List<Long> timed : List.of(flags, baseline, flagsFirst, baselineFirst, answered)) {
       timed.subList(0, warmup).clear();
@@ -218,10 +223,32 @@ final class LoadRun {
         answered, delta, revision);
   }
 
-  private static void addBaseline(long[] round, List<Long> last, List<Long> first, List<Long> taken) {
-    first.add(round[0]);
-    last.add(round[1]);
-    taken.add(round[2]);
+  /** Adds a baseline round's times to their lists; returns its arrivals' {@link #spread}. */
+  private static String addBaseline(Round round, List<Long> last, List<Long> first, List<Long> taken) {
+    first.add(round.first());
+    last.add(round.last());
+    taken.add(round.allTaken());
+    return round.spread();
+  }
+
+  /** A baseline round: until the first and the last device had its message, until the broker took all. */
+  private record Round(long first, long last, long allTaken, String spread) {}
+
+  /**
+   * When devices had their messages, as milliseconds after {@code start} by which 10, 50, 90 and 99
+   * percent had theirs: a fan-out that starts late and one that flows slowly end alike, this tells them apart.
+   */
+  private static String spread(List<Devices.Arrival> arrivals, long start) {
+    long[] at = arrivals.stream().mapToLong(a -> a.nanos() - start).sorted().toArray();
+    if (at.length == 0) {
+      return "none";
+    }
+    StringBuilder s = new StringBuilder();
+    for (int percent : new int[] {10, 50, 90, 99}) {
+      int index = Math.min(at.length - 1, (int) ((long) at.length * percent / 100));
+      s.append(s.length() == 0 ? "" : ", ").append(percent).append("% by ").append(millis(at[index])).append(" ms");
+    }
+    return s.toString();
   }
 
   /**
@@ -338,7 +365,7 @@ final class LoadRun {
    * The broker publishes {@code size} bytes to every device through its PublishService; the times
    * from the request until the first and until the last device has its message.
    */
-  private long[] baselineRound(Devices fleet, BrokerControl control, String topic, int size)
+  private Round baselineRound(Devices fleet, BrokerControl control, String topic, int size)
       throws InterruptedException {
     expectNothingMore(fleet, "devices before the baseline");
     long start = System.nanoTime();
@@ -350,7 +377,7 @@ final class LoadRun {
     }
     List<Devices.Arrival> arrivals = await(fleet, n, "baseline messages");
     checkBaseline(arrivals, size, "baseline");
-    return new long[] {first(arrivals) - start, last(arrivals) - start, allTaken};
+    return new Round(first(arrivals) - start, last(arrivals) - start, allTaken, spread(arrivals, start));
   }
 
   /** One message per device, of the baseline's {@code size} zero bytes. */
