@@ -161,8 +161,8 @@ class TextAndNumbersTest {
     // What is accepted survives a restart unchanged: same key, value, definitions and hash.
     Scenarios.close(device5, device3, mqtt5, mqtt3);
     broker.restart();
-    mqtt5 = Operator.mqtt5(broker, "text-ops-5");
-    mqtt3 = Operator.mqtt3(broker, "text-ops-3");
+    mqtt5 = Operator.mqtt5(broker, "text-ops-5-restarted"); // a fresh id: see BrokerKillTest
+    mqtt3 = Operator.mqtt3(broker, "text-ops-3-restarted");
     assertEquals(definitions, mqtt5.queryFlags());
     HeldFlags restarted = Scenarios.newDevice(broker, "text-unicode");
     assertEquals(fresh.values(), restarted.values());
