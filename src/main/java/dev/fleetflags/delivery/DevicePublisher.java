@@ -22,6 +22,15 @@ public interface DevicePublisher {
   }
 
   /**
+   * Whether the broker holds the device's subscription to its flag topic now. Asked when a
+   * connection's start is reported after a SUBACK of its client id that no indexed connection
+   * could take (see {@link FlagDelivery#connected}).
+   */
+  default CompletableFuture<Boolean> holdsSubscription(String clientId) {
+    return CompletableFuture.completedFuture(false);
+  }
+
+  /**
    * Asks the device to connect again, the broker closing its connection with {@code reason}: the
    * broker acknowledged its subscription to its flag topic but holds none for it any more, even
    * after {@link #restoreSubscription}, so it would wait for updates forever. A device connects

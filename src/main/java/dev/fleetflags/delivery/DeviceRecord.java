@@ -41,8 +41,9 @@ public class DeviceRecord {
   boolean subscribed;
   /**
    * This connection's own subscription to its flag topic was acknowledged (its SUBACK, not one
-   * carried over from a connection it took over); cleared once the broker is found to hold none
-   * even after {@link #subscriptionRestored}.
+   * carried over from a connection it took over; or, when a SUBACK of its client id came before its
+   * start was reported, the broker's word that it holds the subscription); cleared once the broker
+   * is found to hold none even after {@link #subscriptionRestored}.
    */
   boolean subscriptionAcknowledged;
   /** Since its SUBACK, the broker was found to hold no subscription for it, and it was added again. */

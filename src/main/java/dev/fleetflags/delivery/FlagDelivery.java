@@ -56,6 +56,14 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /** A SUBACK can be seen a moment before the broker's topic tree has the subscription. */
   private static final int MAX_NOT_SUBSCRIBED_RETRIES = 5;
   private static final long RETRY_DELAY_MILLIS = 20;
+  /** How long a SUBACK no connection took waits for its connection's start (see {@link #unclaimed}). */
+  private static final Duration UNCLAIMED_FOR = Duration.ofSeconds(10);
+  /**
+   * How long the SUBACK of a subscribed connection that ended as the last one may be its
+   * successor's: a takeover's events come milliseconds apart, and an ordinary reconnect, which
+   * subscribes of its own, seldom comes this soon.
+   */
+  private static final long TAKEN_OVER_NANOS = Duration.ofSeconds(1).toNanos();
   /** The reason a device whose subscription the broker lost is asked to connect again with. */
   private static final String LOST_SUBSCRIPTION =
       "the broker lost this client's subscription to its flag topic; connect and subscribe again";
@@ -108,6 +116,16 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   private final LogLimit logLimit = LogLimit.perMinute();
   /** What disconnected devices were last sent: a hint that saves a search when they return. */
   private final Cache<String, Long> offline;
+  /**
+   * Client ids whose subscription to their flag topic may be a connection's whose start is not
+   * reported yet. The broker reports a SUBACK on the connection's event loop and its start on an
+   * extension thread, so in a takeover the new connection's SUBACK can come while no connection of
+   * its client id is indexed, or land on the old connection's record, which then ends as the last
+   * one; the new connection would never be served. When the next connection of such a client id
+   * starts before the deadline kept here ({@code System.nanoTime}), the broker is asked whether it
+   * holds the subscription.
+   */
+  private final Cache<String, Long> unclaimed;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
   /**
    * Devices queued, being worked on, or waiting to be retried: counted from enqueue to the end of
@@ -161,6 +179,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     this.metrics = metrics;
     this.history = new RevisionHistory(settings.historyRevisions(), live.current());
     this.offline = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).build();
+    this.unclaimed = Caffeine.newBuilder().maximumSize(settings.offlineDevices()).expireAfterWrite(UNCLAIMED_FOR).build();
     this.progress = new FanOutProgress(() -> outstanding.get() + unconfirmed.get(), metrics,
         event -> progressListeners.forEach(listener -> listener.accept(event)));
     this.queries = new FleetQueries(devices, updates.includesVariants());
@@ -234,6 +253,34 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     }
     devices.put(d);
     compliance.connected(d);
+    Long unclaimedUntil = unclaimed.asMap().remove(clientId);
+    if (unclaimedUntil != null && unclaimedUntil - System.nanoTime() > 0) {
+      claimSubscription(d);
+    }
+  }
+
+  /**
+   * Serves a connection that started after a SUBACK of its client id no indexed connection took,
+   * if the broker holds the subscription (see {@link #unclaimed}).
+   */
+  private void claimSubscription(DeviceRecord d) {
+    publisher.holdsSubscription(d.clientId).whenComplete((holds, failure) -> {
+      if (failure != null || !Boolean.TRUE.equals(holds)) {
+        return; // served when it subscribes
+      }
+      synchronized (d) {
+        if (d.subscribed || devices.get(d.clientId) != d) {
+          return; // its own SUBACK came meanwhile, or it ended
+        }
+        d.subscribed = true;
+        d.subscriptionAcknowledged = true; // the broker's word stands for its SUBACK
+        d.subscriptionRestored = false;
+        d.wantSnapshot = true;
+        enqueue(d);
+      }
+      log.debug("Device '{}': its SUBACK came before its connection's start was reported; the broker holds its"
+          + " subscription, so it is served", d.clientId);
+    });
   }
 
   /**
@@ -260,6 +307,9 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       case DISPLACED -> forget(connection, false);
       case LAST -> {
         forget(connection, true);
+        if (subscribed) {
+          unclaimed.put(clientId, System.nanoTime() + TAKEN_OVER_NANOS); // its SUBACK may be its successor's
+        }
         return true;
       }
       case REPLACED -> {
@@ -323,21 +373,26 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
   /**
    * Runs {@code action} on the client id's indexed record, under its monitor, while it is the
    * indexed one: an event of a device never lands on a record that has just been replaced.
+   * Returns whether a record was indexed.
    */
-  private void withIndexed(String clientId, Consumer<DeviceRecord> action) {
+  private boolean withIndexed(String clientId, Consumer<DeviceRecord> action) {
     for (DeviceRecord d = devices.get(clientId); d != null; d = devices.get(clientId)) {
       synchronized (d) {
         if (devices.get(clientId) == d) {
           action.accept(d);
-          return;
+          return true;
         }
       }
     }
+    return false;
   }
 
-  /** The device's subscription to its own flag topic exists. */
+  /**
+   * The device's subscription to its own flag topic exists. If no connection of the client id is
+   * indexed, it is kept a few seconds for the connection whose start is still to be reported.
+   */
   public void subscribed(String clientId) {
-    withIndexed(clientId, d -> {
+    boolean taken = withIndexed(clientId, d -> {
       d.subscribed = true;
       d.subscriptionAcknowledged = true;
       d.subscriptionRestored = false;
@@ -346,6 +401,9 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
       failures.remove(d);
       enqueue(d);
     });
+    if (!taken) {
+      unclaimed.put(clientId, System.nanoTime() + UNCLAIMED_FOR.toNanos());
+    }
   }
 
   /** The device unsubscribed from its flag topic. */

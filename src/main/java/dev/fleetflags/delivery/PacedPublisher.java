@@ -44,6 +44,11 @@ final class PacedPublisher {
     return Objects.requireNonNull(publisher.restoreSubscription(clientId), "the publisher returned no future");
   }
 
+  /** See {@link DevicePublisher#holdsSubscription}: not paced, it publishes nothing. */
+  CompletableFuture<Boolean> holdsSubscription(String clientId) {
+    return Objects.requireNonNull(publisher.holdsSubscription(clientId), "the publisher returned no future");
+  }
+
   /** See {@link DevicePublisher#reconnect}: not paced, it publishes nothing. */
   void reconnect(String clientId, String reason) {
     publisher.reconnect(clientId, reason);

@@ -75,6 +75,13 @@ final class BrokerPublisher implements DevicePublisher {
   }
 
   @Override
+  public CompletableFuture<Boolean> holdsSubscription(String clientId) {
+    String flagTopic = topics.flagTopic(clientId);
+    return subscriptionStore.getSubscriptions(clientId)
+        .thenApply(subscriptions -> subscriptions.stream().anyMatch(s -> s.getTopicFilter().equals(flagTopic)));
+  }
+
+  @Override
   public void reconnect(String clientId, String reason) {
     // Its will is not sent: the device did nothing wrong, and is expected back at once.
     clientService.disconnectClient(clientId, true, DisconnectReasonCode.ADMINISTRATIVE_ACTION, reason);

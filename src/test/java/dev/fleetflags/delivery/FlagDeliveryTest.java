@@ -37,6 +37,14 @@ class FlagDeliveryTest {
     volatile boolean subscribed = true;
     /** Whether adding a device's subscription again makes the broker take its updates. */
     volatile boolean restoring;
+    /** The client ids delivery asked whether the broker holds their subscription. */
+    final List<String> askedForSubscription = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletableFuture<Boolean> holdsSubscription(String clientId) {
+      askedForSubscription.add(clientId);
+      return CompletableFuture.completedFuture(subscribed);
+    }
 
     @Override
     public CompletableFuture<Boolean> restoreSubscription(String clientId) {
@@ -291,6 +299,70 @@ class FlagDeliveryTest {
     drain();
     FlagSet set = new FlagSetCompiler(Limits.DEFAULT).compile(FLAGS.getBytes(StandardCharsets.UTF_8), FlagSetCompiler.Mode.STRICT);
     assertEquals(set.evaluate(DeviceContext.of("dev-4")).stateHash(), publisher.updates.get(0).getStateHash());
+  }
+
+  @Test
+  void aConnectionWhoseSubackCameBeforeItsStartIsServedIfTheBrokerHoldsItsSubscription() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.subscribed("dev-early"); // its start is reported after it
+    delivery.connected("dev-early", new DeviceRecord(), ConnectionFacts.NONE, null);
+    drain();
+    assertEquals(List.of("dev-early"), publisher.askedForSubscription);
+    assertEquals(List.of("dev-early"), publisher.devices);
+    assertTrue(publisher.updates.get(0).getSnapshot());
+
+    // Once: the next connection of the client id is served when it subscribes, as any.
+    DeviceRecord next = new DeviceRecord();
+    delivery.connected("dev-early", next, ConnectionFacts.NONE, null);
+    drain();
+    assertEquals(List.of("dev-early"), publisher.askedForSubscription);
+  }
+
+  @Test
+  void aSubackThatLandedOnTheConnectionTakenOverServesItsSuccessor() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    DeviceRecord old = new DeviceRecord();
+    delivery.connected("dev-t", old, ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-t"); // the new connection's SUBACK, reported before its start
+    drain();
+    assertTrue(delivery.disconnected("dev-t", old), "the old connection ends as the last one");
+    delivery.connected("dev-t", new DeviceRecord(), ConnectionFacts.NONE, null);
+    drain();
+    assertEquals(List.of("dev-t"), publisher.askedForSubscription);
+    assertEquals(2, publisher.updates.size(), "a snapshot to the old connection, and one to the new");
+    assertTrue(publisher.updates.get(1).getSnapshot());
+  }
+
+  @Test
+  void aConnectionAfterAnUnclaimedSubackIsNotServedIfTheBrokerHoldsNoSubscription() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    delivery.subscribed("dev-late");
+    publisher.subscribed = false; // the SUBACK was an ended connection's; this one has not subscribed
+    delivery.connected("dev-late", new DeviceRecord(), ConnectionFacts.NONE, null);
+    drain();
+    assertEquals(List.of("dev-late"), publisher.askedForSubscription);
+    assertEquals(List.of(), publisher.devices);
+    publisher.subscribed = true;
+    delivery.subscribed("dev-late");
+    drain();
+    assertEquals(List.of("dev-late"), publisher.devices, "served when it subscribes");
+  }
+
+  @Test
+  void anOrdinaryConnectionDoesNotAskTheBroker() throws Exception {
+    RecordingPublisher publisher = new RecordingPublisher();
+    FlagDelivery delivery = delivery(publisher, Map.of());
+    DeviceRecord first = new DeviceRecord();
+    delivery.connected("dev-o", first, ConnectionFacts.NONE, null);
+    assertTrue(delivery.disconnected("dev-o", first), "never subscribed");
+    delivery.connected("dev-o", new DeviceRecord(), ConnectionFacts.NONE, null);
+    delivery.subscribed("dev-o");
+    drain();
+    assertEquals(List.of(), publisher.askedForSubscription);
+    assertEquals(List.of("dev-o"), publisher.devices);
   }
 
   @Test

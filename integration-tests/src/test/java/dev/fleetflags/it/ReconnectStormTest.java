@@ -4,6 +4,7 @@ import static dev.fleetflags.it.Operator.accepted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.fleetflags.it.Device.Protocol;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -184,7 +185,21 @@ class ReconnectStormTest {
       }
     }
     return d + (d.connected() ? " is connected" : " is not connected") + "; subscriptions lost: "
-        + metrics.counter("fleetflags.subscriptions.lost") + "; the broker logged about it:" + lines;
+        + metrics.counter("fleetflags.subscriptions.lost") + "; " + listed(d) + "; the broker logged about it:" + lines;
+  }
+
+  /** What FleetFlags' device query says of the device (no revision: it was sent nothing). */
+  private String listed(Device d) {
+    try {
+      for (JsonNode listed : operator.send("query/devices", "{\"limit\": 1000}").path("devices")) {
+        if (listed.path("clientId").asText().equals(d.clientId())) {
+          return "FleetFlags lists it as " + listed;
+        }
+      }
+      return "FleetFlags does not list it";
+    } catch (RuntimeException e) {
+      return "FleetFlags' list could not be read: " + e;
+    }
   }
 
   /** The device holds what query/evaluate gives it, with the hash the extension states. */
