@@ -25,6 +25,8 @@ public abstract sealed class MqttDevice<M> implements AutoCloseable
 
   /** Bound on every wait; reached only when something is wrong. */
   public static final Duration WAIT = Duration.ofSeconds(30);
+  /** How long a client waits for its CONNACK before it gives up on the connection. */
+  static final Duration CONNACK_WAIT = Duration.ofSeconds(20);
 
   private final String clientId;
 
@@ -48,14 +50,15 @@ public abstract sealed class MqttDevice<M> implements AutoCloseable
    * of 127.0.0.0/8 to loopback), or from the system's choice if null.
    */
   static MqttClientBuilder builder(FleetFlagsBroker broker, String clientId, String localAddress) {
-    MqttClientBuilder builder =
-        MqttClient.builder()
-            .identifier(clientId)
-            .serverHost(broker.host())
-            .serverPort(broker.mqttPort());
-    return localAddress == null
-        ? builder
-        : builder.transportConfig().localAddress(localAddress).applyTransportConfig();
+    var transport = MqttClient.builder()
+        .identifier(clientId)
+        .serverHost(broker.host())
+        .serverPort(broker.mqttPort())
+        .transportConfig()
+        // Sooner than WAIT: in a takeover storm HiveMQ may leave a superseded CONNECT unanswered,
+        // which the client otherwise waits a minute for (ReconnectStormTest counts it as taken over).
+        .mqttConnectTimeout(CONNACK_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    return (localAddress == null ? transport : transport.localAddress(localAddress)).applyTransportConfig();
   }
 
   public String clientId() {
