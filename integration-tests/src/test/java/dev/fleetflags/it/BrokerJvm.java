@@ -152,6 +152,41 @@ final class BrokerJvm implements FleetFlagsBroker {
     }
   }
 
+  /**
+   * The stacks of the running broker's threads whose names contain {@code fleetflags} (FleetFlags'
+   * own), from {@code jcmd Thread.print}, for a failure's message; what went wrong if it cannot.
+   */
+  String fleetFlagsThreads() {
+    if (process == null || !process.isAlive()) {
+      return "(the broker JVM is not running)";
+    }
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+          .redirectErrorStream(true).start();
+      String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      dump.waitFor(30, TimeUnit.SECONDS);
+      StringBuilder ours = new StringBuilder();
+      for (String thread : out.split("\n\n")) {
+        if (thread.startsWith("\"fleetflags")) {
+          // its name, its state and where it is: enough to see a thread that is stuck
+          String[] lines = thread.split("\n");
+          ours.append(lines[0], 0, lines[0].indexOf('"', 1) + 1);
+          for (int i = 1; i < Math.min(lines.length, 5); i++) {
+            ours.append(" | ").append(lines[i].strip());
+          }
+          ours.append('\n');
+        }
+      }
+      return ours.length() == 0 ? "(no FleetFlags thread in the dump)" : ours.toString();
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(no thread dump: interrupted)";
+    }
+  }
+
   /** Stops the broker (its standard input closes) and waits for its JVM to end. */
   void stop() {
     if (process == null || !process.isAlive()) {

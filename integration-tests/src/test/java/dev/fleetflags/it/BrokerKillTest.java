@@ -152,7 +152,13 @@ class BrokerKillTest {
     // answers (HiveMQ's clean-up of an earlier session is asynchronous), so the answer would go
     // nowhere. The CLI uses a random client id for the same reason.
     try (Operator operator = Operator.mqtt5(broker, "kill-check-" + CHECKS.incrementAndGet())) {
-      JsonNode flags = operator.queryFlags();
+      JsonNode flags;
+      try {
+        flags = operator.queryFlags();
+      } catch (AssertionError noAnswer) {
+        throw new AssertionError(noAnswer.getMessage() + "; " + context + "\nFleetFlags' threads:\n" + broker.fleetFlagsThreads()
+            + "the broker's log ends:\n" + broker.logTail(), noAnswer);
+      }
       long revision = flags.get("revision").asLong();
       long last = expected.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
       assertTrue(revision >= last, "the store is at revision " + revision + ", the last acknowledged was " + last + "; " + context);

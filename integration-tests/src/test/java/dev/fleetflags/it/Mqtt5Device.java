@@ -7,6 +7,7 @@ import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.Mqtt5ConnectBuilder;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -230,21 +231,27 @@ public final class Mqtt5Device extends MqttDevice<Mqtt5Publish> {
       }
     }
     byte[] correlation = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-    client
-        .publishWith()
-        .topic(topic)
-        .qos(MqttQos.AT_LEAST_ONCE)
-        .payload(payload)
-        .responseTopic(responseTopic)
-        .correlationData(correlation)
-        .send();
+    Mqtt5PublishResult sent =
+        client
+            .publishWith()
+            .topic(topic)
+            .qos(MqttQos.AT_LEAST_ONCE)
+            .payload(payload)
+            .responseTopic(responseTopic)
+            .correlationData(correlation)
+            .send();
+    // For a failure's message: SUCCESS if an extension took the request, NO_MATCHING_SUBSCRIBERS
+    // if it went to the broker's routing instead.
+    String acknowledged = sent instanceof Mqtt5PublishResult.Mqtt5Qos1Result qos1
+        ? qos1.getPubAck().getReasonCode().toString() : "?";
     List<Mqtt5Publish> others = new ArrayList<>();
     try {
       while (true) {
         Mqtt5Publish message =
             nextMessage(WAIT)
                 .orElseThrow(
-                    () -> new AssertionError("no answer on " + answerTopic + " within " + WAIT));
+                    () -> new AssertionError("no answer on " + answerTopic + " within " + WAIT
+                        + " (the broker acknowledged the request on " + topic + " with " + acknowledged + ")"));
         Optional<ByteBuffer> data = message.getCorrelationData();
         if (message.getTopic().toString().equals(answerTopic)
             && data.isPresent()
