@@ -152,11 +152,15 @@ final class BrokerJvm implements FleetFlagsBroker {
     }
   }
 
+  /** Threads a request passes through: FleetFlags' own, HiveMQ's persistence writers and extension executors. */
+  private static final List<String> THREADS_AT_WORK =
+      List.of("\"fleetflags", "\"single-writer-", "\"extension-task-executor", "\"managed-extension-executor");
+
   /**
-   * The stacks of the running broker's threads whose names contain {@code fleetflags} (FleetFlags'
-   * own), from {@code jcmd Thread.print}, for a failure's message; what went wrong if it cannot.
+   * Where the running broker's {@link #THREADS_AT_WORK} are (name, state, first frame outside the
+   * JDK, from {@code jcmd Thread.print}), for a failure's message; what went wrong if it cannot.
    */
-  String fleetFlagsThreads() {
+  String threadsAtWork() {
     if (process == null || !process.isAlive()) {
       return "(the broker JVM is not running)";
     }
@@ -168,17 +172,24 @@ final class BrokerJvm implements FleetFlagsBroker {
       dump.waitFor(30, TimeUnit.SECONDS);
       StringBuilder ours = new StringBuilder();
       for (String thread : out.split("\n\n")) {
-        if (thread.startsWith("\"fleetflags")) {
-          // its name, its state and where it is: enough to see a thread that is stuck
+        if (THREADS_AT_WORK.stream().anyMatch(thread::startsWith)) {
+          // its name, its state and its first frame outside the JDK: enough to see one that is stuck
           String[] lines = thread.split("\n");
           ours.append(lines[0], 0, lines[0].indexOf('"', 1) + 1);
-          for (int i = 1; i < Math.min(lines.length, 5); i++) {
-            ours.append(" | ").append(lines[i].strip());
+          if (lines.length > 1) {
+            ours.append(" | ").append(lines[1].strip().replace("java.lang.Thread.State: ", ""));
+          }
+          for (int i = 2; i < lines.length; i++) {
+            String frame = lines[i].strip();
+            if (frame.startsWith("at ") && !frame.contains("(java.base@")) {
+              ours.append(" | ").append(frame);
+              break;
+            }
           }
           ours.append('\n');
         }
       }
-      return ours.length() == 0 ? "(no FleetFlags thread in the dump)" : ours.toString();
+      return ours.length() == 0 ? "(none of those threads in the dump)" : ours.toString();
     } catch (IOException e) {
       return "(no thread dump: " + e + ")";
     } catch (InterruptedException e) {

@@ -155,7 +155,7 @@ class BrokerKillTest {
       try {
         flags = operator.queryFlags();
       } catch (AssertionError noAnswer) {
-        throw new AssertionError(noAnswer.getMessage() + "; " + context + "\nFleetFlags' threads:\n" + broker.fleetFlagsThreads()
+        throw new AssertionError(noAnswer.getMessage() + "; " + context + "\nthe broker's threads at work:\n" + broker.threadsAtWork()
             + "the broker's log ends:\n" + broker.logTail(), noAnswer);
       }
       long revision = flags.get("revision").asLong();
