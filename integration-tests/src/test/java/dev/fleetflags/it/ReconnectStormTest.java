@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,9 +82,12 @@ class ReconnectStormTest {
     try {
       for (int storm = 0; storm < STORMS; storm++) {
         List<Future<Device>> connecting = new ArrayList<>();
+        List<AtomicReference<String>> steps = new ArrayList<>();
         for (Device.Spec spec : specs) {
           for (int c = 0; c < CONNECTIONS_AT_ONCE; c++) {
-            connecting.add(pool.submit(() -> connectAndSubscribe(spec)));
+            AtomicReference<String> step = new AtomicReference<>("waiting for a thread");
+            steps.add(step);
+            connecting.add(pool.submit(() -> connectAndSubscribe(spec, step)));
           }
         }
         List<Device> round = new ArrayList<>();
@@ -93,7 +97,8 @@ class ReconnectStormTest {
             d = connecting.get(i).get(MqttDevice.WAIT.toMillis(), TimeUnit.MILLISECONDS);
           } catch (TimeoutException e) {
             throw new AssertionError("a connection of " + specs.get(i / CONNECTIONS_AT_ONCE).clientId()
-                + " neither connected and subscribed nor was taken over within " + MqttDevice.WAIT, e);
+                + " neither connected and subscribed nor was taken over within " + MqttDevice.WAIT + ": it was "
+                + steps.get(i).get(), e);
           }
           if (d != null) {
             round.add(d);
@@ -127,20 +132,25 @@ class ReconnectStormTest {
    * Connects and subscribes at once, as a device does on every connection; null if the connection
    * was taken over (or refused for the takeover) before it got that far.
    */
-  private Device connectAndSubscribe(Device.Spec spec) {
+  private Device connectAndSubscribe(Device.Spec spec, AtomicReference<String> step) {
     Device d;
+    step.set("waiting for its CONNACK");
     try {
       d = Device.connect(broker, spec, new HeldFlags(), null);
     } catch (RuntimeException takenOver) {
+      step.set("refused or taken over before its CONNACK");
       return null;
     }
     synchronized (opened) {
       opened.add(d);
     }
+    step.set("connected, waiting for its SUBACK");
     try {
       d.subscribe();
+      step.set("subscribed");
     } catch (RuntimeException | AssertionError takenOver) {
       // the next connection took the client id over first
+      step.set("taken over before its SUBACK");
     }
     return d;
   }
