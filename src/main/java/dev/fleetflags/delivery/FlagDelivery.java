@@ -115,13 +115,13 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
    * reported yet. The broker reports a SUBACK on the connection's event loop and its start on an
    * extension thread, so in a takeover the new connection's SUBACK can come while no connection of
    * its client id is indexed; the new connection would never be served. When the next connection
-   * of such a client id starts before the deadline kept here ({@code System.nanoTime}), the broker
-   * is asked whether it holds the subscription. (Not kept: a SUBACK that lands on the old
+   * of such a client id starts within {@link #UNCLAIMED_FOR} (the cache's expiry), the broker is
+   * asked whether it holds the subscription. (Not kept: a SUBACK that lands on the old
    * connection's record just before that one ends as the last. Its successor could not be told
    * from an ordinary reconnect, which the broker may still hold the old subscription for: the load
    * harness's connects to another topic right after a fan-out were sent flags that way.)
    */
-  private final Cache<String, Long> unclaimed;
+  private final Cache<String, Boolean> unclaimed;
   private final LinkedBlockingQueue<DeviceRecord> queue = new LinkedBlockingQueue<>();
   /**
    * Devices queued, being worked on, or waiting to be retried: counted from enqueue to the end of
@@ -249,8 +249,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
     }
     devices.put(d);
     compliance.connected(d);
-    Long unclaimedUntil = unclaimed.asMap().remove(clientId);
-    if (unclaimedUntil != null && unclaimedUntil - System.nanoTime() > 0) {
+    if (unclaimed.asMap().remove(clientId) != null) { // null once expired, too
       claimSubscription(d);
     }
   }
@@ -268,11 +267,7 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
         if (d.subscribed || devices.get(d.clientId) != d) {
           return; // its own SUBACK came meanwhile, or it ended
         }
-        d.subscribed = true;
-        d.subscriptionAcknowledged = true; // the broker's word stands for its SUBACK
-        d.subscriptionRestored = false;
-        d.wantSnapshot = true;
-        enqueue(d);
+        subscriptionAcknowledged(d); // the broker's word stands for its SUBACK
       }
       log.debug("Device '{}': its SUBACK came before its connection's start was reported; the broker holds its"
           + " subscription, so it is served", d.clientId);
@@ -385,18 +380,20 @@ public final class FlagDelivery implements ChangeListener, ConnectedFleet, AutoC
    * indexed, it is kept a few seconds for the connection whose start is still to be reported.
    */
   public void subscribed(String clientId) {
-    boolean taken = withIndexed(clientId, d -> {
-      d.subscribed = true;
-      d.subscriptionAcknowledged = true;
-      d.subscriptionRestored = false;
-      d.wantSnapshot = true;
-      attempts.remove(d);
-      failures.remove(d);
-      enqueue(d);
-    });
-    if (!taken) {
-      unclaimed.put(clientId, System.nanoTime() + UNCLAIMED_FOR.toNanos());
+    if (!withIndexed(clientId, this::subscriptionAcknowledged)) {
+      unclaimed.put(clientId, Boolean.TRUE);
     }
+  }
+
+  /** The connection's subscription exists: it is sent its set. Caller holds its monitor. */
+  private void subscriptionAcknowledged(DeviceRecord d) {
+    d.subscribed = true;
+    d.subscriptionAcknowledged = true;
+    d.subscriptionRestored = false;
+    d.wantSnapshot = true;
+    attempts.remove(d);
+    failures.remove(d);
+    enqueue(d);
   }
 
   /** The device unsubscribed from its flag topic. */

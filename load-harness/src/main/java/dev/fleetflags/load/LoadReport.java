@@ -18,7 +18,7 @@ final class LoadReport {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT,
         "FleetFlags load harness: %,d devices, %d rounds per comparison (fan-out after %d warm-up rounds of"
-            + " each kind, not counted). %s%n%n", r.devices(), r.rounds(), Integer.getInteger("load.fanOutWarmup", 6),
+            + " each kind, not counted). %s%n%n", r.devices(), r.rounds(), LoadSettings.fanOutWarmup(),
         machine));
     out.append("| # | measure | FleetFlags | bare baseline, same broker, same run | ratio | target |\n");
     out.append("|---|---|---|---|---|---|\n");

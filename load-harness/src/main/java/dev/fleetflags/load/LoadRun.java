@@ -169,9 +169,7 @@ final class LoadRun {
     List<Long> answered = new ArrayList<>();
     int delta = 0;
     int revision = 0;
-    // Rounds of each kind before the timed ones, not counted, as JMH warms up: the broker's JIT
-    // compiles and recompiles each kind's path for several rounds (BENCHMARKS, runs 46-51).
-    int warmup = Integer.getInteger("load.fanOutWarmup", 6);
+    int warmup = LoadSettings.fanOutWarmup(); // rounds not counted, as JMH warms up
     for (int round = -warmup; round < settings.rounds(); round++) {
       boolean value = Math.floorMod(round, 2) == 0;
       String label = round < 0 ? "warm-up " + (round + warmup + 1) : String.valueOf(round + 1);

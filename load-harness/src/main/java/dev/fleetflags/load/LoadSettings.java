@@ -54,6 +54,15 @@ public record LoadSettings(
     this(devices, rounds, connectsInFlight, flags, work, out, delivery, brokerJvmArgs, timeout, 1, List.of("-Xmx1g"));
   }
 
+  /**
+   * Fan-out rounds of each kind run before the timed ones and not counted ({@code
+   * -Dload.fanOutWarmup}, 6): the broker's JIT compiles and recompiles each kind's path for several
+   * rounds (BENCHMARKS, runs 46-51).
+   */
+  static int fanOutWarmup() {
+    return Integer.getInteger("load.fanOutWarmup", 6);
+  }
+
   /** The same run with {@code n} devices. */
   public LoadSettings withDevices(int n) {
     return new LoadSettings(n, rounds, connectsInFlight, flags, work, out, delivery, brokerJvmArgs, timeout,
